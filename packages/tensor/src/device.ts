@@ -1,0 +1,319 @@
+import { adapterName, describeAdapter, type AdapterDescription } from './adapter-info.js';
+import { BufferPool, type PooledBuffer } from './buffer-pool.js';
+import { DeviceError, ShapeError } from './errors.js';
+import { findGpu, NO_ADAPTER_HELP } from './gpu-provider.js';
+import { KernelCache, type BindingRef, type Kernel } from './kernel-cache.js';
+import { ScopeStack, type Disposable } from './scope.js';
+import { UniformArena } from './uniform-arena.js';
+
+export type OptionalFeature = 'shader-f16' | 'subgroups' | 'timestamp-query';
+const OPTIONAL_FEATURES: readonly OptionalFeature[] = ['shader-f16', 'subgroups', 'timestamp-query'];
+
+export interface DeviceOptions {
+  /** A WebGPU entry point to use instead of `navigator.gpu` / Dawn. */
+  gpu?: GPU;
+  powerPreference?: GPUPowerPreference;
+  /** Fail unless the adapter offers these. */
+  requireFeatures?: readonly OptionalFeature[];
+  /** Act as if the adapter lacked these (to exercise fallback paths). */
+  disableFeatures?: readonly OptionalFeature[];
+  /** Flags for Dawn's Node binding, e.g. `backend=vulkan`, `adapter=NAME`. */
+  dawnFlags?: readonly string[];
+  /** Free buffers kept for reuse beyond this are destroyed at the next submit. Default 1 GiB. */
+  maxPooledBytes?: number;
+  /**
+   * Node only: Dawn busy-polls the JS thread while a GPU promise is pending. On a CPU adapter that
+   * thread competes with the driver's workers, so by default its priority is lowered.
+   */
+  lowerJsThreadPriority?: boolean;
+}
+
+/** A binding of a dispatch: a tensor (anything with a binding), raw buffer range, or uniform data. */
+export type Binding = { bindingRef(): BindingRef } | BindingRef | { uniform: ArrayBufferView };
+
+export interface DeviceLimits {
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxComputeWorkgroupsPerDimension: number;
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+  maxStorageBuffersPerShaderStage: number;
+  minStorageBufferOffsetAlignment: number;
+}
+
+const LIMIT_NAMES: readonly (keyof DeviceLimits)[] = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupsPerDimension',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxStorageBuffersPerShaderStage',
+];
+
+export async function createDevice(options: DeviceOptions = {}): Promise<Device> {
+  const gpu = options.gpu ?? (await findGpu(options.dawnFlags));
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  if (!adapter) throw new DeviceError(NO_ADAPTER_HELP);
+  const disabled = new Set(options.disableFeatures ?? []);
+  const features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !disabled.has(f));
+  for (const f of options.requireFeatures ?? []) {
+    if (!features.includes(f)) throw new DeviceError(`the adapter ${adapterName(describeAdapter(adapter))} lacks the required feature '${f}'`);
+  }
+  const requiredLimits: Record<string, number> = {};
+  for (const name of LIMIT_NAMES) requiredLimits[name] = adapter.limits[name];
+  let gpuDevice: GPUDevice;
+  try {
+    gpuDevice = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
+  } catch (cause) {
+    throw new DeviceError(`requestDevice failed on ${adapterName(describeAdapter(adapter))}: ${String(cause)}`, { cause });
+  }
+  const device = new Device(gpu, adapter, gpuDevice, new Set(features), options);
+  if ((options.lowerJsThreadPriority ?? device.info.isCpu) && typeof process !== 'undefined' && process.versions?.node) {
+    const os = await import('node:os');
+    try {
+      os.setPriority(19); // on Linux this is the calling (JS) thread only
+    } catch {
+      // not permitted here: only slower
+    }
+  }
+  return device;
+}
+
+/**
+ * One WebGPU device and everything tied to it: the buffer pool, the kernel cache and the command
+ * batch being recorded. Kernels record dispatches into the batch; nothing runs until the batch is
+ * submitted, which happens when a result is read back or `submit()` is called.
+ */
+export class Device {
+  readonly info: AdapterDescription;
+  readonly limits: DeviceLimits;
+  readonly pool: BufferPool;
+  readonly kernels: KernelCache;
+  readonly scopes = new ScopeStack();
+  /** Dispatches and submits since creation, for profiles. */
+  readonly stats = { dispatches: 0, submits: 0, readbacks: 0 };
+  private readonly uniforms: UniformArena;
+  private encoder: GPUCommandEncoder | undefined;
+  private pass: GPUComputePassEncoder | undefined;
+  private batchId = 0;
+  private pendingCommands = 0;
+  private readonly errors: string[] = [];
+  private lostReason: string | undefined;
+  private nextBufferId = 1 << 30;
+  private readonly maxPooledBytes: number;
+
+  constructor(
+    /** The WebGPU entry point; held so that Dawn's object outlives the device. */
+    readonly gpu: GPU,
+    readonly adapter: GPUAdapter,
+    readonly gpuDevice: GPUDevice,
+    readonly features: ReadonlySet<OptionalFeature>,
+    options: DeviceOptions = {},
+  ) {
+    this.info = describeAdapter(adapter);
+    const l = gpuDevice.limits;
+    this.limits = {
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+      minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment,
+    };
+    this.maxPooledBytes = options.maxPooledBytes ?? 1 << 30;
+    this.kernels = new KernelCache(gpuDevice);
+    this.pool = new BufferPool(gpuDevice, () => this.kernels.dropBindGroups());
+    this.uniforms = new UniformArena(gpuDevice, () => this.nextBufferId++);
+    gpuDevice.onuncapturederror = (event) => {
+      this.errors.push(event.error.message);
+    };
+    void gpuDevice.lost.then((info) => {
+      if (info.reason !== 'destroyed') this.lostReason = info.message || info.reason;
+    });
+  }
+
+  /** The adapter, in words: e.g. `llvmpipe (LLVM 15.0.6, 256 bits) (mesa)`. */
+  get name(): string {
+    return adapterName(this.info);
+  }
+
+  has(feature: OptionalFeature): boolean {
+    return this.features.has(feature);
+  }
+
+  /** Bytes of GPU memory held by live tensors. */
+  get liveBytes(): number {
+    return this.pool.liveBytes;
+  }
+
+  /** The batch being recorded; increases with each submit. */
+  get batch(): number {
+    return this.batchId;
+  }
+
+  // ---- kernels and dispatch ----
+
+  /** The compiled pipeline for `code` (entry point `main`), compiled on first use only. */
+  kernel(code: string, label: string): Kernel {
+    return this.kernels.kernel(code, label);
+  }
+
+  /**
+   * Records one dispatch into the current batch. `bindings[i]` is `@group(0) @binding(i)`.
+   * Runs when the batch is submitted.
+   */
+  dispatch(kernel: Kernel, bindings: readonly Binding[], workgroups: readonly [number, number?, number?]): void {
+    this.checkUsable();
+    const [x, y = 1, z = 1] = workgroups;
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if (x > max || y > max || z > max) throw new ShapeError(`${kernel.label}: dispatch [${x}, ${y}, ${z}] exceeds ${max} workgroups per dimension`);
+    if (x === 0 || y === 0 || z === 0) return;
+    const refs = bindings.map((b) => this.resolveBinding(b));
+    const group = this.kernels.bindGroup(kernel, refs);
+    const pass = this.computePass();
+    pass.setPipeline(kernel.pipeline);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(x, y, z);
+    this.pendingCommands++;
+    this.stats.dispatches++;
+  }
+
+  private resolveBinding(b: Binding): BindingRef {
+    if ('uniform' in b) return this.uniforms.allocate(b.uniform);
+    if ('bindingRef' in b) return b.bindingRef();
+    return b;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    if (!this.encoder) this.encoder = this.gpuDevice.createCommandEncoder();
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  private commandEncoder(): GPUCommandEncoder {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = undefined;
+    }
+    if (!this.encoder) this.encoder = this.gpuDevice.createCommandEncoder();
+    return this.encoder;
+  }
+
+  /** Records a buffer-to-buffer copy into the current batch. */
+  copy(src: BindingRef, dst: BindingRef, byteLength: number): void {
+    this.checkUsable();
+    this.commandEncoder().copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, byteLength);
+    this.pendingCommands++;
+  }
+
+  /** Submits everything recorded so far as one command buffer. Does not wait for it. */
+  submit(): void {
+    this.checkUsable();
+    if (this.pendingCommands === 0 && !this.encoder) return;
+    const encoder = this.commandEncoder();
+    this.uniforms.flush(this.gpuDevice.queue);
+    this.gpuDevice.queue.submit([encoder.finish()]);
+    this.encoder = undefined;
+    this.pendingCommands = 0;
+    this.batchId++;
+    this.stats.submits++;
+    this.pool.trim(this.maxPooledBytes);
+  }
+
+  /** Submits and waits until the GPU has finished all work; raises any GPU error seen. */
+  async sync(): Promise<void> {
+    this.submit();
+    await this.gpuDevice.queue.onSubmittedWorkDone();
+    this.raiseErrors();
+  }
+
+  // ---- memory ----
+
+  allocate(byteLength: number, label?: string): PooledBuffer {
+    this.checkUsable();
+    if (byteLength > this.limits.maxBufferSize) {
+      throw new ShapeError(`a buffer of ${byteLength} bytes exceeds the adapter's maxBufferSize ${this.limits.maxBufferSize}`);
+    }
+    return this.pool.acquire(byteLength, label);
+  }
+
+  release(entry: PooledBuffer): void {
+    this.pool.release(entry, this.batchId);
+  }
+
+  /** Writes `data` at `offset` of a pooled buffer, after any recorded command that might still read its old contents. */
+  upload(entry: PooledBuffer, offset: number, data: ArrayBufferView): void {
+    this.checkUsable();
+    if (entry.freedInBatch === this.batchId && this.pendingCommands > 0) this.submit();
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const whole = bytes.byteLength & ~3;
+    if (whole > 0) this.gpuDevice.queue.writeBuffer(entry.buffer, offset, bytes, 0, whole);
+    if (whole < bytes.byteLength) {
+      const tail = new Uint8Array(4);
+      tail.set(bytes.subarray(whole));
+      this.gpuDevice.queue.writeBuffer(entry.buffer, offset + whole, tail);
+    }
+  }
+
+  /** Reads byte ranges back to the CPU (submitting the batch first). One ArrayBuffer per range. */
+  async read(ranges: readonly BindingRef[]): Promise<ArrayBuffer[]> {
+    this.checkUsable();
+    const encoder = this.commandEncoder();
+    const staging = ranges.map((r) => {
+      const size = Math.ceil(r.size / 4) * 4;
+      const buffer = this.gpuDevice.createBuffer({ size: Math.max(4, size), usage: 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */ });
+      if (size > 0) encoder.copyBufferToBuffer(r.buffer, r.offset, buffer, 0, size);
+      return buffer;
+    });
+    this.pendingCommands++;
+    this.submit();
+    this.stats.readbacks++;
+    try {
+      await Promise.all(staging.map((b) => b.mapAsync(0x01 /* READ */)));
+      this.raiseErrors();
+      return staging.map((b, i) => b.getMappedRange(0, Math.ceil(ranges[i].size / 4) * 4 || 4).slice(0, ranges[i].size));
+    } catch (cause) {
+      this.raiseErrors();
+      throw new DeviceError(`reading back from the GPU failed: ${String(cause)}`, { cause });
+    } finally {
+      for (const b of staging) b.destroy();
+    }
+  }
+
+  // ---- scopes ----
+
+  /** Runs `fn`; tensors created inside and not returned are disposed when it ends. */
+  scope<T>(fn: () => T): T {
+    return this.scopes.run(fn);
+  }
+
+  /** `scope` for async functions; do not interleave two async scopes on one device. */
+  scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
+    return this.scopes.runAsync(fn);
+  }
+
+  track(item: Disposable): void {
+    this.scopes.track(item);
+  }
+
+  // ---- errors and teardown ----
+
+  private checkUsable(): void {
+    if (this.lostReason !== undefined) throw new DeviceError(`the GPU device was lost: ${this.lostReason}`);
+  }
+
+  private raiseErrors(): void {
+    if (this.lostReason !== undefined) throw new DeviceError(`the GPU device was lost: ${this.lostReason}`);
+    if (this.errors.length > 0) {
+      const messages = this.errors.splice(0);
+      throw new DeviceError(`GPU error: ${messages.join('; ')}`);
+    }
+  }
+
+  destroy(): void {
+    this.uniforms.destroy();
+    this.pool.trim(0);
+    this.gpuDevice.destroy();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Conversions between f32 and the 16-bit float formats (IEEE half and bfloat16), done on the CPU
+ * at upload and readback. Both round to nearest, ties to even, as PyTorch's `.half()` / `.bfloat16()`.
+ */
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** f32 -> IEEE binary16 bits. */
+export function f32ToF16Bits(value: number): number {
+  f32[0] = value;
+  const x = u32[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exponent = (x >>> 23) & 0xff;
+  let mantissa = x & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa !== 0 ? 0x200 : 0); // inf / nan
+  const e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00; // overflow -> inf
+  if (e <= 0) {
+    // Subnormal half (or zero): shift the mantissa with its implicit bit, round to nearest even.
+    if (e < -10) return sign;
+    mantissa |= 0x800000;
+    const shift = 14 - e;
+    const half = mantissa >>> shift;
+    const rest = mantissa & ((1 << shift) - 1);
+    const midpoint = 1 << (shift - 1);
+    const roundUp = rest > midpoint || (rest === midpoint && (half & 1) === 1);
+    return sign | (half + (roundUp ? 1 : 0));
+  }
+  const half = (e << 10) | (mantissa >>> 13);
+  const rest = mantissa & 0x1fff;
+  const roundUp = rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1);
+  // A carry out of the mantissa correctly bumps the exponent (and may reach inf).
+  return sign | (half + (roundUp ? 1 : 0));
+}
+
+/** IEEE binary16 bits -> f32. */
+export function f16BitsToF32(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >>> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 0x1f) return mantissa === 0 ? sign * Infinity : NaN;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
+
+/** f32 -> bfloat16 bits (the top half of the f32, rounded to nearest even). */
+export function f32ToBf16Bits(value: number): number {
+  f32[0] = value;
+  const x = u32[0];
+  if ((x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0) return ((x >>> 16) | 0x40) & 0xffff; // nan stays nan
+  const rounded = x + 0x7fff + ((x >>> 16) & 1);
+  return (rounded >>> 16) & 0xffff;
+}
+
+/** bfloat16 bits -> f32. */
+export function bf16BitsToF32(bits: number): number {
+  u32[0] = (bits & 0xffff) << 16;
+  return f32[0];
+}
+
+export function f32ArrayToF16(values: ArrayLike<number>): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = f32ToF16Bits(values[i]);
+  return out;
+}
+
+export function f16ArrayToF32(bits: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = f16BitsToF32(bits[i]);
+  return out;
+}
+
+export function f32ArrayToBf16(values: ArrayLike<number>): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = f32ToBf16Bits(values[i]);
+  return out;
+}
+
+export function bf16ArrayToF32(bits: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(bits.length);
+  const view = new Uint32Array(out.buffer);
+  for (let i = 0; i < bits.length; i++) view[i] = (bits[i] & 0xffff) << 16;
+  return out;
+}

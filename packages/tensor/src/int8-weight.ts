@@ -1,0 +1,78 @@
+import type { Device } from './device.js';
+import { ShapeError } from './errors.js';
+import type { Disposable } from './scope.js';
+import { formatShape } from './shape.js';
+import { Tensor, type TensorOptions } from './tensor.js';
+
+/**
+ * An INT8 weight-only matrix `[out, in]`: symmetric int8 values and f32 scales, one scale per output
+ * row (per channel) or per `groupSize` consecutive inputs of a row (per group).
+ * `w[o, i] ≈ values[o, i] * scales[o, floor(i / groupSize)]`. Values are stored four to a u32 word.
+ */
+export class Int8Weight implements Disposable {
+  private constructor(
+    readonly values: Tensor<'i8'>,
+    readonly scales: Tensor<'f32'>,
+    /** Inputs sharing one scale; equals `in` for per-channel scales. */
+    readonly groupSize: number,
+  ) {
+    values.device.scopes.keep(values);
+    values.device.scopes.keep(scales);
+    values.device.track(this);
+  }
+
+  /** Quantizes a row-major f32 matrix on the CPU. */
+  static quantize(device: Device, weights: Float32Array, shape: readonly [number, number], options: { groupSize?: number } & TensorOptions = {}): Int8Weight {
+    const [rows, cols] = shape;
+    if (weights.length !== rows * cols) throw new ShapeError(`${weights.length} values given for an int8 weight of shape ${formatShape(shape)}`);
+    const groupSize = options.groupSize ?? cols;
+    if (groupSize <= 0 || cols % groupSize !== 0) throw new ShapeError(`group size ${groupSize} does not divide the ${cols} inputs of ${formatShape(shape)}`);
+    const { values, scales } = quantizeInt8(weights, rows, cols, groupSize);
+    return new Int8Weight(
+      Tensor.fromArray(device, values, shape, 'i8', options),
+      Tensor.fromArray(device, scales, [rows, cols / groupSize], 'f32', options),
+      groupSize,
+    );
+  }
+
+  get shape(): readonly number[] {
+    return this.values.shape;
+  }
+
+  get device(): Device {
+    return this.values.device;
+  }
+
+  /** Bytes on the GPU: values plus scales. */
+  get byteLength(): number {
+    return this.values.byteLength + this.scales.byteLength;
+  }
+
+  get disposed(): boolean {
+    return this.values.disposed;
+  }
+
+  dispose(): void {
+    this.values.dispose();
+    this.scales.dispose();
+  }
+}
+
+/** Symmetric int8 quantization: scale = max|w| / 127 per group, q = round(w / scale) in [-127, 127]. */
+export function quantizeInt8(weights: Float32Array, rows: number, cols: number, groupSize: number): { values: Int8Array; scales: Float32Array } {
+  const groups = cols / groupSize;
+  const values = new Int8Array(rows * cols);
+  const scales = new Float32Array(rows * groups);
+  for (let r = 0; r < rows; r++) {
+    for (let g = 0; g < groups; g++) {
+      const start = r * cols + g * groupSize;
+      let max = 0;
+      for (let i = 0; i < groupSize; i++) max = Math.max(max, Math.abs(weights[start + i]));
+      const scale = max / 127;
+      scales[r * groups + g] = scale;
+      const inverse = scale === 0 ? 0 : 1 / scale;
+      for (let i = 0; i < groupSize; i++) values[start + i] = Math.max(-127, Math.min(127, Math.round(weights[start + i] * inverse)));
+    }
+  }
+  return { values, scales };
+}
