@@ -147,8 +147,8 @@ export class Tensor<D extends DType = DType> implements Disposable {
 
   /** A view of the same data with another shape (one dimension may be -1). No copy. */
   reshape(shape: Shape): Tensor<D> {
-    const target = resolveReshape(this.size, shape);
     const storage = this.storage;
+    const target = resolveReshape(this.size, shape);
     if (storage.blocks.length > 1) {
       const rowBytes = (this.byteLength / target[0]) | 0;
       const aligned = target.length > 0 && storage.blocks.every((b) => b.byteStart % rowBytes === 0 && b.byteLength % rowBytes === 0);
