@@ -10,3 +10,4 @@ export { sizeClass } from './buffer-pool.js';
 export { DeviceError, DisposedError, FastVlmError, SafetensorsError, ShapeError } from './errors.js';
 export { bf16ArrayToF32, bf16BitsToF32, f16ArrayToF32, f16BitsToF32, f32ArrayToBf16, f32ArrayToF16, f32ToBf16Bits, f32ToF16Bits } from './half.js';
 export { NO_ADAPTER_HELP } from './gpu-provider.js';
+export * from './safetensors/index.js';

@@ -1,0 +1,13 @@
+/** Safetensors I/O: validated, lazy reading of files and sharded checkpoints, and writing. */
+export { SAFETENSORS_DTYPES, bytesPerElement, isSafetensorsDType } from './dtypes.js';
+export type { SafetensorsDType } from './dtypes.js';
+export { MAX_HEADER_BYTES, parseSafetensorsHeader } from './header.js';
+export type { SafetensorsHeader, TensorEntry } from './header.js';
+export { bytesToFloat32 } from './convert.js';
+export { SafetensorsFile } from './file.js';
+export { SafetensorsCheckpoint } from './checkpoint.js';
+export { INDEX_FILE_NAME, SINGLE_FILE_NAME } from './shard-index.js';
+export { encodeSafetensors, writeSafetensors } from './writer.js';
+export type { TensorToWrite, TensorsToWrite } from './writer.js';
+export { writeShardedSafetensors } from './sharded-writer.js';
+export type { ShardedWriteResult } from './sharded-writer.js';

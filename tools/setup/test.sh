@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The test command (`npm test`): sets up everything a fresh machine lacks, then lints, typechecks
+# and runs the test suite. Safe to re-run: each set-up step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+
+bash tools/setup/node-deps.sh
+bash tools/setup/install-webgpu-driver.sh
+echo "[test] adapter: $(node tools/setup/probe-adapter.mjs 2>/dev/null)"
+python=$(bash tools/setup/python-env.sh | tail -n 1)
+FASTVLM_PYTHON="$python" bash tools/setup/fixtures.sh
+
+echo "[test] lint"
+npx eslint .
+echo "[test] typecheck"
+npx tsc -p tsconfig.json --noEmit
+echo "[test] vitest"
+npx vitest run "$@"
