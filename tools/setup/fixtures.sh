@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 python="${FASTVLM_PYTHON:-$(bash tools/setup/python-env.sh | tail -n 1)}"
 out=.cache/fixtures
 stamp="$out/.sources.sha"
-want=$(cat tools/python/*.py tools/python/requirements.txt 2>/dev/null | sha256sum | cut -d' ' -f1)
+want=$(find tools/python -name '*.py' -o -name 'requirements.txt' | sort | xargs cat | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && [ "${FORCE_FIXTURES:-}" != "1" ]; then
   exit 0
 fi

@@ -14,6 +14,7 @@ fi
 echo "[setup] creating the Python reference environment in .venv" >&2
 python3 -m venv "$venv" >&2
 # PyPI itself may be unreachable (CI): no retries, so pip moves straight on to the configured mirrors.
-"$venv/bin/pip" install -q --retries 0 -r "$req" >&2
+"$venv/bin/pip" install -q --retries 0 -r "$req" 2>&1 | grep -v "is ignored: it is neither a file nor a directory" >&2 || true
+"$venv/bin/python" -c "import torch, transformers, safetensors, PIL" >&2
 echo "$want" > "$stamp"
 echo "$venv/bin/python"

@@ -1,0 +1,127 @@
+/**
+ * Elementwise kernels on f32 tensors: activations, residual adds, products, and the layer-scale
+ * residual `x + scale[c] * y` of FastViTHD blocks (channels last, so `c` is the last index).
+ */
+import { formatShape, sameShape, ShapeError, Tensor } from '@fastvlm/tensor';
+import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
+import { WGSL_GELU } from './wgsl-loaders.js';
+
+export type Activation = 'gelu' | 'silu' | 'relu' | 'sigmoid' | 'none';
+
+/** WGSL applying `activation` to an f32 expression; GELU needs `WGSL_GELU` in the module. */
+export function activationExpr(activation: Activation, x: string): string {
+  switch (activation) {
+    case 'gelu':
+      return `gelu(${x})`;
+    case 'silu':
+      return `(${x} / (1.0 + exp(-${x})))`;
+    case 'relu':
+      return `max(${x}, 0.0)`;
+    case 'sigmoid':
+      return `(1.0 / (1.0 + exp(-${x})))`;
+    case 'none':
+      return x;
+  }
+}
+
+const WG = 256;
+
+function unarySource(activation: Activation): string {
+  return /* wgsl */ `
+${activation === 'gelu' ? WGSL_GELU : ''}
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(${GRID_BUILTINS}) {
+  let i = ${flatIndex(WG)};
+  if (i >= arrayLength(&y)) { return; }
+  let v = x[i];
+  y[i] = ${activationExpr(activation, 'v')};
+}`;
+}
+
+function checkF32(op: string, ...tensors: Tensor[]): void {
+  for (const t of tensors) {
+    if (t.dtype !== 'f32') throw new ShapeError(`${op}: expected f32 tensors, got ${t.dtype}`);
+  }
+}
+
+/** y = activation(x), elementwise. */
+export function activate(x: Tensor<'f32'>, activation: Activation): Tensor<'f32'> {
+  checkF32(activation, x);
+  const device = x.device;
+  const y = Tensor.empty(device, x.shape, 'f32');
+  device.dispatch(device.kernel(unarySource(activation), activation), [x, y], grid1d(device, x.size, WG));
+  return y;
+}
+
+export const gelu = (x: Tensor<'f32'>): Tensor<'f32'> => activate(x, 'gelu');
+export const silu = (x: Tensor<'f32'>): Tensor<'f32'> => activate(x, 'silu');
+export const relu = (x: Tensor<'f32'>): Tensor<'f32'> => activate(x, 'relu');
+export const sigmoid = (x: Tensor<'f32'>): Tensor<'f32'> => activate(x, 'sigmoid');
+
+export type BinaryOp = 'add' | 'mul' | 'silu_mul';
+
+const BINARY_EXPR: Record<BinaryOp, string> = {
+  add: 'a[i] + b[j]',
+  mul: 'a[i] * b[j]',
+  silu_mul: '(a[i] / (1.0 + exp(-a[i]))) * b[j]', // SwiGLU: silu(gate) * up
+};
+
+function binarySource(op: BinaryOp, broadcastLast: boolean): string {
+  return /* wgsl */ `
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(${GRID_BUILTINS}) {
+  let i = ${flatIndex(WG)};
+  if (i >= arrayLength(&y)) { return; }
+  let j = ${broadcastLast ? 'i % arrayLength(&b)' : 'i'};
+  y[i] = ${BINARY_EXPR[op]};
+}`;
+}
+
+/**
+ * y = a (op) b, where b has a's shape or is a vector over a's last dimension (broadcast).
+ * `silu_mul` is SwiGLU's silu(a) * b.
+ */
+export function binary(op: BinaryOp, a: Tensor<'f32'>, b: Tensor<'f32'>): Tensor<'f32'> {
+  checkF32(op, a, b);
+  const broadcastLast = !sameShape(a.shape, b.shape);
+  if (broadcastLast && !(b.rank === 1 && b.shape[0] === a.shape[a.rank - 1])) {
+    throw new ShapeError(`${op}: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} do not match (b may also be a vector over a's last dimension)`);
+  }
+  const device = a.device;
+  const y = Tensor.empty(device, a.shape, 'f32');
+  device.dispatch(device.kernel(binarySource(op, broadcastLast), op), [a, b, y], grid1d(device, a.size, WG));
+  return y;
+}
+
+export const add = (a: Tensor<'f32'>, b: Tensor<'f32'>): Tensor<'f32'> => binary('add', a, b);
+export const mul = (a: Tensor<'f32'>, b: Tensor<'f32'>): Tensor<'f32'> => binary('mul', a, b);
+export const siluMul = (gate: Tensor<'f32'>, up: Tensor<'f32'>): Tensor<'f32'> => binary('silu_mul', gate, up);
+
+const LAYER_SCALE_SOURCE = /* wgsl */ `
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> branch: array<f32>;
+@group(0) @binding(2) var<storage, read> scale: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@compute @workgroup_size(${WG})
+fn main(${GRID_BUILTINS}) {
+  let i = ${flatIndex(WG)};
+  if (i >= arrayLength(&y)) { return; }
+  y[i] = x[i] + scale[i % arrayLength(&scale)] * branch[i];
+}`;
+
+/** y = x + scale * branch with `scale` over the last (channel) dimension: a layer-scaled residual. */
+export function layerScaleResidual(x: Tensor<'f32'>, branch: Tensor<'f32'>, scale: Tensor<'f32'>): Tensor<'f32'> {
+  checkF32('layerScaleResidual', x, branch, scale);
+  if (!sameShape(x.shape, branch.shape) || scale.size !== x.shape[x.rank - 1]) {
+    throw new ShapeError(`layerScaleResidual: x ${formatShape(x.shape)}, branch ${formatShape(branch.shape)}, scale ${formatShape(scale.shape)}`);
+  }
+  const device = x.device;
+  const y = Tensor.empty(device, x.shape, 'f32');
+  device.dispatch(device.kernel(LAYER_SCALE_SOURCE, 'layer-scale-residual'), [x, branch, scale, y], grid1d(device, x.size, WG));
+  return y;
+}
