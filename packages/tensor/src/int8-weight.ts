@@ -58,7 +58,10 @@ export class Int8Weight implements Disposable {
   }
 }
 
-/** Symmetric int8 quantization: scale = max|w| / 127 per group, q = round(w / scale) in [-127, 127]. */
+/**
+ * Symmetric int8 quantization: scale = max|w| / 127 per group, q = round(w / scale) in [-127, 127],
+ * rounding half to even as `torch.round` does, so the reference script quantizes identically.
+ */
 export function quantizeInt8(weights: Float32Array, rows: number, cols: number, groupSize: number): { values: Int8Array; scales: Float32Array } {
   const groups = cols / groupSize;
   const values = new Int8Array(rows * cols);
@@ -68,11 +71,19 @@ export function quantizeInt8(weights: Float32Array, rows: number, cols: number, 
       const start = r * cols + g * groupSize;
       let max = 0;
       for (let i = 0; i < groupSize; i++) max = Math.max(max, Math.abs(weights[start + i]));
-      const scale = max / 127;
+      // f32 arithmetic throughout, as torch does it: scale = fp32(max / 127), q = round(fp32(w / scale)).
+      const scale = Math.fround(max / 127);
       scales[r * groups + g] = scale;
-      const inverse = scale === 0 ? 0 : 1 / scale;
-      for (let i = 0; i < groupSize; i++) values[start + i] = Math.max(-127, Math.min(127, Math.round(weights[start + i] * inverse)));
+      for (let i = 0; i < groupSize; i++) {
+        const q = scale === 0 ? 0 : roundHalfEven(Math.fround(weights[start + i] / scale));
+        values[start + i] = Math.max(-127, Math.min(127, q));
+      }
     }
   }
   return { values, scales };
+}
+
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
