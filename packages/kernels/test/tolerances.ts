@@ -26,4 +26,41 @@ export const TOLERANCE = {
   bf16VsF32: { atol: 2e-2, rtol: 2e-2 },
   /** int8 per-channel weights against the f32 result of the unquantized weights, relative to the output's RMS. */
   int8VsF32: { atol: 3e-2, rtol: 3e-2 },
+  /**
+   * Attention (softmax(q k^T * scale) v, f32, online softmax) against a float64 reference: scores and
+   * WGSL's exp carry ~1e-7 relative error times the score's size (up to ~10 in the peaky cases), and
+   * the output, a convex mix of v rows (|v| < ~5), inherits it, so ~1e-6 absolute.
+   */
+  attention: { atol: 1e-5, rtol: 1e-5 },
+  /**
+   * Gathers and copies (embedding rows, splicing, int8 rows as q * scale, one correctly rounded f32
+   * multiply): no arithmetic differs from PyTorch's, so the results must be bit-identical.
+   */
+  exactCopy: { atol: 0, rtol: 0 },
+  /**
+   * Sampling probabilities after temperature / top-k / top-p: the kept set is transformers' warpers'
+   * (run in f32), the reference probabilities their f64 softmax (PyTorch's f32 softmax over 151936
+   * tokens is off by up to 2e-5 relative). We compute exp and the normaliser in f64 from the same f32
+   * scaled logits, so only the f32 rounding of the stored result (6e-8) and the order of f64 sums
+   * differ; a token kept by one side and not the other is off by its whole probability and fails.
+   */
+  samplingProbabilities: { atol: 1e-10, rtol: 1e-6 },
+  /**
+   * Softmax over the 151936-entry vocabulary against PyTorch's f32 softmax. Measured against an f64
+   * softmax of the same f32 inputs, PyTorch's own result is up to 1.3e-5 relative off (its f32 sum
+   * of 151936 terms; the order depends on the CPU's vector width), ours 1.3e-6 (WGSL exp ~2e-6
+   * relative at |x| ~ 30, sum over 256 threads). Rows up to a few thousand stay within
+   * `f32Transcendental`; the tests also check every case against the f64 softmax with that.
+   */
+  softmaxVocab: { atol: 2e-6, rtol: 5e-5 },
+  /**
+   * RoPE (x·cos + rotate_half(x)·sin) against transformers' Qwen2 rotary code. inv_freq and the
+   * angle pos·inv_freq are the same f32 values on both sides (inv_freq checked bit for bit); what
+   * differs is cos / sin of that angle: lavapipe's cos / sin were measured within 7.6e-8 absolute
+   * of the exact value for every angle pos·inv_freq[j] with pos < 32768 (Sleef's are ~1 ulp too),
+   * so the output is off by ~1.5e-7 · (|x[j]| + |x[j + d/2]|): 4.8e-7 measured for unit-normal x,
+   * positions up to 32767. Scale atol with |x| for larger inputs. A GPU whose hardware sin / cos
+   * reduce large angles coarsely would need more; this entry covers lavapipe.
+   */
+  rope: { atol: 2e-6, rtol: 1e-5 },
 } as const satisfies Record<string, Tolerance>;
