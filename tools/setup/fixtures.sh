@@ -6,7 +6,8 @@ cd "$(dirname "$0")/../.."
 python="${FASTVLM_PYTHON:-$(bash tools/setup/python-env.sh | tail -n 1)}"
 out=.cache/fixtures
 stamp="$out/.sources.sha"
-want=$(find tools/python -name '*.py' -o -name 'requirements.txt' | sort | xargs cat | sha256sum | cut -d' ' -f1)
+# Inputs of the fixture scripts: the scripts themselves, the Python requirements and the test corpora.
+want=$(find tools/python packages/*/test -name '*.py' -o -name 'requirements.txt' -o -name '*-corpus.json' | sort | xargs cat | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && [ "${FORCE_FIXTURES:-}" != "1" ]; then
   exit 0
 fi
