@@ -11,3 +11,4 @@ export { DeviceError, DisposedError, FastVlmError, SafetensorsError, ShapeError 
 export { bf16ArrayToF32, bf16BitsToF32, f16ArrayToF32, f16BitsToF32, f32ArrayToBf16, f32ArrayToF16, f32ToBf16Bits, f32ToF16Bits } from './half.js';
 export { NO_ADAPTER_HELP } from './gpu-provider.js';
 export * from './safetensors/index.js';
+export { CheckpointError, loadInt8Weight, loadTensor, readFloat32, type FloatStorage, type LoadTensorOptions } from './load-weights.js';

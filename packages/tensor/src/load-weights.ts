@@ -1,0 +1,74 @@
+/**
+ * Moves checkpoint tensors onto the GPU by their checkpoint names, in the dtype the model asks for,
+ * checking each one's shape against what the model's config implies.
+ */
+import type { Device } from './device.js';
+import { FastVlmError } from './errors.js';
+import { f32ArrayToBf16, f32ArrayToF16 } from './half.js';
+import { Int8Weight } from './int8-weight.js';
+import type { SafetensorsCheckpoint } from './safetensors/index.js';
+import { formatShape, sameShape } from './shape.js';
+import { Tensor } from './tensor.js';
+
+/** A checkpoint does not hold what the model's config says it must (a tensor missing or of the wrong shape). */
+export class CheckpointError extends FastVlmError {
+  constructor(
+    readonly tensor: string,
+    readonly problem: string,
+  ) {
+    super('CHECKPOINT', `checkpoint tensor '${tensor}': ${problem}`);
+  }
+}
+
+export type FloatStorage = 'f32' | 'f16' | 'bf16';
+
+export interface LoadTensorOptions {
+  /** The GPU dtype to hold the tensor in. */
+  dtype: FloatStorage;
+  /** The shape the model expects; a mismatch is a CheckpointError. */
+  shape: readonly number[];
+  /** Split above this many bytes per block (defaults to the device's binding limit). */
+  maxBlockBytes?: number;
+}
+
+function checkEntry(checkpoint: SafetensorsCheckpoint, name: string, shape: readonly number[]): void {
+  if (!checkpoint.has(name)) throw new CheckpointError(name, 'is missing');
+  const entry = checkpoint.entry(name);
+  if (!sameShape(entry.shape, shape)) throw new CheckpointError(name, `has shape ${formatShape(entry.shape)}, the config implies ${formatShape(shape)}`);
+  if (!['F32', 'F16', 'BF16'].includes(entry.dtype)) throw new CheckpointError(name, `has dtype ${entry.dtype}, expected a float type (F32, F16, BF16)`);
+}
+
+/** Reads `name` from the checkpoint and uploads it as `options.dtype`. F16 stays as is when asked for f16 (no conversion). */
+export async function loadTensor(device: Device, checkpoint: SafetensorsCheckpoint, name: string, options: LoadTensorOptions): Promise<Tensor> {
+  checkEntry(checkpoint, name, options.shape);
+  const entry = checkpoint.entry(name);
+  const tensorOptions = { label: name, maxBlockBytes: options.maxBlockBytes };
+  if ((entry.dtype === 'F16' && options.dtype === 'f16') || (entry.dtype === 'BF16' && options.dtype === 'bf16')) {
+    const bytes = await checkpoint.read(name);
+    const bits = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+    return Tensor.fromArray(device, bits, options.shape, options.dtype, tensorOptions);
+  }
+  const values = await checkpoint.readAsFloat32(name);
+  if (options.dtype === 'f32') return Tensor.fromArray(device, values, options.shape, 'f32', tensorOptions);
+  const bits = options.dtype === 'f16' ? f32ArrayToF16(values) : f32ArrayToBf16(values);
+  return Tensor.fromArray(device, bits, options.shape, options.dtype, tensorOptions);
+}
+
+/** Reads a 2-D weight `[out, in]` and quantizes it to int8 with per-row (or per-group) scales. */
+export async function loadInt8Weight(
+  device: Device,
+  checkpoint: SafetensorsCheckpoint,
+  name: string,
+  shape: readonly [number, number],
+  options: { groupSize?: number; maxBlockBytes?: number } = {},
+): Promise<Int8Weight> {
+  checkEntry(checkpoint, name, shape);
+  const values = await checkpoint.readAsFloat32(name);
+  return Int8Weight.quantize(device, values, shape, { ...options, label: name });
+}
+
+/** Reads a tensor to the CPU as f32 after checking its shape (for weights folded at load, e.g. BatchNorm). */
+export async function readFloat32(checkpoint: SafetensorsCheckpoint, name: string, shape: readonly number[]): Promise<Float32Array> {
+  checkEntry(checkpoint, name, shape);
+  return checkpoint.readAsFloat32(name);
+}

@@ -1,0 +1,67 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CheckpointError,
+  createDevice,
+  f32ArrayToBf16,
+  f32ArrayToF16,
+  loadInt8Weight,
+  loadTensor,
+  SafetensorsCheckpoint,
+  writeSafetensors,
+  type Device,
+  type FloatStorage,
+} from '../src/index.js';
+
+describe('loading checkpoint tensors onto the GPU', () => {
+  let device: Device;
+  let dir: string;
+  let checkpoint: SafetensorsCheckpoint;
+  const values = Float32Array.from({ length: 12 }, (_, i) => (i - 5) * 0.375);
+
+  beforeAll(async () => {
+    device = await createDevice();
+    dir = await mkdtemp(join(tmpdir(), 'fastvlm-load-'));
+    await writeSafetensors(join(dir, 'model.safetensors'), {
+      'a.f32': { dtype: 'F32', shape: [3, 4], data: values },
+      'a.f16': { dtype: 'F16', shape: [3, 4], data: f32ArrayToF16(values) },
+      'a.bf16': { dtype: 'BF16', shape: [3, 4], data: f32ArrayToBf16(values) },
+      'a.i64': { dtype: 'I64', shape: [1], data: new BigInt64Array([7n]) },
+    });
+    checkpoint = await SafetensorsCheckpoint.open(dir);
+  });
+  afterAll(async () => {
+    await checkpoint.close();
+    await rm(dir, { recursive: true, force: true });
+    device.destroy();
+  });
+
+  // The values are exact in every format, so every conversion path must reproduce them exactly.
+  for (const source of ['a.f32', 'a.f16', 'a.bf16']) {
+    for (const dtype of ['f32', 'f16', 'bf16'] as FloatStorage[]) {
+      it(`${source} -> ${dtype}`, async () => {
+        const t = await loadTensor(device, checkpoint, source, { dtype, shape: [3, 4] });
+        expect(t.dtype).toBe(dtype);
+        expect(Array.from(await t.toFloat32())).toEqual(Array.from(values));
+        t.dispose();
+      });
+    }
+  }
+
+  it('quantizes a weight to int8 at load', async () => {
+    const w = await loadInt8Weight(device, checkpoint, 'a.f32', [3, 4]);
+    expect(w.values.shape).toEqual([3, 4]);
+    expect(w.scales.shape).toEqual([3, 1]);
+    w.dispose();
+  });
+
+  it('names the tensor when it is missing, misshapen or not a float', async () => {
+    await expect(loadTensor(device, checkpoint, 'nope', { dtype: 'f32', shape: [1] })).rejects.toThrow(CheckpointError);
+    await expect(loadTensor(device, checkpoint, 'a.f32', { dtype: 'f32', shape: [4, 3] })).rejects.toThrow(
+      "checkpoint tensor 'a.f32': has shape [3, 4], the config implies [4, 3]",
+    );
+    await expect(loadTensor(device, checkpoint, 'a.i64', { dtype: 'f32', shape: [1] })).rejects.toThrow(/has dtype I64/);
+  });
+});
