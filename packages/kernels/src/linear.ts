@@ -1,0 +1,139 @@
+/**
+ * `linear`: y = x Wᵀ + b with W in the checkpoint's [out, in] layout (f32, f16, bf16 or int8),
+ * and an optional fused epilogue y = residual + scale * act(x Wᵀ + b).
+ *
+ * One register-tiled kernel (linear-gemm.ts) serves both jobs with different tiles: prefill and
+ * the vision tower's 1x1 convolutions (many rows: 8 x 4 or 8 x 8 outputs per invocation, each
+ * weight load shared by 8 rows) and decode (1 to 4 rows: memory-bound, so few rows and narrow
+ * column tiles to keep enough invocations). A weight split into row blocks (above the binding
+ * limit, e.g. a tied LM head) is dispatched once per block, each writing its output columns.
+ */
+import { formatShape, Int8Weight, sameShape, ShapeError, Tensor, type Binding, type Device } from '@fastvlm/tensor';
+import type { Activation } from './elementwise.js';
+import { epilogueOperands, gemmKStep, gemmSource, LINEAR_WORKGROUP, linearParams, scalarSource, SHARE_LANES, type GemmTile, type LinearKernelConfig } from './linear-gemm.js';
+import { weightDType, type Weight, type WeightDType } from './weight.js';
+
+export interface LinearOptions {
+  /** [N] */
+  bias?: Tensor<'f32'>;
+  /** Applied to x Wᵀ + b. Default 'none'. */
+  activation?: Activation;
+  /** Added after the activation; the output's shape [..., N]. */
+  residual?: Tensor<'f32'>;
+  /** [N]: per-column scale of the branch before the residual add (a layer scale); needs `residual`. */
+  scale?: Tensor<'f32'>;
+}
+
+/** Up to this many rows, the decode tiles are used. */
+const DECODE_ROWS = 4;
+const SCALAR_TILE = { tileM: 4, tileN: 4 };
+
+/** y [..., N] = x [..., K] Wᵀ (+ bias), through the optional fused epilogue. */
+export function linear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions = {}): Tensor<'f32'> {
+  const { M, N, K, groupSize, outShape } = checkLinear(x, weight, options);
+  const device = x.device;
+  const config: LinearKernelConfig = {
+    weight: weightDType(weight),
+    perGroupScales: weight instanceof Int8Weight && groupSize !== K,
+    bias: options.bias !== undefined,
+    activation: options.activation ?? 'none',
+    residual: options.residual !== undefined,
+    layerScale: options.scale !== undefined,
+  };
+  const y = Tensor.empty(device, outShape, 'f32');
+  if (M === 0 || N === 0) return y;
+  const tile = chooseTile(device, config.weight, M, K, groupSize);
+  const label = `linear-${config.weight}${tile ? `-${tile.tileM}x${tile.tileN}` : '-scalar'}`;
+  const kernel = device.kernel(tile ? gemmSource(config, tile) : scalarSource(config), label);
+  const { tileM, tileN } = tile ?? SCALAR_TILE;
+  const operands = { bias: options.bias, residual: options.residual, layerScale: options.scale, y };
+  const epilogue = epilogueOperands(config).map((name) => operands[name] as Tensor<'f32'>);
+  const rowsPerDispatch = device.limits.maxComputeWorkgroupsPerDimension * tileM;
+  for (const segment of weightSegments(weight)) {
+    const columnGroups = Math.ceil((segment.range.nEnd - segment.range.nStart) / tileN / LINEAR_WORKGROUP);
+    for (let mStart = 0; mStart < M; mStart += rowsPerDispatch) {
+      const rows = Math.min(rowsPerDispatch, M - mStart);
+      const params = linearParams({ M, N, K, groupSize, mStart, ...segment.range });
+      device.dispatch(kernel, [params, x, ...segment.bindings, ...epilogue], [columnGroups, Math.ceil(rows / tileM)]);
+    }
+  }
+  return y;
+}
+
+/**
+ * The tile for this weight dtype and row count (tuned on lavapipe), or undefined for the scalar
+ * kernel when K (or an int8 group) is not a multiple of any tile's k-step.
+ */
+function chooseTile(device: Device, dtype: WeightDType, M: number, K: number, groupSize: number): GemmTile | undefined {
+  const decode = M <= DECODE_ROWS;
+  const decodeRows = M === 1 ? 1 : DECODE_ROWS;
+  const candidates: GemmTile[] = [];
+  if (device.has('subgroups') && (device.adapter.info?.subgroupMinSize ?? 0) >= SHARE_LANES) {
+    if (decode) candidates.push({ tileM: decodeRows, tileN: 2, xShare: dtype === 'int8' ? 2 : 1 }, { tileM: decodeRows, tileN: 2, xShare: 1 });
+    else candidates.push({ tileM: 8, tileN: dtype === 'int8' ? 8 : 4, xShare: 1 });
+  }
+  candidates.push({ tileM: decode ? decodeRows : 4, tileN: 4, xShare: 0 });
+  return candidates.find((t) => K % gemmKStep(t) === 0 && groupSize % gemmKStep(t) === 0);
+}
+
+interface WeightSegment {
+  /** Output columns [nStart, nEnd) and the first rows of the bound weight / scales blocks. */
+  range: { nStart: number; nEnd: number; wRow0: number; sRow0: number };
+  bindings: Binding[];
+}
+
+/** Column ranges within which the weight (and an int8 weight's scales) lie in one buffer each. */
+function weightSegments(weight: Weight): WeightSegment[] {
+  if (!(weight instanceof Int8Weight)) {
+    return weight.blocks().map((b) => ({
+      range: { nStart: b.rowStart, nEnd: b.rowStart + b.rowCount, wRow0: b.rowStart, sRow0: 0 },
+      bindings: [b.ref],
+    }));
+  }
+  // values and scales are split independently: cut at the boundaries of both
+  const values = weight.values.blocks();
+  const scales = weight.scales.blocks();
+  const rows = weight.shape[0];
+  const segments: WeightSegment[] = [];
+  let v = 0;
+  let s = 0;
+  for (let n = 0; n < rows; ) {
+    while (values[v].rowStart + values[v].rowCount <= n) v++;
+    while (scales[s].rowStart + scales[s].rowCount <= n) s++;
+    const end = Math.min(values[v].rowStart + values[v].rowCount, scales[s].rowStart + scales[s].rowCount);
+    segments.push({ range: { nStart: n, nEnd: end, wRow0: values[v].rowStart, sRow0: scales[s].rowStart }, bindings: [values[v].ref, scales[s].ref] });
+    n = end;
+  }
+  return segments;
+}
+
+function checkLinear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions): { M: number; N: number; K: number; groupSize: number; outShape: number[] } {
+  const fail = (why: string): never => {
+    throw new ShapeError(`linear: ${why}`);
+  };
+  if (x.dtype !== 'f32') fail(`x must be f32, got ${x.dtype}`);
+  if (x.rank < 1) fail('x must have at least one dimension');
+  const isInt8 = weight instanceof Int8Weight;
+  if (!isInt8 && !['f32', 'f16', 'bf16'].includes(weight.dtype)) fail(`weight must be f32, f16, bf16 or an Int8Weight, got ${weight.dtype}`);
+  if (weight.shape.length !== 2) fail(`weight must be [out, in], got ${formatShape(weight.shape)}`);
+  const [N, K] = weight.shape;
+  if (x.shape[x.rank - 1] !== K) fail(`x ${formatShape(x.shape)} does not end in the weight's ${K} inputs (weight ${formatShape(weight.shape)})`);
+  const outShape = [...x.shape.slice(0, -1), N];
+  const M = x.size / Math.max(K, 1);
+  let groupSize = K;
+  if (isInt8) {
+    const groups = weight.scales.shape[1];
+    if (weight.scales.shape[0] !== N || K % groups !== 0) fail(`int8 scales ${formatShape(weight.scales.shape)} do not fit weight ${formatShape(weight.shape)}`);
+    groupSize = K / groups;
+  }
+  const { bias, residual, scale } = options;
+  if (bias && (bias.dtype !== 'f32' || bias.rank !== 1 || bias.size !== N)) fail(`bias must be f32 [${N}], got ${bias.dtype} ${formatShape(bias.shape)}`);
+  if (residual && (residual.dtype !== 'f32' || !sameShape(residual.shape, outShape))) {
+    fail(`residual must be f32 ${formatShape(outShape)}, got ${residual.dtype} ${formatShape(residual.shape)}`);
+  }
+  if (scale && (scale.dtype !== 'f32' || scale.rank !== 1 || scale.size !== N)) fail(`scale must be f32 [${N}], got ${scale.dtype} ${formatShape(scale.shape)}`);
+  if (scale && !residual) fail('scale is the layer scale of a residual branch: give residual too');
+  const limit = x.device.limits.maxStorageBufferBindingSize;
+  if (M * N * 4 > limit) fail(`the output ${formatShape(outShape)} exceeds the ${limit}-byte binding limit: split x into row chunks`);
+  return { M, N, K, groupSize, outShape };
+}

@@ -1,0 +1,172 @@
+import { createDevice, Int8Weight, ShapeError, Tensor, type Device, type TensorOptions } from '@fastvlm/tensor';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Activation } from '../src/elementwise.js';
+import { linear, type LinearOptions } from '../src/linear.js';
+import type { Weight } from '../src/weight.js';
+import { expectClose, openFixture, type Comparison, type Fixture, type FixtureCase } from './fixtures.js';
+import { TOLERANCE, type Tolerance } from './tolerances.js';
+
+const VS_F32: Record<string, Tolerance> = { f16: TOLERANCE.f16VsF32, bf16: TOLERANCE.bf16VsF32, int8: TOLERANCE.int8VsF32 };
+
+/** 'int8g64' -> int8 with 64 inputs per scale; 'int8' -> one scale per row. */
+function parseDType(dtype: string): { base: 'f32' | 'f16' | 'bf16' | 'int8'; groupSize?: number } {
+  if (!dtype.startsWith('int8')) return { base: dtype as 'f32' | 'f16' | 'bf16' };
+  return { base: 'int8', groupSize: dtype.length > 4 ? Number(dtype.slice(5)) : undefined };
+}
+
+/** Bit-exact equality (a loop: vitest's deep equality is slow on millions of elements). */
+function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i])) expect.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+  }
+}
+
+function rms(values: Float32Array): number {
+  let sum = 0;
+  for (const v of values) sum += v * v;
+  return Math.sqrt(sum / values.length);
+}
+
+describe('linear vs PyTorch', async () => {
+  const fixture: Fixture = await openFixture('linear');
+  let device: Device;
+  const report: string[] = [];
+  beforeAll(async () => {
+    device = await createDevice();
+  });
+  afterAll(async () => {
+    console.log(`linear errors (max abs / max rel):\n${report.join('\n')}`);
+    device?.destroy();
+    await fixture.close();
+  });
+
+  const f32 = async (name: string, role: string): Promise<Float32Array> => (await fixture.get(name, role)).data;
+
+  /**
+   * Uploads the case's weight as the kernel takes it. int8 weights are quantized again in
+   * TypeScript and must equal PyTorch's values and scales bit for bit.
+   */
+  async function uploadWeight(on: Device, c: FixtureCase, f32Source: string, options: TensorOptions = {}): Promise<Weight> {
+    const { base, groupSize } = parseDType(c.dtype as string);
+    const { data, shape } = await fixture.get(f32Source, f32Source.startsWith('epilogue') ? 'f32_weight' : 'weight').catch(() => ({ data: undefined, shape: undefined }));
+    if (base === 'f32') return Tensor.fromArray(on, data!, shape!, 'f32', options);
+    if (base === 'f16' || base === 'bf16') {
+      const bits = await fixture.raw(c.name, 'weight');
+      const wShape = (await fixture.get(c.name, 'weight')).shape;
+      const half = new Uint16Array(bits.slice().buffer);
+      return base === 'f16' ? Tensor.fromArray(on, half, wShape, 'f16', options) : Tensor.fromArray(on, half, wShape, 'bf16', options);
+    }
+    const int8 = Int8Weight.quantize(on, data!, [shape![0], shape![1]], { groupSize, ...options });
+    const values = new Int8Array((await fixture.raw(c.name, 'values')).slice().buffer);
+    expectIdentical(await int8.values.read(), values, `${c.name}: int8 values`);
+    expectIdentical(await int8.scales.read(), await f32(c.name, 'scales'), `${c.name}: int8 scales`);
+    const f32Bytes = shape![0] * shape![1] * 4;
+    expect(int8.byteLength).toBeGreaterThanOrEqual(f32Bytes / 4);
+    expect(int8.byteLength).toBeLessThanOrEqual(f32Bytes / 4 + int8.scales.byteLength);
+    return int8;
+  }
+
+  async function check(actual: Float32Array, expected: Float32Array, tolerance: Tolerance, what: string): Promise<Comparison> {
+    const result = expectClose(actual, expected, tolerance, what);
+    report.push(`  ${what.padEnd(44)} ${result.maxAbs.toExponential(2)} / ${result.maxRel.toExponential(2)}`);
+    return result;
+  }
+
+  /** Runs a shape case on `on` (optionally with a split weight) and checks it against PyTorch. */
+  async function runShapeCase(on: Device, c: FixtureCase, label: string, options: TensorOptions = {}): Promise<void> {
+    const shape = c.shape as string;
+    const { data: xData, shape: xShape } = await fixture.get(shape, 'x');
+    const { base } = parseDType(c.dtype as string);
+    const out = await on.scopeAsync(async () => {
+      const weight = await uploadWeight(on, c, shape, options);
+      if (options.maxBlockBytes) expect(weight instanceof Int8Weight ? weight.values.isSplit : weight.isSplit, 'weight is split').toBe(true);
+      const x = Tensor.fromArray(on, xData, xShape, 'f32');
+      const bias = Tensor.fromArray(on, await f32(shape, 'bias'), [weight.shape[0]], 'f32');
+      return linear(x, weight, { bias }).read();
+    });
+    await check(out, await f32(c.name, 'y'), TOLERANCE.f32, `${label} vs same weights`);
+    if (base !== 'f32') {
+      const yF32 = await f32(shape, 'y_f32');
+      const tolerance = base === 'int8' ? { ...VS_F32.int8, atol: VS_F32.int8.atol * rms(yF32) } : VS_F32[base];
+      await check(out, yF32, tolerance, `${label} vs f32 weights`);
+    }
+  }
+
+  for (const c of fixture.cases.filter((c) => c.kind === 'linear')) {
+    it(c.name, async () => {
+      await runShapeCase(device, c, c.name);
+    });
+  }
+
+  for (const c of fixture.cases.filter((c) => c.kind === 'epilogue')) {
+    it(c.name, async () => {
+      const role = async (r: string): Promise<Tensor<'f32'> | undefined> => {
+        const t = await fixture.get(c.name, r).catch(() => undefined);
+        return t && Tensor.fromArray(device, t.data, t.shape, 'f32');
+      };
+      const y = await device.scopeAsync(async () => {
+        const options: LinearOptions = {
+          activation: c.activation as Activation,
+          bias: await role('bias'),
+          residual: await role('residual'),
+          scale: await role('scale'),
+        };
+        return linear((await role('x'))!, await uploadWeight(device, c, c.name), options).read();
+      });
+      const tolerance = c.activation === 'none' ? TOLERANCE.f32 : TOLERANCE.f32DotActivation;
+      await check(y, await f32(c.name, 'y'), tolerance, c.name);
+    });
+  }
+
+  // Weights above the binding limit (a tied LM head) come split into row blocks; small weights are
+  // split here with maxBlockBytes. int8 values and scales split at different rows.
+  const SPLITS: [string, number][] = [
+    ['odd.f32', 600],
+    ['k_proj.f16', 40_000],
+    ['k_proj.int8g32', 2_000],
+    ['decode_m3.f16', 600_000],
+    ['decode_m3.int8', 300_000],
+  ];
+  for (const [name, maxBlockBytes] of SPLITS) {
+    it(`${name} with the weight split into row blocks of <= ${maxBlockBytes} bytes`, async () => {
+      const c = fixture.cases.find((k) => k.name === name)!;
+      const live = device.liveBytes;
+      await runShapeCase(device, c, `${name} split`, { maxBlockBytes });
+      expect(device.liveBytes, 'all blocks freed').toBe(live);
+    });
+  }
+
+  it('the per-lane kernel (no subgroups) agrees with PyTorch', async () => {
+    const plain = await createDevice({ disableFeatures: ['subgroups'] });
+    try {
+      for (const name of ['edge.int8g8', 'k_proj.f32', 'k_proj.f16', 'k_proj.bf16', 'decode_m3.int8g64', 'decode_up.f16']) {
+        await runShapeCase(plain, fixture.cases.find((k) => k.name === name)!, `${name} no subgroups`);
+      }
+    } finally {
+      plain.destroy();
+    }
+  });
+
+  it('rejects bad inputs with a ShapeError', () => {
+    device.scope(() => {
+      const x = Tensor.zeros(device, [2, 4], 'f32');
+      const w = Tensor.zeros(device, [3, 4], 'f16');
+      const vector = (n: number): Tensor<'f32'> => Tensor.zeros(device, [n], 'f32');
+      const cases: [() => unknown, RegExp][] = [
+        [() => linear(Tensor.zeros(device, [2, 5], 'f32'), w), /does not end in the weight's 4 inputs/],
+        [() => linear(x, w, { bias: vector(4) }), /bias must be f32 \[3\]/],
+        [() => linear(x, w, { residual: Tensor.zeros(device, [2, 4], 'f32') }), /residual must be f32 \[2, 3\]/],
+        [() => linear(x, w, { residual: Tensor.zeros(device, [2, 3], 'f32'), scale: vector(2) }), /scale must be f32 \[3\]/],
+        [() => linear(x, w, { scale: vector(3) }), /give residual too/],
+        [() => linear(Tensor.zeros(device, [2, 4], 'f16') as unknown as Tensor<'f32'>, w), /x must be f32, got f16/],
+        [() => linear(x, Tensor.zeros(device, [3, 4], 'i8') as unknown as Weight), /weight must be f32, f16, bf16 or an Int8Weight/],
+        [() => linear(x, Tensor.zeros(device, [12], 'f32')), /weight must be \[out, in\]/],
+      ];
+      for (const [call, message] of cases) {
+        expect(call).toThrow(ShapeError);
+        expect(call).toThrow(message);
+      }
+    });
+  });
+});

@@ -1,0 +1,107 @@
+"""linear: y = x W^T + b with W [out, in] in f32 / f16 / bf16 / int8, and fused epilogues.
+
+Per shape: <shape>.x, .bias, .y_f32 (the f32 result) and .weight (f32, where a case needs it:
+f32 cases and int8 cases, whose test quantizes it again in TypeScript). Per case <shape>.<dtype>:
+the stored weight (float16 / bfloat16 bits, or int8 values + f32 scales) and y computed in float64
+from exactly those stored weights. Weights are N(0, 1/K) so outputs are O(1).
+"""
+import torch
+import torch.nn.functional as F
+
+from .common import Cases, generator, randn
+
+NAME = "linear"
+
+# name: (M, K, N, dtypes); "int8g64" = int8 with one scale per 64 inputs of a row
+SHAPES = {
+    "odd": (5, 37, 19, ["f32", "f16", "bf16", "int8"]),
+    "edge": (13, 40, 23, ["f32", "f16", "bf16", "int8", "int8g8"]),
+    "decode_m3": (3, 896, 896, ["f32", "f16", "int8", "int8g64"]),
+    "decode_up": (1, 896, 4864, ["f16"]),
+    "decode_down": (1, 4864, 896, ["int8"]),
+    "k_proj": (281, 896, 128, ["f32", "f16", "bf16", "int8", "int8g32"]),
+    "projector_fc1": (32, 3072, 896, ["f16"]),
+    # stage-2 1x1 conv (ConvFFN fc1, 384 -> 1536) over 16x16 of the 64x64 positions
+    "conv_stage2": (256, 384, 1536, ["f32", "f16", "int8g32"]),
+}
+
+# name: (M, K, N, dtype, activation, bias, residual, layer scale)
+EPILOGUES = {
+    "fc1_gelu": (37, 96, 384, "f16", "gelu", True, False, False),  # ConvFFN fc1, stage 0
+    "silu": (6, 64, 40, "f32", "silu", False, False, False),
+    "relu_bias": (9, 48, 24, "bf16", "relu", True, False, False),
+    "o_proj_residual": (7, 128, 96, "f32", "none", False, True, False),
+    "fc2_layer_scale": (50, 384, 96, "f16", "none", True, True, True),  # ConvFFN fc2 + layer scale
+    "down_proj_decode": (1, 896, 896, "int8", "none", False, True, False),
+    "projector_gelu_decode": (1, 256, 128, "bf16", "gelu", True, False, False),
+    "gelu_scale_decode": (2, 64, 72, "int8g16", "gelu", True, True, True),
+}
+
+
+def quantize_int8(w: torch.Tensor, group: int):
+    """As packages/tensor/src/int8-weight.ts: scale = fp32(max|w| / 127), q = round(w / scale)."""
+    rows, cols = w.shape
+    grouped = w.reshape(rows, cols // group, group)
+    scale = grouped.abs().amax(dim=-1) / 127  # f32 arithmetic, as in TypeScript
+    safe = torch.where(scale == 0, torch.ones_like(scale), scale)
+    q = torch.round(grouped / safe[..., None]).clamp(-127, 127)
+    q = torch.where(scale[..., None] == 0, torch.zeros_like(q), q)
+    dequant = (q.double() * scale.double()[..., None]).reshape(rows, cols)
+    return q.to(torch.int8).reshape(rows, cols), scale, dequant
+
+
+def stored_weight(w: torch.Tensor, dtype: str):
+    """The tensors a case stores for W, and W as the kernel sees it (float64)."""
+    if dtype == "f32":
+        return {}, w.double()
+    if dtype in ("f16", "bf16"):
+        rounded = w.to(torch.float16 if dtype == "f16" else torch.bfloat16)
+        return {"weight": rounded}, rounded.double()
+    group = int(dtype[5:]) if dtype.startswith("int8g") else w.shape[1]
+    q, scales, dequant = quantize_int8(w, group)
+    return {"values": q, "scales": scales}, dequant
+
+
+def reference(x, w64, bias=None, activation="none", residual=None, scale=None):
+    y = x.double() @ w64.T
+    if bias is not None:
+        y = y + bias.double()
+    y = {"gelu": F.gelu, "silu": F.silu, "relu": F.relu, "none": lambda t: t}[activation](y)
+    if scale is not None:
+        y = y * scale.double()
+    if residual is not None:
+        y = y + residual.double()
+    return y.float()
+
+
+def make():
+    gen = generator(7)
+    c = Cases()
+    for shape, (m, k, n, dtypes) in SHAPES.items():
+        x = randn((m, k), gen)
+        w = randn((n, k), gen, k**-0.5)
+        bias = randn((n,), gen, 0.5)
+        needs_f32 = any(d == "f32" or d.startswith("int8") for d in dtypes)
+        shape_tensors = {"x": x, "bias": bias, "y_f32": reference(x, w.double(), bias)}
+        if needs_f32:
+            shape_tensors["weight"] = w
+        c.add(shape, {"kind": "shape", "M": m, "K": k, "N": n}, **shape_tensors)
+        for dtype in dtypes:
+            tensors, w64 = stored_weight(w, dtype)
+            y = shape_tensors["y_f32"] if dtype == "f32" else reference(x, w64, bias)
+            c.add(f"{shape}.{dtype}", {"kind": "linear", "shape": shape, "dtype": dtype}, y=y, **tensors)
+    for name, (m, k, n, dtype, activation, has_bias, has_residual, has_scale) in EPILOGUES.items():
+        x = randn((m, k), gen)
+        w = randn((n, k), gen, k**-0.5)
+        extra = {}
+        if has_bias:
+            extra["bias"] = randn((n,), gen, 0.5)
+        if has_residual:
+            extra["residual"] = randn((m, n), gen)
+        if has_scale:
+            extra["scale"] = randn((n,), gen, 0.1)
+        tensors, w64 = stored_weight(w, dtype)
+        y = reference(x, w64, extra.get("bias"), activation, extra.get("residual"), extra.get("scale"))
+        params = {"kind": "epilogue", "dtype": dtype, "activation": activation}
+        c.add(f"epilogue.{name}", params, x=x, f32_weight=w, y=y, **tensors, **extra)
+    return c.result()
