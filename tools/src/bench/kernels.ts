@@ -45,6 +45,8 @@ function rate(c: (typeof KERNEL_CASES)[number], ms: number | undefined): string 
 async function main(): Promise<void> {
   const filter = argValue('--filter');
   const cases = KERNEL_CASES.filter((c) => !filter || c.name.includes(filter));
+  const names = new Set(cases.map((c) => c.name));
+  if (names.size !== cases.length) throw new Error('benchmark case names must be unique');
   const device = await createDevice();
   console.log(`adapter: ${device.name}  features: ${[...device.features].join(', ')}`);
   const ours: Record<string, Timing> = {};
@@ -65,10 +67,10 @@ async function main(): Promise<void> {
   const rows = cases.map((c) => {
     const a = ours[c.name]?.medianMs;
     const b = torch[c.name]?.medianMs;
-    return [c.name, c.dtype, formatMs(a), rate(c, a), formatMs(b), rate(c, b), a !== undefined && b !== undefined ? (a / b).toFixed(2) : '-'];
+    return [c.name, formatMs(a), rate(c, a), formatMs(b), rate(c, b), a !== undefined && b !== undefined ? (a / b).toFixed(2) : '-'];
   });
   console.log(`\nmedian of repeated runs, each submitted and awaited; PyTorch ${meta ? `${meta.torch} CPU fp32, ${meta.threads} threads` : 'not run'}\n`);
-  console.log(formatTable(['kernel (shape)', 'weights', 'ours ms', 'ours rate', 'torch ms', 'torch rate', 'ours/torch'], rows));
+  console.log(formatTable(['kernel (shape, weights)', 'ours ms', 'ours rate', 'torch ms', 'torch rate', 'ours/torch'], rows));
 }
 
 main().catch((error: unknown) => {
