@@ -1,1 +1,2 @@
 export * from './tokenizer/index.js';
+export * from './model/index.js';

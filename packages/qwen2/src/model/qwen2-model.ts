@@ -1,0 +1,127 @@
+/**
+ * Qwen2ForCausalLM: token embedding, the decoder layers, the final RMSNorm and the LM head (tied to
+ * the embedding table unless the config says otherwise), as transformers and mlx-examples' qwen2.py
+ * name them. A forward pass only records GPU work: no readback, no submit.
+ */
+import { checkTokenIds, KvCache } from '@fastvlm/kernels';
+import { formatShape, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
+import type { Qwen2Config } from './config.js';
+import { DecoderLayer } from './decoder-layer.js';
+import { Embedding, Linear, RmsNorm } from './layers.js';
+import type { ModelDType, Weights } from './weights.js';
+
+/** Token ids, or input embeddings [T, hidden] (e.g. text rows with image rows spliced in). */
+export type ForwardInput = { ids: Int32Array | readonly number[] } | { embeds: Tensor<'f32'> };
+
+/**
+ * What a forward pass returns: logits of the last position [1, vocab] (generation), logits of every
+ * position [T, vocab] (parity checks), or the final-normed hidden states [T, hidden].
+ */
+export type ForwardOutput = 'last' | 'all' | 'hidden';
+
+/** Qwen2Model: embed_tokens, layers, norm. */
+export class Qwen2Model {
+  constructor(
+    readonly embedTokens: Embedding,
+    readonly layers: readonly DecoderLayer[],
+    readonly norm: RmsNorm,
+  ) {}
+
+  static async load(weights: Weights, config: Qwen2Config): Promise<Qwen2Model> {
+    const embedTokens = await Embedding.load(weights.at('embed_tokens'), config.vocabSize, config.hiddenSize);
+    const layers: DecoderLayer[] = [];
+    for (let i = 0; i < config.numHiddenLayers; i++) layers.push(await DecoderLayer.load(weights.at('layers').at(i), config));
+    return new Qwen2Model(embedTokens, layers, await RmsNorm.load(weights.at('norm'), config.hiddenSize, config.rmsNormEps));
+  }
+
+  /** x [T, hidden] at positions start .. start+T-1 -> hidden states after the last layer [T, hidden], not normed. */
+  forward(x: Tensor<'f32'>, cache: KvCache, start: number): Tensor<'f32'> {
+    let h = x;
+    this.layers.forEach((layer, i) => {
+      // Each layer's temporaries are freed as soon as it is recorded, so a long prefill reuses them.
+      const next = x.device.scope(() => layer.forward(h, cache, i, start));
+      if (h !== x) h.dispose();
+      h = next;
+    });
+    return h;
+  }
+}
+
+export class Qwen2ForCausalLM {
+  constructor(
+    readonly config: Qwen2Config,
+    readonly dtype: ModelDType,
+    readonly model: Qwen2Model,
+    /** The untied LM head; undefined when it is the embedding table. */
+    readonly lmHead: Linear | undefined,
+    /** Owns every weight above. */
+    private readonly weights: Weights,
+  ) {}
+
+  static async load(weights: Weights, config: Qwen2Config, lmHeadName = 'lm_head'): Promise<Qwen2ForCausalLM> {
+    const model = await Qwen2Model.load(weights, config);
+    // lm_head sits beside the prefixed decoder (`lm_head.weight`, not `model.lm_head.weight`).
+    const lmHead = config.tieWordEmbeddings ? undefined : await Linear.load(weights.sibling(`${lmHeadName}.`), config.hiddenSize, config.vocabSize, { bias: false });
+    return new Qwen2ForCausalLM(config, weights.dtype, model, lmHead, weights);
+  }
+
+  get device(): Device {
+    return this.model.norm.weight.device;
+  }
+
+  /** A KV cache for `maxSeq` positions (prompt plus every token that may be generated). */
+  createCache(maxSeq: number): KvCache {
+    const { numHiddenLayers: layers, numKeyValueHeads: kvHeads, headDim } = this.config;
+    return new KvCache(this.device, { layers, kvHeads, maxSeq, headDim });
+  }
+
+  /** The number of positions `input` holds, after checking it. */
+  inputLength(input: ForwardInput): number {
+    const { hiddenSize, vocabSize } = this.config;
+    if ('embeds' in input) {
+      const e = input.embeds;
+      if (e.dtype !== 'f32' || e.rank !== 2 || e.shape[1] !== hiddenSize || e.shape[0] < 1) {
+        throw new ShapeError(`Qwen2: input embeddings must be f32 [T >= 1, ${hiddenSize}], got ${e.dtype} ${formatShape(e.shape)}`);
+      }
+      return e.shape[0];
+    }
+    if (input.ids.length < 1) throw new ShapeError('Qwen2: no input ids (the prompt is empty)');
+    checkTokenIds(Int32Array.from(input.ids), vocabSize);
+    return input.ids.length;
+  }
+
+  /**
+   * Runs `input` at positions start .. start+T-1, appending to `cache` (which must hold positions
+   * 0 .. start-1 already), and returns the `output` asked for. Records GPU work only.
+   */
+  forward(input: ForwardInput, cache: KvCache, start: number, output: ForwardOutput = 'last'): Tensor<'f32'> {
+    const T = this.inputLength(input);
+    const limit = this.config.maxPositionEmbeddings;
+    if (!Number.isInteger(start) || start < 0 || start + T > limit) {
+      throw new ShapeError(`Qwen2: positions ${start} .. ${start + T - 1} are outside max_position_embeddings ${limit}`);
+    }
+    const device = this.device;
+    return device.scope(() => {
+      const x = 'embeds' in input ? input.embeds : this.model.embedTokens.forward(Tensor.fromArray(device, Int32Array.from(input.ids), [T], 'i32')); // [T, hidden]
+      const h = this.model.forward(x, cache, start); // [T, hidden]
+      const normed = this.model.norm.forward(output === 'last' ? lastRow(h) : h); // [1 or T, hidden]
+      if (output === 'hidden') return normed;
+      return this.lmHead ? this.lmHead.forward(normed) : this.model.embedTokens.asLinear(normed); // [1 or T, vocab]
+    });
+  }
+
+  /** Frees every weight. */
+  dispose(): void {
+    this.weights.disposeAll();
+  }
+}
+
+/** x [T, D] -> a copy of its last row [1, D]. */
+function lastRow(x: Tensor<'f32'>): Tensor<'f32'> {
+  const [T, D] = x.shape;
+  if (T === 1) return x;
+  const row = Tensor.empty(x.device, [1, D], 'f32');
+  const source = x.bindingRef();
+  x.device.copy({ ...source, offset: source.offset + (T - 1) * D * 4, size: D * 4 }, row.bindingRef(), D * 4);
+  return row;
+}
