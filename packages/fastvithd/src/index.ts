@@ -1,1 +1,2 @@
 export * from './preprocess/index.js';
+export * from './model/index.js';
