@@ -15,5 +15,7 @@ echo "[test] lint"
 npx eslint .
 echo "[test] typecheck"
 npx tsc -p tsconfig.json --noEmit
+echo "[test] build"
+npx tsc -b tsconfig.build.json
 echo "[test] vitest"
 npx vitest run "$@"
