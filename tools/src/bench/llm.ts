@@ -1,0 +1,106 @@
+/**
+ * `npm run bench:llm`: the Qwen2 decoder of FastVLM-0.5B (24 layers, random weights in Apple's layout)
+ * on the current adapter — prefill time and decode ms/token — then transformers' Qwen2 on the same
+ * weights on this machine's CPU (fp32, 2 threads), side by side in one run.
+ *
+ *   node tools/dist/bench/llm.js [--model DIR] [--dtype f16|int8|f32 ...] [--prompt-tokens 281] [--decode-tokens 32] [--runs 2] [--no-torch]
+ *
+ * Without --model, a random 0.5b checkpoint is written once to .cache/bench-0.5b (~1.2 GB).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeRandomCheckpoint } from '@fastvlm/llava';
+import { generateTokens, loadQwen2, type ModelDType } from '@fastvlm/qwen2';
+import { createDevice, type Device } from '@fastvlm/tensor';
+import { formatMs, formatTable } from './table.js';
+import { summarise, type Timing } from './timing.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
+
+/** The same pseudo-random prompt as tools/python/bench_llm_torch.py. */
+function promptIds(count: number, vocab: number): number[] {
+  return Array.from({ length: count }, (_, i) => (i * 7919 + 13) % (vocab - 1000));
+}
+
+interface LlmTiming {
+  prefill: Timing;
+  decode: Timing;
+}
+
+async function timeOurs(device: Device, folder: string, dtype: ModelDType, promptTokens: number, decodeTokens: number, runs: number): Promise<LlmTiming> {
+  const model = await loadQwen2(device, folder, { dtype });
+  const ids = promptIds(promptTokens, model.config.vocabSize);
+  const prefill: number[] = [];
+  const decode: number[] = [];
+  for (let run = 0; run <= runs; run++) {
+    const started = performance.now();
+    let first = 0;
+    let count = 0;
+    for await (const _token of generateTokens(model, { ids }, { maxNewTokens: decodeTokens + 1, stopTokenIds: [] })) {
+      if (count++ === 0) first = performance.now();
+    }
+    const end = performance.now();
+    if (run === 0) continue; // warm-up: pipeline compiles
+    prefill.push(first - started);
+    decode.push((end - first) / decodeTokens);
+    process.stderr.write(`  ours ${dtype} run ${run}: prefill ${formatMs(first - started)} ms, decode ${formatMs((end - first) / decodeTokens)} ms/token\n`);
+  }
+  model.dispose();
+  return { prefill: summarise(prefill), decode: summarise(decode) };
+}
+
+function timeTorch(folder: string, promptTokens: number, decodeTokens: number, runs: number): (LlmTiming & { version: string; threads: number }) | undefined {
+  const python = process.env.FASTVLM_PYTHON ?? join(ROOT, '.venv/bin/python');
+  if (!existsSync(python)) return undefined;
+  const args = [join(ROOT, 'tools/python/bench_llm_torch.py'), folder, '--prompt-tokens', String(promptTokens), '--decode-tokens', String(decodeTokens), '--runs', String(runs)];
+  const result = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (result.status !== 0) {
+    console.error(`PyTorch side failed: ${result.stderr}`);
+    return undefined;
+  }
+  const parsed = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { prefillMs: number[]; decodeMsPerToken: number[]; torch: string; threads: number };
+  return { prefill: summarise(parsed.prefillMs), decode: summarise(parsed.decodeMsPerToken), version: parsed.torch, threads: parsed.threads };
+}
+
+async function main(): Promise<void> {
+  const folder = resolve(arg('--model', join(ROOT, '.cache/bench-0.5b')));
+  const dtypes = arg('--dtype', 'f16,int8').split(',') as ModelDType[];
+  const promptTokens = Number(arg('--prompt-tokens', '281'));
+  const decodeTokens = Number(arg('--decode-tokens', '32'));
+  const runs = Number(arg('--runs', '2'));
+  if (!existsSync(join(folder, 'model.safetensors'))) {
+    process.stderr.write(`writing a random-weight FastVLM-0.5B checkpoint to ${folder} ...\n`);
+    await writeRandomCheckpoint(folder, { preset: '0.5b' });
+  }
+  const device = await createDevice();
+  const rows: string[][] = [];
+  const ours: Record<string, LlmTiming> = {};
+  for (const dtype of dtypes) {
+    ours[dtype] = await timeOurs(device, folder, dtype, promptTokens, decodeTokens, runs);
+    rows.push([`ours (WebGPU, ${dtype} weights)`, formatMs(ours[dtype].prefill.medianMs), formatMs(ours[dtype].decode.medianMs), (1000 / ours[dtype].decode.medianMs).toFixed(1)]);
+  }
+  const adapter = device.name;
+  device.destroy();
+  const torch = process.argv.includes('--no-torch') ? undefined : timeTorch(folder, promptTokens, decodeTokens, runs);
+  if (torch) rows.push(['PyTorch CPU (fp32)', formatMs(torch.prefill.medianMs), formatMs(torch.decode.medianMs), (1000 / torch.decode.medianMs).toFixed(1)]);
+  console.log(`Qwen2 of FastVLM-0.5B (24 layers, random weights), prompt ${promptTokens} tokens, ${decodeTokens} decoded; adapter: ${adapter}`);
+  console.log(`PyTorch: ${torch ? `${torch.version}, ${torch.threads} threads, transformers' Qwen2ForCausalLM (sdpa) on the same weights` : 'not run'}; medians of ${runs} runs after a warm-up\n`);
+  console.log(formatTable(['decoder', 'prefill ms', 'decode ms/token', 'tokens/s'], rows));
+  if (torch) {
+    for (const dtype of dtypes) {
+      console.log(`ours ${dtype} / PyTorch: prefill ${(ours[dtype].prefill.medianMs / torch.prefill.medianMs).toFixed(2)}, decode ${(ours[dtype].decode.medianMs / torch.decode.medianMs).toFixed(2)}`);
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? `error: ${error.message}` : error);
+  process.exit(1);
+});
