@@ -5,5 +5,5 @@ cd "$(dirname "$0")/../.."
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 bash tools/setup/node-deps.sh
 bash tools/setup/install-webgpu-driver.sh
-npx tsc -b tsconfig.build.json
-node tools/dist/smoke.js "$@"
+npx tsc -b tools
+node tools/dist/demo/run-demo.js "$@"

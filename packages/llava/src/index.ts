@@ -33,3 +33,4 @@ export {
   type StoredTensor,
 } from './inspect.js';
 export { formatBytes, formatInspectReport } from './inspect-format.js';
+export * from './model/index.js';

@@ -1,0 +1,9 @@
+/** Typed errors of the end-to-end model that no lower package already names. */
+import { FastVlmError } from '@fastvlm/tensor';
+
+/** A prompt that cannot be built: empty text, a malformed conversation. */
+export class PromptError extends FastVlmError {
+  constructor(message: string) {
+    super('PROMPT', message);
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * FastVLM end to end: image -> FastViTHD -> projector -> image rows spliced into the prompt's
+ * embeddings -> Qwen2 prefill -> decode. Vision, projector, splice and prefill are recorded into
+ * one GPU batch; the first readback is the first token.
+ *
+ *   const model = await FastVLM.load('models/FastVLM-0.5B', { dtype: 'int8' });
+ *   for await (const piece of model.stream({ image: 'photo.jpg', prompt: 'Describe the image.' })) write(piece);
+ *   model.dispose();
+ */
+import { preprocessImage, type PixelValues, type VisionDType } from '@fastvlm/fastvithd';
+import { embedding, spliceRows } from '@fastvlm/kernels';
+import { defaultStopTokenIds, generateTokens, Tokenizer, type FinishReason, type ModelDType, type Qwen2ForCausalLM } from '@fastvlm/qwen2';
+import { createDevice, DisposedError, SafetensorsCheckpoint, Tensor, type Device } from '@fastvlm/tensor';
+import type { FastVlmConfig } from '../config.js';
+import { loadParts, type LoadProgress, type ModelParts } from './load-parts.js';
+import type { Projector } from './projector.js';
+import { encodePrompt, IMAGE_TOKEN_INDEX, type Prompt } from './prompt.js';
+import { readFastVlmConfig } from './read-config.js';
+import { checkRequest, type GenerateRequest, type GenerateResult, type GenerateTimings } from './request.js';
+
+export interface LoadFastVlmOptions {
+  /** The decoder's and projector's weights on the GPU (default 'f16'). */
+  dtype?: ModelDType;
+  /** The tower's weights (default: 'f32' when dtype is 'f32', else 'f16'; the tower has no int8 path). */
+  visionDtype?: VisionDType;
+  /** A device to share; by default the model creates one and destroys it in dispose(). */
+  device?: Device;
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+/** The prompt's embeddings with the image rows spliced in, and how long each stage took when profiled. */
+interface PreparedInput {
+  embeds: Tensor<'f32'>;
+  visionMs: number | null;
+  projectorMs: number | null;
+}
+
+const now = (): number => performance.now();
+
+export class FastVLM {
+  private disposed = false;
+
+  private constructor(
+    readonly folder: string,
+    readonly config: FastVlmConfig,
+    readonly tokenizer: Tokenizer,
+    readonly device: Device,
+    private readonly ownsDevice: boolean,
+    private readonly parts: ModelParts,
+    readonly dtype: ModelDType,
+  ) {}
+
+  /** Loads config.json, the tokenizer files and model.safetensors (or its shards) from `folder`. */
+  static async load(folder: string, options: LoadFastVlmOptions = {}): Promise<FastVLM> {
+    const started = now();
+    const progress = (stage: LoadProgress['stage']): void => options.onProgress?.({ stage, seconds: (now() - started) / 1000 });
+    const dtype = options.dtype ?? 'f16';
+    const visionDtype = options.visionDtype ?? (dtype === 'f32' ? 'f32' : 'f16');
+    progress('config');
+    const config = await readFastVlmConfig(folder);
+    progress('tokenizer');
+    const tokenizer = await Tokenizer.fromFolder(folder);
+    const checkpoint = await SafetensorsCheckpoint.open(folder);
+    let device: Device | undefined;
+    try {
+      device = options.device ?? (await createDevice());
+      const parts = await loadParts(device, checkpoint, config, { llm: dtype, vision: visionDtype }, progress);
+      progress('ready');
+      return new FastVLM(folder, config, tokenizer, device, options.device === undefined, parts, dtype);
+    } catch (error) {
+      if (options.device === undefined) device?.destroy();
+      throw error;
+    } finally {
+      await checkpoint.close();
+    }
+  }
+
+  get vision(): ModelParts['vision'] {
+    return this.parts.vision;
+  }
+
+  get projector(): Projector {
+    return this.parts.projector;
+  }
+
+  get llm(): Qwen2ForCausalLM {
+    return this.parts.llm;
+  }
+
+  /** The prompt's ids, -200 where the image goes. */
+  encodePrompt(prompt: Prompt, image: boolean, system?: string): number[] {
+    return encodePrompt(this.tokenizer, prompt, { image, system });
+  }
+
+  /** Positions the prompt takes in the decoder: its ids with the placeholder replaced by the image tokens. */
+  promptPositions(ids: readonly number[]): number {
+    return ids.includes(IMAGE_TOKEN_INDEX) ? ids.length - 1 + this.config.imageTokens : ids.length;
+  }
+
+  /** Image pixels [N, N, 3] as the tower reads them. */
+  preprocess(image: NonNullable<GenerateRequest['image']>): Promise<PixelValues> {
+    return preprocessImage(image, { size: this.config.imageSize, layout: 'nhwc' });
+  }
+
+  /**
+   * Records the tower, the projector and the splice: ids [T] (one -200 when `pixels` is given) ->
+   * inputs embeddings [T - 1 + I, hidden] (or [T, hidden] without an image). With `profile`, waits
+   * for the GPU after the tower and after the projector to time them.
+   */
+  async embedInputs(ids: readonly number[], pixels: PixelValues | undefined, profile = false): Promise<PreparedInput> {
+    this.checkUsable();
+    const device = this.device;
+    const at = ids.indexOf(IMAGE_TOKEN_INDEX);
+    const textIds = Int32Array.from(ids, (id) => (id === IMAGE_TOKEN_INDEX ? 0 : id)); // row `at` is replaced below
+    const text = device.scope(() => embedding(Tensor.fromArray(device, textIds, [textIds.length], 'i32'), this.llm.model.embedTokens.weight)); // [T, hidden]
+    if (pixels === undefined || at < 0) return { embeds: text, visionMs: null, projectorMs: null };
+    const owned: Tensor[] = [text];
+    try {
+      let mark = now();
+      const features = device.scope(() => this.vision.encode(Tensor.fromArray(device, pixels.data, pixels.shape, 'f32'))); // [I, 3072]
+      owned.push(features);
+      const visionMs = profile ? await timeSince(device, mark) : null;
+      mark = now();
+      const imageEmbeds = this.projector.forward(features); // [I, hidden]
+      owned.push(imageEmbeds);
+      const projectorMs = profile ? await timeSince(device, mark) : null;
+      return { embeds: spliceRows(text, imageEmbeds, at), visionMs, projectorMs }; // [T - 1 + I, hidden]
+    } finally {
+      for (const tensor of owned) tensor.dispose();
+    }
+  }
+
+  /** Streams the answer piece by piece (never half a character); the return value is the whole result. */
+  async *stream(request: GenerateRequest): AsyncGenerator<string, GenerateResult, undefined> {
+    this.checkUsable();
+    const started = now();
+    const promptTokenIds = this.encodePrompt(request.prompt, request.image !== undefined, request.system);
+    const { maxNewTokens, stops } = checkRequest(request, this.promptPositions(promptTokenIds), this.config.llm.maxPositionEmbeddings);
+    request.signal?.throwIfAborted();
+    const pixels = request.image === undefined ? undefined : await this.preprocess(request.image);
+    const preprocessMs = request.image === undefined ? 0 : now() - started;
+    const profile = request.profile ?? false;
+    const { embeds, visionMs, projectorMs } = await this.embedInputs(promptTokenIds, pixels, profile);
+    const prefillStart = now();
+    const tokens = generateTokens(this.llm, { embeds }, {
+      maxNewTokens,
+      temperature: request.temperature ?? 0,
+      topK: request.topK,
+      topP: request.topP,
+      seed: request.seed,
+      signal: request.signal,
+      stopTokenIds: defaultStopTokenIds(this.llm, this.tokenizer),
+      vocabLimit: Math.min(this.config.llm.vocabSize, this.tokenizer.vocabSize),
+    });
+    const decoder = this.tokenizer.createStreamDecoder({ skipSpecial: true });
+    const tokenIds: number[] = [];
+    const tokenTimes: number[] = [];
+    let text = '';
+    const finish = (finishReason: FinishReason | 'stop-string'): GenerateResult => {
+      const first = tokenTimes[0];
+      const last = tokenTimes[tokenTimes.length - 1];
+      const timings: GenerateTimings = {
+        preprocessMs,
+        visionMs,
+        projectorMs,
+        prefillMs: profile && first !== undefined ? first - prefillStart : null,
+        ttftMs: first === undefined ? null : first - started,
+        decodeTokensPerSecond: tokenTimes.length >= 2 && last > first ? ((tokenTimes.length - 1) * 1000) / (last - first) : null,
+        totalMs: now() - started,
+      };
+      return { text, tokenIds, promptTokenIds, finishReason, timings };
+    };
+    try {
+      for (;;) {
+        const step = await tokens.next();
+        if (!step.done) {
+          tokenIds.push(step.value);
+          tokenTimes.push(now());
+        }
+        const piece = stops.push(step.done ? decoder.flush() : decoder.push(step.value));
+        if (piece.text) {
+          text += piece.text;
+          yield piece.text;
+        }
+        if (piece.stopped) return finish('stop-string');
+        if (step.done) {
+          const rest = stops.flush();
+          if (rest) {
+            text += rest;
+            yield rest;
+          }
+          return finish(step.value);
+        }
+      }
+    } finally {
+      await tokens.return('max-tokens'); // frees the KV cache when stopped early; the value is unused
+      embeds.dispose();
+    }
+  }
+
+  /** The whole answer at once (what `stream` yields, concatenated). */
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const stream = this.stream(request);
+    for (;;) {
+      const step = await stream.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /** Frees every weight (and the device, when the model created it). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.parts.vision.dispose();
+    this.parts.projector.dispose();
+    this.parts.llm.dispose();
+    if (this.ownsDevice) this.device.destroy();
+  }
+
+  private checkUsable(): void {
+    if (this.disposed) throw new DisposedError('the FastVLM model');
+  }
+}
+
+async function timeSince(device: Device, mark: number): Promise<number> {
+  await device.sync();
+  return now() - mark;
+}

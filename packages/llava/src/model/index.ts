@@ -1,0 +1,8 @@
+export { FastVLM, type LoadFastVlmOptions } from './fast-vlm.js';
+export { PromptError } from './errors.js';
+export { loadParts, type LoadProgress, type LoadStage, type ModelParts, type PartDTypes } from './load-parts.js';
+export { dumpPipeline, type DumpedTensor, type PipelineDump } from './pipeline-dump.js';
+export { PROJECTOR_MODULE, Projector } from './projector.js';
+export { DEFAULT_SYSTEM_PROMPT, encodePrompt, formatPrompt, IMAGE_TOKEN_INDEX, type ChatMessage, type Prompt, type PromptOptions } from './prompt.js';
+export { readFastVlmConfig } from './read-config.js';
+export { checkRequest, DEFAULT_MAX_NEW_TOKENS, type GenerateRequest, type GenerateResult, type GenerateTimings } from './request.js';

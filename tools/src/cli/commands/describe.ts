@@ -1,0 +1,123 @@
+/**
+ * `fastvlm describe [IMAGE] [--model DIR] [--prompt TEXT] [--max-new-tokens N] [--temperature T]
+ * [--top-p P] [--top-k K] [--seed S] [--dtype f32|f16|int8] [--json] [--dump FILE] [--profile]`:
+ * streams the model's answer about an image to stdout. Without --model: a tiny random-weight demo
+ * model (said plainly on stderr); without IMAGE: the repository's test card.
+ */
+import { FastVLM, dumpPipeline, type GenerateResult } from '@fastvlm/llava';
+import { writeSafetensors, type TensorsToWrite } from '@fastvlm/tensor';
+import type { Command } from 'commander';
+import { DEMO_MODEL_NOTE, demoModelFolder, sampleImagePath } from '../../demo/demo-assets.js';
+import { UsageError } from '../errors.js';
+import { outputOf, type CliOutput } from '../output.js';
+
+export interface DescribeFlags {
+  readonly model?: string;
+  readonly prompt?: string;
+  readonly maxNewTokens?: string;
+  readonly temperature?: string;
+  readonly topP?: string;
+  readonly topK?: string;
+  readonly seed?: string;
+  readonly dtype?: string;
+  readonly json?: boolean;
+  readonly dump?: string;
+  readonly profile?: boolean;
+}
+
+export const DEFAULT_PROMPT = 'Describe the image.';
+
+export function register(program: Command): void {
+  program
+    .command('describe')
+    .summary('describe an image with a FastVLM model')
+    .description(
+      'Run FastVLM on an image and stream its answer to stdout. Without --model a tiny random-weight demo model is used ' +
+        "(its answers are noise: get real weights with 'fastvlm pull apple/FastVLM-0.5B'); without IMAGE, the repository's test card.",
+    )
+    .argument('[image]', 'a PNG or JPEG file (default: the built-in test card)')
+    .option('--model <dir>', 'a FastVLM model folder (config.json, model.safetensors, tokenizer files)')
+    .option('--prompt <text>', 'the question', DEFAULT_PROMPT)
+    .option('--max-new-tokens <n>', 'at most this many tokens', '256')
+    .option('--temperature <t>', '0 is greedy', '0')
+    .option('--top-p <p>', 'nucleus sampling (1 = off)')
+    .option('--top-k <k>', 'sample among the k most likely (0 = off)')
+    .option('--seed <s>', 'sampling seed')
+    .option('--dtype <dtype>', "weights of the LLM and projector: 'f32', 'f16' or 'int8'", 'f16')
+    .option('--json', 'print one JSON object {text, tokenIds, promptTokenIds, timings, adapter} instead of streaming')
+    .option('--dump <file>', 'also write every intermediate (pixel_values ... prefill_logits) to a safetensors file')
+    .option('--profile', 'wait for the GPU between stages to time vision, projector and prefill')
+    .action(async (image: string | undefined, flags: DescribeFlags, command: Command) => {
+      await runDescribe(image, flags, outputOf(command));
+    });
+}
+
+function numberFlag(name: string, value: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`${name} must be ${what}, got '${value}'`);
+  return n;
+}
+
+/** Answers about `image` (default: the test card) with the model of `flags.model` (default: the demo model). */
+export async function runDescribe(image: string | undefined, flags: DescribeFlags, output: CliOutput): Promise<GenerateResult & { adapter: string }> {
+  const dtype = flags.dtype ?? 'f16';
+  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') throw new UsageError(`--dtype must be 'f32', 'f16' or 'int8', got '${dtype}'`);
+  const maxNewTokens = numberFlag('--max-new-tokens', flags.maxNewTokens, (n) => Number.isSafeInteger(n) && n >= 1, 'an integer >= 1') ?? 256;
+  const temperature = numberFlag('--temperature', flags.temperature, (n) => n >= 0, 'a number >= 0') ?? 0;
+  const topP = numberFlag('--top-p', flags.topP, (n) => n > 0 && n <= 1, 'in (0, 1]');
+  const topK = numberFlag('--top-k', flags.topK, (n) => Number.isSafeInteger(n) && n >= 0, 'an integer >= 0');
+  const seed = numberFlag('--seed', flags.seed, Number.isSafeInteger, 'an integer');
+
+  let folder = flags.model;
+  if (folder === undefined) {
+    output.err(DEMO_MODEL_NOTE);
+    folder = await demoModelFolder(output.err);
+  }
+  const imagePath = image ?? (await sampleImagePath());
+  const model = await FastVLM.load(folder, { dtype });
+  try {
+    const request = { image: imagePath, prompt: flags.prompt ?? DEFAULT_PROMPT, maxNewTokens, temperature, topP, topK, seed, profile: flags.profile };
+    let result: GenerateResult;
+    if (flags.json === true) {
+      result = await model.generate(request);
+    } else {
+      const stream = model.stream(request);
+      let step = await stream.next();
+      while (!step.done) {
+        output.out(step.value);
+        step = await stream.next();
+      }
+      result = step.value;
+      output.out('\n');
+      output.err(formatTimings(result));
+    }
+    const adapter = model.device.name;
+    if (flags.json === true) output.out(`${JSON.stringify({ text: result.text, tokenIds: result.tokenIds, promptTokenIds: result.promptTokenIds, timings: result.timings, adapter })}\n`);
+    if (flags.dump !== undefined) await writeDump(model, imagePath, request.prompt, flags.dump, output);
+    return { ...result, adapter };
+  } finally {
+    model.dispose();
+  }
+}
+
+function formatTimings({ timings: t, tokenIds, finishReason }: GenerateResult): string {
+  const ms = (value: number | null): string => (value === null ? '-' : `${value.toFixed(0)} ms`);
+  const rate = t.decodeTokensPerSecond === null ? '-' : `${t.decodeTokensPerSecond.toFixed(1)} tok/s`;
+  return (
+    `[${tokenIds.length} tokens, ${finishReason}] preprocess ${ms(t.preprocessMs)}, vision ${ms(t.visionMs)}, projector ${ms(t.projectorMs)}, ` +
+    `prefill ${ms(t.prefillMs)}, first token ${ms(t.ttftMs)}, decode ${rate}\n`
+  );
+}
+
+async function writeDump(model: FastVLM, image: string, prompt: string, path: string, output: CliOutput): Promise<void> {
+  const dump = await dumpPipeline(model, image, prompt);
+  const tensors: TensorsToWrite = {
+    prompt_ids: { dtype: 'I32', shape: [dump.promptTokenIds.length], data: Int32Array.from(dump.promptTokenIds) },
+    ...Object.fromEntries(
+      (['pixel_values', 'vision_features', 'image_embeds', 'inputs_embeds', 'prefill_logits'] as const).map((name) => [name, { dtype: 'F32' as const, shape: dump[name].shape, data: dump[name].data }]),
+    ),
+  };
+  await writeSafetensors(path, tensors, { model: model.folder, image });
+  output.err(`wrote ${path}\n`);
+}
