@@ -5,9 +5,11 @@ dropped, not composited; no EXIF rotation), pad to a black square with the image
 ((S-W)//2, (S-H)//2), resize the uint8 square to N x N with Pillow's BICUBIC, then x 1/255.
 
 This script makes test images of many kinds (16-bit, palette + tRNS, RGBA, gray, 1- and 4-bit,
-interlaced, baseline/progressive/gray JPEGs, odd and extreme aspect ratios, a large one) under
-OUT/preprocess/images/, takes the two shared photos from ../shared/images/ (never copied), and for
-each image writes OUT/preprocess/<name>.safetensors holding, as uint8 [H, W, 3]:
+interlaced, baseline/progressive/gray JPEGs, odd and extreme aspect ratios, a large one, and the
+JPEGs of preprocess_jpeg_cases.py: successive approximation, restart markers, 4:4:0, 4:1:1,
+Adobe RGB, CMYK, YCCK) under OUT/preprocess/images/, takes the two shared photos from
+../shared/images/ (never copied), and for each image writes OUT/preprocess/<name>.safetensors
+holding, as uint8 [H, W, 3]:
 
   decoded          PIL's convert('RGB') of the file
   padded           the black square canvas with the image pasted
@@ -18,7 +20,10 @@ each image writes OUT/preprocess/<name>.safetensors holding, as uint8 [H, W, 3]:
 It asserts that CLIPImageProcessor configured Apple's way (shortest edge N, BICUBIC, crop N,
 rescale 1/255, mean 0, std 1) gives resized_<N> / 255 exactly, and that the project's PyTorch
 reference (fastvlm_reference.preprocess) agrees. OUT/preprocess/index.json lists the images.
-It also writes a CMYK JPEG (cmyk.jpg), which the TypeScript decoder refuses.
+
+Small JPEG variants (tiny sizes, every sampling layout, separate scans...) are checked for decoding
+only: they go to OUT/preprocess/images/variants/, their PIL decodings to
+OUT/preprocess/jpeg_variants.safetensors (one uint8 [H, W, 3] tensor per file name stem).
 
 Usage: python tools/python/make_preprocess_fixtures.py --out .cache/fixtures
 """
@@ -36,6 +41,8 @@ import numpy as np
 import PIL
 from PIL import Image
 from safetensors.numpy import save_file
+
+from preprocess_jpeg_cases import pipeline_jpegs, variant_jpegs
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SHARED_IMAGES = ROOT / ".." / "shared" / "images"
@@ -134,7 +141,30 @@ def make_images() -> dict:
                                           quality=90, subsampling=1)
     images["gray.jpg"] = saved(Image.fromarray(to_uint(smooth_rgb(200, 151, 17)[..., 0], 8), "L"), format="JPEG",
                                quality=90)
+    images.update(pipeline_jpegs(test_card))
     return images
+
+
+def test_card(width: int, height: int, seed: int) -> np.ndarray:
+    return to_uint(smooth_rgb(width, height, seed), 8)
+
+
+def write_jpeg_variants(out: pathlib.Path) -> list:
+    """Writes the decode-only JPEG variants and PIL's decodings of them; returns their index entries."""
+    variant_dir = out / "images" / "variants"
+    variant_dir.mkdir(parents=True, exist_ok=True)
+    decoded, index = {}, []
+    for name, data in variant_jpegs(test_card).items():
+        (variant_dir / name).write_bytes(data)
+        with Image.open(variant_dir / name) as image:
+            mode = image.mode
+            rgb = np.asarray(image.convert("RGB"))
+        stem = name.rsplit(".", 1)[0]
+        decoded[stem] = rgb
+        index.append({"name": stem, "file": f"images/variants/{name}", "mode": mode,
+                      "width": rgb.shape[1], "height": rgb.shape[0]})
+    save_file(decoded, str(out / "jpeg_variants.safetensors"))
+    return index
 
 
 def expand_to_square(image: Image.Image) -> Image.Image:
@@ -200,8 +230,6 @@ def main() -> None:
         paths[name] = image_dir / name
     for name in ["waterview.jpg", "extreme_ironing.jpg"]:
         paths[name] = SHARED_IMAGES / name
-    cmyk = Image.fromarray(to_uint(smooth_rgb(64, 40, 18), 8)).convert("CMYK")
-    (image_dir / "cmyk.jpg").write_bytes(saved(cmyk, format="JPEG", quality=90))
 
     processor = clip_processor(CHECK_SIZE)
     index = []
@@ -218,8 +246,7 @@ def main() -> None:
         index.append({"name": stem, "file": where, "relative_to": "repo" if shared else "fixtures",
                       "format": name.rsplit(".", 1)[1], "mode": mode, "width": width, "height": height})
     meta = {"pillow": PIL.__version__, "sizes": SIZES, "check_size": CHECK_SIZE, "images": index,
-            "free_resizes": FREE_RESIZES,
-            "cmyk": "images/cmyk.jpg"}
+            "free_resizes": FREE_RESIZES, "jpeg_variants": write_jpeg_variants(out)}
     (out / "index.json").write_text(json.dumps(meta, indent=1) + "\n")
     print(f"[fixtures] preprocess: {len(index)} images, {total / 2**20:.1f} MiB, {time.time() - started:.1f} s")
 

@@ -29,8 +29,8 @@ export interface FixtureIndex {
   /** [width, height] of the non-square resizes of each decoded image. */
   freeResizes: Array<[number, number]>;
   images: FixtureImage[];
-  /** A CMYK JPEG, which the decoder refuses. */
-  cmykPath: string;
+  /** Small JPEGs checked for decoding only: PIL's RGB of each is `<name>` in jpeg_variants.safetensors. */
+  jpegVariants: FixtureImage[];
 }
 
 interface IndexJson {
@@ -38,8 +38,8 @@ interface IndexJson {
   sizes: number[];
   check_size: number;
   free_resizes: Array<[number, number]>;
-  cmyk: string;
   images: Array<{ name: string; file: string; relative_to: 'repo' | 'fixtures'; format: 'png' | 'jpg'; mode: string; width: number; height: number }>;
+  jpeg_variants: Array<{ name: string; file: string; mode: string; width: number; height: number }>;
 }
 
 export function readFixtureIndex(): FixtureIndex {
@@ -51,7 +51,7 @@ export function readFixtureIndex(): FixtureIndex {
     sizes: index.sizes,
     checkSize: index.check_size,
     freeResizes: index.free_resizes,
-    cmykPath: join(FIXTURE_DIR, index.cmyk),
+    jpegVariants: index.jpeg_variants.map(({ file, ...image }) => ({ ...image, format: 'jpg' as const, path: join(FIXTURE_DIR, file) })),
     images: index.images.map(({ file, relative_to, ...image }) => ({
       ...image,
       path: resolve(relative_to === 'repo' ? ROOT : FIXTURE_DIR, file),
@@ -63,6 +63,7 @@ export function readFixtureIndex(): FixtureIndex {
 export class ImageFixture {
   private constructor(private readonly file: SafetensorsFile) {}
 
+  /** `<name>.safetensors`; 'jpeg_variants' holds the decodings of the small JPEG variants. */
   static async open(name: string): Promise<ImageFixture> {
     return new ImageFixture(await SafetensorsFile.open(join(FIXTURE_DIR, `${name}.safetensors`)));
   }

@@ -1,7 +1,7 @@
 /**
  * Preprocessing input forms (path, bytes, raw RGB/RGBA pixels), options, and every kind of bad
  * input: each must end in a typed ImageError naming the source and the problem, never a hang or
- * a raw error from pngjs / jpeg-js.
+ * a raw error from pngjs or our JPEG decoder (JPEG-specific cases: preprocess-jpeg.test.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -218,10 +218,6 @@ describe('preprocess bad inputs -> ImageError', () => {
     const corruptPng = Uint8Array.from(await readFile(pngPath));
     corruptPng[60] ^= 0xff; // inside the IDAT: the CRC no longer matches
     await expectImageError(() => decodeImage(corruptPng, { source: 'bad.png' }), /^bad\.png: corrupt or truncated PNG data \(/);
-  });
-
-  it('refuses CMYK JPEGs clearly', async () => {
-    await expectImageError(() => preprocessImage(index.cmykPath), /CMYK\/YCCK JPEGs \(4 components\) are not supported/);
   });
 
   it('decodes PNGs pngjs writes, with and without alpha', async () => {

@@ -13,36 +13,12 @@ import { toPixelValues } from '../src/preprocess/to-pixel-values.js';
 import { difference, ImageFixture, readFixtureIndex } from './preprocess-fixtures.js';
 
 /**
- * PNG decoding, padding, the resize and uint8 -> f32 are exact (PIL's own algorithms): tolerance 0.
- *
- * JPEG decoding is not exact: jpeg-js repeats chroma samples where libjpeg-turbo (PIL) interpolates
- * them, truncates its YCbCr -> RGB conversion where libjpeg rounds, and its IDCT rounds
- * differently. Single samples at sharp colour edges of chroma-subsampled images differ by tens of
- * levels; the mean stays near or below one level. The bounds below are per image, in uint8
- * levels: the measured values (Pillow 12.3 / jpeg-js 0.4.4) rounded up with some headroom, so a
- * regression shows. decode: decoded RGB; pipeline: pixel values at N = 256 (x255), the whole
- * pipeline from the file; pipeline1024: the uint8 1024 x 1024 square.
+ * Every step is exact, so every tolerance is 0: PNG decoding, JPEG decoding (our decoder follows
+ * libjpeg-turbo as PIL runs it: islow IDCT, fancy upsampling, fixed-point YCbCr -> RGB; also
+ * progressive, restart markers, 4:4:0 / 4:1:1, Adobe RGB, CMYK and YCCK), padding, Pillow's bicubic
+ * resize and uint8 -> f32. The pipeline is checked at N = 256 as pixel values and at N = 1024 as the
+ * uint8 square. (Before our JPEG decoder, jpeg-js differed from PIL by up to 136 levels.)
  */
-interface JpegBound {
-  decode: { max: number; mean: number };
-  pipeline: { max: number; mean: number };
-  pipeline1024: { max: number; mean: number };
-}
-const JPEG_BOUNDS: Record<string, JpegBound> = {
-  // Synthetic test cards with saturated 16-px checkerboards: the worst case for chroma upsampling.
-  baseline420_2000x1500: { decode: { max: 150, mean: 5 }, pipeline: { max: 8, mean: 0.6 }, pipeline1024: { max: 55, mean: 2.1 } },
-  baseline422_odd: { decode: { max: 100, mean: 4 }, pipeline: { max: 65, mean: 0.7 }, pipeline1024: { max: 100, mean: 0.8 } },
-  progressive444: { decode: { max: 6, mean: 0.7 }, pipeline: { max: 3, mean: 0.4 }, pipeline1024: { max: 6, mean: 0.7 } },
-  gray: { decode: { max: 2, mean: 0.1 }, pipeline: { max: 3, mean: 0.1 }, pipeline1024: { max: 3, mean: 0.1 } },
-  // The shared photos (LLaVA's examples).
-  waterview: { decode: { max: 20, mean: 0.8 }, pipeline: { max: 5, mean: 0.45 }, pipeline1024: { max: 20, mean: 0.8 } },
-  extreme_ironing: { decode: { max: 40, mean: 1.3 }, pipeline: { max: 12, mean: 0.5 }, pipeline1024: { max: 40, mean: 1.3 } },
-};
-
-function expectWithin(diff: { max: number; mean: number }, bound: { max: number; mean: number }, what: string): void {
-  expect(diff.max, `${what}: max diff ${diff.max} levels`).toBeLessThanOrEqual(bound.max);
-  expect(diff.mean, `${what}: mean diff ${diff.mean.toFixed(3)} levels`).toBeLessThanOrEqual(bound.mean);
-}
 
 interface Row {
   image: string;
@@ -71,15 +47,24 @@ describe('image preprocessing vs PIL', () => {
     console.table([...rows.values()].map((r) => ({ ...r, decodeMean: r.decodeMean.toFixed(3), pipelineMean: r.pipelineMean.toFixed(3), pipeline1024Mean: r.pipeline1024Mean.toFixed(3) })));
   });
 
-  it('states a bound for every JPEG fixture', () => {
-    const jpegs = index.images.filter((image) => image.format === 'jpg').map((image) => image.name);
-    expect(jpegs.filter((name) => JPEG_BOUNDS[name] === undefined)).toEqual([]);
+  it('decodes every small JPEG variant as PIL does', async () => {
+    const fixture = await ImageFixture.open('jpeg_variants');
+    const mismatches: string[] = [];
+    for (const variant of index.jpegVariants) {
+      const expected = await fixture.rgb(variant.name);
+      const decoded = decodeImage(await readFile(variant.path), { source: variant.path });
+      const diff = decoded.width === expected.width && decoded.height === expected.height
+        ? difference(decoded.data, expected.data).max
+        : Infinity;
+      if (diff !== 0) mismatches.push(`${variant.name} (${variant.mode}, ${variant.width}x${variant.height}): max diff ${diff}`);
+    }
+    await fixture.close();
+    expect(index.jpegVariants.length).toBeGreaterThan(40);
+    expect(mismatches).toEqual([]);
   });
 
   for (const image of index.images) {
     describe(`${image.name} (${image.format}, ${image.mode}, ${image.width}x${image.height})`, () => {
-      const isPng = image.format === 'png';
-      const bound = JPEG_BOUNDS[image.name];
 
       it('decodes as PIL convert("RGB")', async () => {
         const fixture = await ImageFixture.open(image.name);
@@ -89,8 +74,7 @@ describe('image preprocessing vs PIL', () => {
         expect([decoded.width, decoded.height]).toEqual([expected.width, expected.height]);
         const diff = difference(decoded.data, expected.data);
         Object.assign(row(image.name), { decodeMax: diff.max, decodeMean: diff.mean });
-        if (isPng) expect(diff.max, 'PNG decoding is exact').toBe(0);
-        else expectWithin(diff, bound.decode, 'JPEG decode');
+        expect(diff.max, `${image.format} decoding is exact`).toBe(0);
       });
 
       it('pads and resizes PIL\'s pixels exactly (bicubic, every size, square or not)', async () => {
@@ -136,15 +120,13 @@ describe('image preprocessing vs PIL', () => {
         const full = difference(ours.data, expected);
         const levels = { max: Math.round(full.max * 255), mean: full.mean * 255 };
         Object.assign(row(image.name), { pipelineMax: levels.max, pipelineMean: levels.mean });
-        if (isPng) expect(full.max, 'PNG pipeline is exact').toBe(0);
-        else expectWithin(levels, bound.pipeline, `JPEG pipeline at ${size}`);
+        expect(full.max, `pipeline at ${size} is exact`).toBe(0);
 
         // The uint8 square at the real tower size, from the file.
         const square = padAndResize(decodeImage(await readFile(image.path)), 1024);
         const at1024 = difference(square.data, (await fixture.rgb('resized_1024')).data);
         Object.assign(row(image.name), { pipeline1024Max: at1024.max, pipeline1024Mean: at1024.mean });
-        if (isPng) expect(at1024.max, 'PNG pipeline at 1024 is exact').toBe(0);
-        else expectWithin(at1024, bound.pipeline1024, 'JPEG pipeline at 1024');
+        expect(at1024.max, 'pipeline at 1024 is exact').toBe(0);
         await fixture.close();
       });
     });

@@ -1,17 +1,18 @@
 /**
- * JPEG -> 8-bit RGB with jpeg-js. Baseline and progressive Huffman JPEGs, gray (expanded to RGB)
- * or YCbCr, any chroma subsampling. EXIF orientation is not applied (as PIL's open() does not).
+ * JPEG -> 8-bit RGB, the pixels PIL's `Image.open(...).convert('RGB')` gives, bit for bit: our own
+ * decoder (./jpeg/) follows libjpeg-turbo as PIL runs it (islow integer IDCT, fancy chroma
+ * upsampling, fixed-point YCbCr -> RGB). Baseline, extended and progressive Huffman JPEGs; gray
+ * (expanded to RGB), YCbCr, RGB, and CMYK / YCCK (converted as PIL converts Adobe CMYK). EXIF
+ * orientation is not applied (as PIL's open() does not).
  *
- * Not bit-identical to PIL: libjpeg-turbo (PIL) upsamples chroma with a triangle filter and
- * converts YCbCr with rounded fixed-point tables; jpeg-js repeats chroma samples and truncates.
- * The preprocess test states the measured difference.
- *
- * Refused with an ImageError: CMYK / YCCK (4 components; PIL would convert them with its own
- * formula, which we do not reproduce), lossless and arithmetic-coded JPEGs, 12-bit samples, and
- * files without an end-of-image marker (PIL refuses those too: "image file is truncated").
+ * Refused with an ImageError: lossless, hierarchical and arithmetic-coded JPEGs, 12-bit samples,
+ * 2-component images, and files without an end-of-image marker (PIL refuses those too: "image
+ * file is truncated"). Corrupt entropy-coded data decodes as libjpeg decodes it (it only warns).
  */
-import { decode } from 'jpeg-js';
 import { describeError, ImageError } from './errors.js';
+import { decodeJpegRgb } from './jpeg/jpeg-decoder.js';
+import { JpegError } from './jpeg/jpeg-error.js';
+import { isStartOfFrame } from './jpeg/markers.js';
 import type { RgbImage } from './rgb-image.js';
 
 export interface JpegHeader {
@@ -27,7 +28,6 @@ export interface JpegHeader {
 }
 
 const SOI_BYTES = 2;
-const BYTES_PER_PIXEL_WORKING_SET = 24; // jpeg-js holds coefficients, planes and output at once
 
 /** The frame header (SOFn), found by walking the marker segments before any scan data. */
 export function readJpegHeader(bytes: Uint8Array, source: string): JpegHeader {
@@ -65,37 +65,33 @@ export function readJpegHeader(bytes: Uint8Array, source: string): JpegHeader {
 /** Decodes a JPEG whose header has already been read and checked against the pixel budget. */
 export function decodeJpeg(bytes: Uint8Array, header: JpegHeader, source: string, maxPixels: number): RgbImage {
   refuseUnsupported(header, source);
+  if (header.width * header.height > maxPixels) {
+    throw new ImageError(source, `the image is ${header.width}x${header.height}, over the pixel budget of ${maxPixels / 1e6} MP`);
+  }
   if (!hasEndOfImage(bytes, header.scanOffset)) {
     throw new ImageError(source, 'JPEG data is truncated: no end-of-image marker after the scan data');
   }
-  const { width, height } = header;
-  let decoded: { width: number; height: number; data: Uint8Array };
+  let decoded: RgbImage;
   try {
-    decoded = decode(bytes, {
-      useTArray: true,
-      formatAsRGBA: false,
-      maxResolutionInMP: maxPixels / 1e6,
-      maxMemoryUsageInMB: Math.ceil((width * height * BYTES_PER_PIXEL_WORKING_SET) / 2 ** 20) + 16,
-    });
+    decoded = decodeJpegRgb(bytes);
   } catch (error) {
-    throw new ImageError(source, `corrupt JPEG data (${describeError(error)})`, { cause: error });
+    if (!(error instanceof JpegError)) throw error; // a bug, not bad data: let it show
+    const problem = error.kind === 'corrupt' ? `corrupt JPEG data (${describeError(error)})` : error.message;
+    throw new ImageError(source, problem, { cause: error });
   }
-  if (decoded.width !== width || decoded.height !== height || decoded.data.length !== width * height * 3) {
-    throw new ImageError(source, `corrupt JPEG: decoded ${decoded.width}x${decoded.height}, header says ${width}x${height}`);
+  if (decoded.width !== header.width || decoded.height !== header.height) {
+    throw new ImageError(source, `corrupt JPEG: decoded ${decoded.width}x${decoded.height}, header says ${header.width}x${header.height}`);
   }
-  return { width, height, data: decoded.data };
+  return decoded;
 }
 
 function refuseUnsupported(header: JpegHeader, source: string): void {
-  if (header.components === 4) {
-    throw new ImageError(source, 'CMYK/YCCK JPEGs (4 components) are not supported; convert the image to RGB first');
-  }
-  if (header.components !== 1 && header.components !== 3) {
-    throw new ImageError(source, `JPEGs with ${header.components} components are not supported (only gray and YCbCr/RGB)`);
+  if (header.components !== 1 && header.components !== 3 && header.components !== 4) {
+    throw new ImageError(source, `JPEGs with ${header.components} components are not supported (only gray, YCbCr/RGB and CMYK/YCCK)`);
   }
   if (header.process === 3 || header.process >= 9) {
     const kind = header.process === 3 ? 'lossless' : 'arithmetic-coded';
-    throw new ImageError(source, `${kind} JPEGs are not supported (only baseline and progressive Huffman)`);
+    throw new ImageError(source, `${kind} JPEGs are not supported (only baseline, extended and progressive Huffman)`);
   }
   if (header.precision !== 8) {
     throw new ImageError(source, `${header.precision}-bit JPEGs are not supported (only 8-bit samples)`);
@@ -111,11 +107,6 @@ function hasEndOfImage(bytes: Uint8Array, from: number): boolean {
     if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return true;
   }
   return false;
-}
-
-/** SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC). */
-function isStartOfFrame(marker: number): boolean {
-  return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
 }
 
 /** Markers without a length field: TEM, RST0..7, SOI, EOI. */
