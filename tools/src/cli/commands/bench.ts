@@ -1,0 +1,178 @@
+/**
+ * `fastvlm bench [--model DIR] [--image IMAGE] [--runs N] [--dtype f32|f16|int8] [--max-new-tokens N] [--json]`:
+ * times the whole pipeline (preprocess, vision, projector, prefill, first token, decode) over one
+ * warm-up (which compiles the pipelines) and N measured runs with greedy decoding, and reports the
+ * minimum and median of each figure with the peak memory. Without --model: the tiny random-weight
+ * demo model; without --image: the repository's test card.
+ */
+import { loadImage } from '@fastvlm/fastvithd';
+import { FastVLM, type GenerateResult } from '@fastvlm/llava';
+import type { Command } from 'commander';
+import { formatMs, formatTable } from '../../bench/table.js';
+import { DEMO_MODEL_NOTE, demoModelFolder, sampleImagePath } from '../../demo/demo-assets.js';
+import { UsageError } from '../errors.js';
+import { outputOf, type CliOutput } from '../output.js';
+import { formatBytes } from '../progress.js';
+import { DEFAULT_PROMPT } from './describe.js';
+
+export interface BenchFlags {
+  readonly model?: string;
+  readonly image?: string;
+  readonly runs?: string;
+  readonly dtype?: string;
+  readonly maxNewTokens?: string;
+  readonly json?: boolean;
+}
+
+/** The figures measured in one run; null where the run could not measure it (e.g. fewer than two tokens). */
+export interface RunFigures {
+  preprocessMs: number;
+  visionMs: number | null;
+  projectorMs: number | null;
+  prefillMs: number | null;
+  ttftMs: number | null;
+  decodeMsPerToken: number | null;
+  /** The process's resident-set high-water mark so far. */
+  peakRssBytes: number;
+  /** The most bytes live tensors held on the GPU during the run (weights included). */
+  peakGpuBytes: number;
+  /** Tokens generated (below --max-new-tokens when the model emitted a stop token). */
+  newTokens: number;
+}
+
+type FigureName = Exclude<keyof RunFigures, 'newTokens'>;
+const FIGURES: readonly FigureName[] = ['preprocessMs', 'visionMs', 'projectorMs', 'prefillMs', 'ttftMs', 'decodeMsPerToken', 'peakRssBytes', 'peakGpuBytes'];
+
+/** What `--json` prints: the minimum of each figure over the runs, the medians under `runs`. */
+export interface BenchReport extends Record<FigureName, number | null> {
+  adapter: string;
+  dtype: string;
+  model: string;
+  image: string;
+  /** The image as read, before resizing to the tower's input. */
+  imageWidth: number;
+  imageHeight: number;
+  /** The tower's input side (pixels). */
+  inputSize: number;
+  /** Positions the prompt takes in the decoder, image tokens included. */
+  promptTokens: number;
+  maxNewTokens: number;
+  runs: { count: number; median: Record<FigureName, number | null>; newTokens: number[] };
+}
+
+export function register(program: Command): void {
+  program
+    .command('bench')
+    .summary('time the FastVLM pipeline end to end')
+    .description(
+      'Run FastVLM once to warm up (compiling the GPU pipelines), then --runs times with greedy decoding, and report the minimum and median ' +
+        'of each stage (preprocess, vision, projector, prefill, first token, decode per token) with the peak memory. Without --model a tiny ' +
+        "random-weight demo model is used; without --image, the repository's test card.",
+    )
+    .option('--model <dir>', 'a FastVLM model folder (config.json, model.safetensors, tokenizer files)')
+    .option('--image <file>', 'a PNG or JPEG file (default: the built-in test card)')
+    .option('--runs <n>', 'measured runs after the warm-up', '3')
+    .option('--dtype <dtype>', "weights of the LLM and projector: 'f32', 'f16' or 'int8'", 'f16')
+    .option('--max-new-tokens <n>', 'tokens to generate per run (fewer when the model stops early)', '64')
+    .option('--json', 'print one JSON object instead of a table')
+    .action(async (flags: BenchFlags, command: Command) => {
+      await runBench(flags, outputOf(command));
+    });
+}
+
+function integerFlag(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} must be an integer >= 1, got '${value}'`);
+  return n;
+}
+
+/** Benchmarks the model of `flags.model` (default: the demo model) on `flags.image` (default: the test card). */
+export async function runBench(flags: BenchFlags, output: CliOutput): Promise<BenchReport> {
+  const dtype = flags.dtype ?? 'f16';
+  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') throw new UsageError(`--dtype must be 'f32', 'f16' or 'int8', got '${dtype}'`);
+  const runs = integerFlag('--runs', flags.runs, 3);
+  const maxNewTokens = integerFlag('--max-new-tokens', flags.maxNewTokens, 64);
+
+  let folder = flags.model;
+  if (folder === undefined) {
+    output.err(DEMO_MODEL_NOTE);
+    folder = await demoModelFolder(output.err);
+  }
+  const imagePath = flags.image ?? (await sampleImagePath());
+  const source = await loadImage(imagePath);
+  const model = await FastVLM.load(folder, { dtype });
+  try {
+    const request = { image: imagePath, prompt: DEFAULT_PROMPT, maxNewTokens, temperature: 0, profile: true };
+    output.err('warm-up run (compiles the GPU pipelines)...\n');
+    const warmUp = await model.generate(request);
+    const measured: RunFigures[] = [];
+    for (let run = 1; run <= runs; run++) {
+      output.err(`run ${run}/${runs}...\n`);
+      model.device.pool.peakLiveBytes = model.device.pool.liveBytes; // this run's peak, not the load's
+      const result = await model.generate(request);
+      measured.push(figuresOf(result, model.device.pool.peakLiveBytes));
+    }
+    const report: BenchReport = {
+      ...summarise(measured, Math.min),
+      adapter: model.device.name,
+      dtype,
+      model: folder,
+      image: imagePath,
+      imageWidth: source.width,
+      imageHeight: source.height,
+      inputSize: model.config.imageSize,
+      promptTokens: model.promptPositions(warmUp.promptTokenIds),
+      maxNewTokens,
+      runs: { count: runs, median: summarise(measured, median), newTokens: measured.map((figures) => figures.newTokens) },
+    };
+    output.out(flags.json === true ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
+    return report;
+  } finally {
+    model.dispose();
+  }
+}
+
+function figuresOf({ timings: t, tokenIds }: GenerateResult, peakGpuBytes: number): RunFigures {
+  return {
+    preprocessMs: t.preprocessMs,
+    visionMs: t.visionMs,
+    projectorMs: t.projectorMs,
+    prefillMs: t.prefillMs,
+    ttftMs: t.ttftMs,
+    decodeMsPerToken: t.decodeTokensPerSecond === null || t.decodeTokensPerSecond <= 0 ? null : 1000 / t.decodeTokensPerSecond,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    peakGpuBytes,
+    newTokens: tokenIds.length,
+  };
+}
+
+function median(...values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Each figure reduced over the runs that measured it (null when none did). */
+function summarise(runs: readonly RunFigures[], reduce: (...values: number[]) => number): Record<FigureName, number | null> {
+  const entries = FIGURES.map((name) => {
+    const values = runs.map((run) => run[name]).filter((value): value is number => value !== null);
+    return [name, values.length === 0 ? null : reduce(...values)] as const;
+  });
+  return Object.fromEntries(entries) as Record<FigureName, number | null>;
+}
+
+function formatReport(report: BenchReport): string {
+  const show = (name: FigureName, value: number | null): string => {
+    if (value === null) return '-';
+    return name.endsWith('Bytes') ? formatBytes(value) : formatMs(value);
+  };
+  const rows = FIGURES.map((name) => [name, show(name, report[name]), show(name, report.runs.median[name])]);
+  const tokens = report.runs.newTokens.join(', ');
+  return [
+    `adapter ${report.adapter}, dtype ${report.dtype}, image ${report.imageWidth}x${report.imageHeight} -> ${report.inputSize}x${report.inputSize}, ` +
+      `prompt ${report.promptTokens} tokens, ${report.runs.count} run(s) after a warm-up, new tokens per run: ${tokens} (of ${report.maxNewTokens})`,
+    '',
+    formatTable(['figure', 'min', 'median'], rows),
+  ].join('\n');
+}

@@ -1,0 +1,59 @@
+/** `fastvlm bench` run in-process on the tiny random-weight demo model. */
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { register } from '../src/cli/commands/bench.js';
+import { reportError } from '../src/cli/errors.js';
+
+/** Runs `fastvlm bench ...args` as the CLI would (bench registered on its own) and captures what it writes. */
+async function bench(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const writers = { writeOut: (text: string) => void (out += text), writeErr: (text: string) => void (err += text) };
+  const program = new Command('fastvlm').configureOutput(writers).exitOverride();
+  register(program);
+  let code = 0;
+  try {
+    await program.parseAsync(['node', 'fastvlm', 'bench', ...args]);
+  } catch (error) {
+    code = reportError(error, writers.writeErr, {});
+  }
+  return { code, out, err };
+}
+
+const MEASURED = ['ttftMs', 'visionMs', 'projectorMs', 'prefillMs', 'decodeMsPerToken', 'peakRssBytes', 'peakGpuBytes'] as const;
+
+describe('fastvlm bench', () => {
+  it('--json prints one object with every figure measured (min over runs, medians under runs)', async () => {
+    const { code, out, err } = await bench(['--runs', '1', '--max-new-tokens', '4', '--dtype', 'f32', '--json']);
+    expect(code, err).toBe(0);
+    const report = JSON.parse(out) as Record<string, unknown>;
+    for (const name of MEASURED) {
+      expect(typeof report[name], name).toBe('number');
+      expect(report[name] as number, name).toBeGreaterThan(0);
+    }
+    expect(typeof report.adapter).toBe('string');
+    expect(report.dtype).toBe('f32');
+    expect(report.promptTokens as number).toBeGreaterThan(0);
+    const runs = report.runs as { count: number; median: Record<string, number>; newTokens: number[] };
+    expect(runs.count).toBe(1);
+    expect(runs.median.ttftMs).toBe(report.ttftMs); // one run: median = min
+    expect(runs.newTokens).toHaveLength(1);
+    expect(err).toContain('RANDOM weights');
+  }, 300_000);
+
+  it('prints a table of min and median per figure by default', async () => {
+    const { code, out, err } = await bench(['--runs', '1', '--max-new-tokens', '2', '--dtype', 'f32']);
+    expect(code, err).toBe(0);
+    expect(out).toMatch(/^adapter .+, dtype f32, image \d+x\d+ -> \d+x\d+, prompt \d+ tokens/);
+    expect(out).toMatch(/figure\s+min\s+median/);
+    for (const name of MEASURED) expect(out).toMatch(new RegExp(`${name}\\s+\\S+`));
+  }, 300_000);
+
+  it('bad flags exit 2 before loading anything', async () => {
+    for (const args of [['--runs', '0'], ['--runs', '-1'], ['--runs', '1.5'], ['--max-new-tokens', '0'], ['--dtype', 'f64']]) {
+      const { code, err } = await bench(args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(err).toMatch(/^error: --/);
+    }
+  });
+});
