@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import * as bench from './commands/bench.js';
+import * as chat from './commands/chat.js';
 import * as describe from './commands/describe.js';
 import * as initRandom from './commands/init-random.js';
 import * as inspect from './commands/inspect.js';
@@ -17,7 +18,7 @@ interface CommandModule {
 }
 
 /** The subcommands, in the order `fastvlm --help` lists them. */
-const COMMANDS: readonly CommandModule[] = [describe, bench, pull, tokenize, inspect, initRandom];
+const COMMANDS: readonly CommandModule[] = [describe, chat, bench, pull, tokenize, inspect, initRandom];
 
 /** Where the program writes; in-process callers (tests) pass their own. */
 export interface CliWriters {

@@ -12,6 +12,7 @@ import { embedding, spliceRows } from '@fastvlm/kernels';
 import { defaultStopTokenIds, generateTokens, Tokenizer, type FinishReason, type ModelDType, type Qwen2ForCausalLM } from '@fastvlm/qwen2';
 import { createDevice, DisposedError, SafetensorsCheckpoint, Tensor, type Device } from '@fastvlm/tensor';
 import type { FastVlmConfig } from '../config.js';
+import { ChatSession, type ChatOptions } from './chat.js';
 import { loadParts, type LoadProgress, type ModelParts } from './load-parts.js';
 import type { Projector } from './projector.js';
 import { encodePrompt, IMAGE_TOKEN_INDEX, type Prompt } from './prompt.js';
@@ -205,6 +206,11 @@ export class FastVLM {
       const step = await stream.next();
       if (step.done) return step.value;
     }
+  }
+
+  /** A multi-turn conversation whose later turns reuse the KV cache (free it with its `dispose()`). */
+  chat(options: ChatOptions = {}): ChatSession {
+    return new ChatSession(this, options);
   }
 
   /** Frees every weight (and the device, when the model created it). */

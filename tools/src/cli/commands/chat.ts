@@ -1,0 +1,129 @@
+/**
+ * `fastvlm chat [--model DIR] [--image IMAGE] [--system TEXT] [--max-new-tokens N] [--temperature T]
+ * [--top-p P] [--top-k K] [--seed S] [--dtype f32|f16|int8] [--max-context N]`: a conversation on
+ * stdin, one message a line, each answer streamed to stdout. Later turns reuse the KV cache, so only
+ * the new message is prefilled. `/reset` starts over, `/exit` or end of input ends.
+ */
+import { createInterface } from 'node:readline';
+import { ChatContextError, ChatSession, FastVLM, type ChatTurnOptions } from '@fastvlm/llava';
+import type { Command } from 'commander';
+import { DEMO_MODEL_NOTE, demoModelFolder } from '../../demo/demo-assets.js';
+import { UsageError } from '../errors.js';
+import { outputOf, type CliOutput } from '../output.js';
+
+export interface ChatFlags {
+  readonly model?: string;
+  readonly image?: string;
+  readonly system?: string;
+  readonly maxNewTokens?: string;
+  readonly temperature?: string;
+  readonly topP?: string;
+  readonly topK?: string;
+  readonly seed?: string;
+  readonly dtype?: string;
+  readonly maxContext?: string;
+}
+
+export interface ChatSummary {
+  /** Messages answered (across resets). */
+  turns: number;
+  /** Each answer's text, in order. */
+  answers: string[];
+}
+
+export function register(program: Command): void {
+  program
+    .command('chat')
+    .summary('chat with a FastVLM model, optionally about an image')
+    .description(
+      'Read messages from stdin, one per line, and stream each answer to stdout; later turns reuse the KV cache. ' +
+        "'/reset' starts the conversation over, '/exit' or end of input ends it. Without --model a tiny random-weight demo model is used.",
+    )
+    .option('--model <dir>', 'a FastVLM model folder (config.json, model.safetensors, tokenizer files)')
+    .option('--image <file>', 'a PNG or JPEG file the conversation is about')
+    .option('--system <text>', 'the system prompt')
+    .option('--max-new-tokens <n>', 'at most this many tokens per answer', '256')
+    .option('--temperature <t>', '0 is greedy', '0')
+    .option('--top-p <p>', 'nucleus sampling (1 = off)')
+    .option('--top-k <k>', 'sample among the k most likely (0 = off)')
+    .option('--seed <s>', 'sampling seed')
+    .option('--dtype <dtype>', "weights of the LLM and projector: 'f32', 'f16' or 'int8'", 'f16')
+    .option('--max-context <n>', 'positions the conversation may take (default 4096)')
+    .action(async (flags: ChatFlags, command: Command) => {
+      await runChat(flags, process.stdin, outputOf(command));
+    });
+}
+
+function numberFlag(name: string, value: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`${name} must be ${what}, got '${value}'`);
+  return n;
+}
+
+function turnOptions(flags: ChatFlags): ChatTurnOptions {
+  const isCount = (n: number): boolean => Number.isSafeInteger(n) && n >= 1;
+  return {
+    maxNewTokens: numberFlag('--max-new-tokens', flags.maxNewTokens, isCount, 'an integer >= 1') ?? 256,
+    temperature: numberFlag('--temperature', flags.temperature, (n) => n >= 0, 'a number >= 0') ?? 0,
+    topP: numberFlag('--top-p', flags.topP, (n) => n > 0 && n <= 1, 'in (0, 1]'),
+    topK: numberFlag('--top-k', flags.topK, (n) => Number.isSafeInteger(n) && n >= 0, 'an integer >= 0'),
+    seed: numberFlag('--seed', flags.seed, Number.isSafeInteger, 'an integer'),
+  };
+}
+
+/** Runs the conversation read from `input` (one message a line) until `/exit` or its end. */
+export async function runChat(flags: ChatFlags, input: NodeJS.ReadableStream, output: CliOutput): Promise<ChatSummary> {
+  const dtype = flags.dtype ?? 'f16';
+  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') throw new UsageError(`--dtype must be 'f32', 'f16' or 'int8', got '${dtype}'`);
+  const options = turnOptions(flags);
+  const maxContext = numberFlag('--max-context', flags.maxContext, (n) => Number.isSafeInteger(n) && n >= 1, 'an integer >= 1');
+
+  let folder = flags.model;
+  if (folder === undefined) {
+    output.err(DEMO_MODEL_NOTE);
+    folder = await demoModelFolder(output.err);
+  }
+  const model = await FastVLM.load(folder, { dtype });
+  const summary: ChatSummary = { turns: 0, answers: [] };
+  let chat: ChatSession | undefined;
+  const lines = createInterface({ input, terminal: false, crlfDelay: Infinity });
+  try {
+    if (maxContext !== undefined && maxContext > model.config.llm.maxPositionEmbeddings) {
+      throw new UsageError(`--max-context must be at most the model's context of ${model.config.llm.maxPositionEmbeddings}, got ${maxContext}`);
+    }
+    chat = new ChatSession(model, { image: flags.image, system: flags.system, maxContext });
+    output.err(`chat ready (${flags.image === undefined ? 'no image' : flags.image}); '/reset' starts over, '/exit' ends\n`);
+    for await (const line of lines) {
+      const message = line.trim();
+      if (message === '') continue;
+      if (message === '/exit') break;
+      if (message === '/reset') {
+        chat.reset();
+        output.err('(conversation reset)\n');
+        continue;
+      }
+      try {
+        const stream = chat.send(message, options);
+        let step = await stream.next();
+        while (!step.done) {
+          output.out(step.value);
+          step = await stream.next();
+        }
+        output.out('\n');
+        summary.turns++;
+        summary.answers.push(step.value.text);
+        const rate = step.value.timings.decodeTokensPerSecond;
+        output.err(`[${step.value.tokenIds.length} tokens, ${chat.position}/${chat.maxContext} positions${rate === null ? '' : `, ${rate.toFixed(1)} tok/s`}]\n`);
+      } catch (error) {
+        if (!(error instanceof ChatContextError)) throw error;
+        output.err(`${error.message}; '/reset' to start over\n`);
+      }
+    }
+    return summary;
+  } finally {
+    lines.close();
+    chat?.dispose();
+    model.dispose();
+  }
+}
