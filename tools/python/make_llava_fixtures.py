@@ -1,4 +1,4 @@
-"""Writes the FastVLM end-to-end parity fixtures under OUT/llava/.
+"""Writes the FastVLM end-to-end parity fixtures under OUT/llava/ and OUT/llava-real/.
 
   OUT/llava/tiny/          a complete model folder: config.json, model.safetensors, tokenizer.json
                            (Qwen2's, derived from node_modules as make_tokenizer_fixtures.py does)
@@ -22,7 +22,13 @@
   The metadata holds how far PyTorch's own float32 run lands from float64 per dump
   (max |f32 - f64| / max |f64|), a baseline for the tolerances.
 
-Usage: python tools/python/make_llava_fixtures.py --out .cache/fixtures
+  OUT/llava-real/          the same files (model folder `model/`, image.png, reference.safetensors)
+                           for the `0.5b` preset with `--layers 2` and the tower at 256 px: the real
+                           FastViTHD widths, 2 Qwen2-0.5B layers of the real width (hidden 896, 14/2
+                           heads, intermediate 4864) over the real vocabulary (seed 0; 580 MB float16).
+                           Its dumps: image_embeds [16, 896], inputs_embeds [40, 896], the rest as above.
+
+Usage: python tools/python/make_llava_fixtures.py --out .cache/fixtures [--only tiny|real]
 """
 import argparse
 import json
@@ -85,37 +91,58 @@ def greedy(model, inputs_embeds):
     return ids, gaps
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args()
+# variant: (folder under OUT, model folder name, build_random arguments)
+VARIANTS = {
+    "tiny": ("llava", "tiny", dict(preset="tiny")),
+    "real": ("llava-real", "model", dict(preset="0.5b", layers=2, image_size=256)),
+}
+
+
+def write_variant(root, variant, spec):
+    """One variant's model folder, test image and float64 reference dumps."""
     started = time.time()
-    out = pathlib.Path(args.out) / "llava"
-    folder = out / "tiny"
+    folder_name, model_name, build_args = VARIANTS[variant]
+    out = root / folder_name
+    folder = out / model_name
     folder.mkdir(parents=True, exist_ok=True)
-    save_model(build_random("tiny", dtype="float16", seed=0), folder, "float16")
+    # build_random's float32 model holds the float16 values exactly: it is the float32 run's model.
+    f32_model = build_random(**build_args, dtype="float16", seed=0)
+    save_model(f32_model, folder, "float16")
+    built = time.time()
     # Qwen2's tokenizer.json derived as make_tokenizer_fixtures.py derives its qwen2-json folder.
-    spec = json.loads((SOURCE / "tokenizer.json").read_text(encoding="utf-8"))
-    check_source(spec)
     write_json(folder / "tokenizer.json", qwen2_tokenizer_json(spec))
     image_path = out / "image.png"
     draw_test_image(image_path)
 
-    exact, embeds64 = run(load_model(folder, torch.float64), image_path)
-    f32_model = load_model(folder, torch.float32)
+    exact64 = load_model(folder, torch.float64)
+    exact, embeds64 = run(exact64, image_path)
     single, _ = run(f32_model, image_path)
     baseline = {name: float((single[name].double() - exact[name]).abs().max() / exact[name].abs().max()) for name in exact}
-    ids, gaps = greedy(load_model(folder, torch.float64), embeds64)
+    ids, gaps = greedy(exact64, embeds64)
     ids32, _ = greedy(f32_model, embeds64.float())
 
     tensors = {name: t.float().contiguous() for name, t in exact.items()}
     tensors["prompt_ids"] = torch.tensor(PROMPT_IDS, dtype=torch.int32)
     tensors["greedy_ids"] = torch.tensor(ids, dtype=torch.int32)
     tensors["greedy_gaps"] = torch.tensor(gaps, dtype=torch.float32)
+    logits_max = float(exact["prefill_logits"].abs().max())
     metadata = {"torch_f32_vs_f64": json.dumps(baseline), "torch_f32_greedy_same": str(ids32 == ids), "image": "image.png"}
     save_file(tensors, str(out / "reference.safetensors"), metadata=metadata)
-    print(f"[make_llava_fixtures] {out}: min greedy gap {min(gaps):.3g}, PyTorch f32 vs f64 {baseline}, "
-          f"f32 greedy same: {ids32 == ids}, {time.time() - started:.1f} s")
+    (out / "reference.safetensors").chmod(0o644)
+    print(f"[make_llava_fixtures] {out}: min greedy gap {min(gaps):.3g} (logits max {logits_max:.3g}), "
+          f"PyTorch f32 vs f64 {baseline}, f32 greedy same: {ids32 == ids}, "
+          f"{time.time() - started:.1f} s ({built - started:.1f} s building and writing the model)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--only", choices=sorted(VARIANTS), help="write one variant (default: all)")
+    args = parser.parse_args()
+    spec = json.loads((SOURCE / "tokenizer.json").read_text(encoding="utf-8"))
+    check_source(spec)
+    for variant in [args.only] if args.only else VARIANTS:
+        write_variant(pathlib.Path(args.out), variant, spec)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 /**
- * The end-to-end fixtures written by tools/python/make_llava_fixtures.py: a tiny random model folder,
- * the test image and the float64 reference's dumps under .cache/fixtures/llava/.
+ * The end-to-end fixtures written by tools/python/make_llava_fixtures.py: a random model folder, the
+ * test image and the float64 reference's dumps, per variant: .cache/fixtures/llava/ (tiny: a 64-wide
+ * Qwen2) and .cache/fixtures/llava-real/ (the real Qwen2-0.5B widths, 2 layers).
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -13,6 +14,11 @@ export const LLAVA_FIXTURES = join(ROOT, '.cache/fixtures/llava');
 export const MODEL_FOLDER = join(LLAVA_FIXTURES, 'tiny');
 export const IMAGE_PATH = join(LLAVA_FIXTURES, 'image.png');
 
+/** The real-width variant: FastViTHD at 256 px, 2 Qwen2 layers of width 896, the real vocabulary. */
+export const REAL_WIDTH_FIXTURES = join(ROOT, '.cache/fixtures/llava-real');
+export const REAL_WIDTH_MODEL_FOLDER = join(REAL_WIDTH_FIXTURES, 'model');
+export const REAL_WIDTH_IMAGE_PATH = join(REAL_WIDTH_FIXTURES, 'image.png');
+
 export const DUMP_NAMES = ['pixel_values', 'vision_features', 'image_embeds', 'inputs_embeds', 'prefill_logits'] as const;
 export type DumpName = (typeof DUMP_NAMES)[number];
 
@@ -23,15 +29,16 @@ export interface E2eReference {
   greedyGaps: Float32Array;
 }
 
-export function checkFixtures(): void {
-  if (!existsSync(join(LLAVA_FIXTURES, 'reference.safetensors'))) {
-    throw new Error(`fixtures ${LLAVA_FIXTURES} are missing: run '.venv/bin/python tools/python/make_llava_fixtures.py --out .cache/fixtures'`);
+export function checkFixtures(fixtures = LLAVA_FIXTURES): void {
+  if (!existsSync(join(fixtures, 'reference.safetensors'))) {
+    throw new Error(`fixtures ${fixtures} are missing: run '.venv/bin/python tools/python/make_llava_fixtures.py --out .cache/fixtures'`);
   }
 }
 
-export async function readE2eReference(): Promise<E2eReference> {
-  checkFixtures();
-  const file = await SafetensorsFile.open(join(LLAVA_FIXTURES, 'reference.safetensors'));
+/** Reads `fixtures`/reference.safetensors (default: the tiny variant's). */
+export async function readE2eReference(fixtures = LLAVA_FIXTURES): Promise<E2eReference> {
+  checkFixtures(fixtures);
+  const file = await SafetensorsFile.open(join(fixtures, 'reference.safetensors'));
   try {
     const ids = async (name: string): Promise<number[]> => {
       const bytes = await file.read(name);
