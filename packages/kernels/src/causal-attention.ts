@@ -198,11 +198,14 @@ export function causalAttention(q: Tensor<'f32'>, cache: KvCache, layer: number,
   const params = new Uint32Array([rows, start, kvLength, heads, group, cache.maxSeq, 0, headChunks]);
   new Float32Array(params.buffer, 24, 1)[0] = Math.LOG2E / Math.sqrt(headDim);
   const bindings = [q, keys, values, y, { uniform: params }];
+  // keys attended: rows x kvLength minus the causal triangle
+  const pairs = rows * (kvLength - start) - (rows * (rows - 1)) / 2;
+  const work = { flops: 4 * pairs * heads * headDim, bytes: 4 * (q.size + y.size + 2 * kvLength * cache.kvHeads * headDim), detail: `T${rows} kv${kvLength}` };
   if (path === 'split') {
-    device.dispatch(device.kernel(causalSplitSource(headDim), 'causal-attention-split'), bindings, [rows, cache.kvHeads * headChunks]);
+    device.dispatch(device.kernel(causalSplitSource(headDim), 'causal-attention-split'), bindings, [rows, cache.kvHeads * headChunks], work);
   } else {
     const kernel = device.kernel(causalRowsSource(headDim, path === 'team'), `causal-attention-${path}`);
-    device.dispatch(kernel, bindings, [Math.ceil(rows / ROWS_WORKGROUP), heads]);
+    device.dispatch(kernel, bindings, [Math.ceil(rows / ROWS_WORKGROUP), heads], work);
   }
   return y;
 }

@@ -153,7 +153,8 @@ export function conv2d(x: Tensor<'f32'>, weight: FloatTensor, options: Conv2dOpt
     const { taps, shift } = packConvWeights(weight, quads * 4, bias, undefined);
     const y = Tensor.empty(device, [outH, outW, outC], 'f32'); // [Ho, Wo, Cout]
     const kernel = device.kernel(genericConvSource(spec), `${op} ${kernelH}x${kernelW}/${stride}`);
-    device.dispatch(kernel, [x, taps, shift, y, { uniform: dims }], grid1d(device, quads * tiles * outH, WG));
+    const work = { flops: 2 * outH * outW * outC * (inC / groups) * kernelH * kernelW, bytes: 4 * (x.size + y.size), detail: `[${H},${W},${inC}]->${outC} g${groups}` };
+    device.dispatch(kernel, [x, taps, shift, y, { uniform: dims }], grid1d(device, quads * tiles * outH, WG), work);
     return y;
   });
 }

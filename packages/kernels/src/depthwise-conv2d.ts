@@ -125,7 +125,8 @@ export function recordMultiplierConv(
     const y = Tensor.empty(device, [outH, outW, outC], 'f32'); // [Ho, Wo, C*M]
     const kernel = device.kernel(multiplierConvSource(spec), `${op} ${spec.kernelH}x${spec.kernelW}/${spec.stride} x${spec.multiplier}`);
     const dims = new Uint32Array([H, W, outH, outW, tiles, C, outC]);
-    device.dispatch(kernel, [x, taps, shift, y, { uniform: dims }], grid1d(device, C * tiles * outH, WG));
+    const work = { flops: 2 * outH * outW * outC * spec.kernelH * spec.kernelW, bytes: 4 * (x.size + y.size), detail: `[${H},${W},${C}]->${outC}` };
+    device.dispatch(kernel, [x, taps, shift, y, { uniform: dims }], grid1d(device, C * tiles * outH, WG), work);
     return y;
   });
 }

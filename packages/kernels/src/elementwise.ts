@@ -51,7 +51,7 @@ export function activate(x: Tensor<'f32'>, activation: Activation): Tensor<'f32'
   checkF32(activation, x);
   const device = x.device;
   const y = Tensor.empty(device, x.shape, 'f32');
-  device.dispatch(device.kernel(unarySource(activation), activation), [x, y], grid1d(device, x.size, WG));
+  device.dispatch(device.kernel(unarySource(activation), activation), [x, y], grid1d(device, x.size, WG), { bytes: 8 * x.size, detail: formatShape(x.shape) });
   return y;
 }
 
@@ -94,7 +94,7 @@ export function binary(op: BinaryOp, a: Tensor<'f32'>, b: Tensor<'f32'>): Tensor
   }
   const device = a.device;
   const y = Tensor.empty(device, a.shape, 'f32');
-  device.dispatch(device.kernel(binarySource(op, broadcastLast), op), [a, b, y], grid1d(device, a.size, WG));
+  device.dispatch(device.kernel(binarySource(op, broadcastLast), op), [a, b, y], grid1d(device, a.size, WG), { bytes: 12 * a.size, detail: formatShape(a.shape) });
   return y;
 }
 
@@ -122,6 +122,6 @@ export function layerScaleResidual(x: Tensor<'f32'>, branch: Tensor<'f32'>, scal
   }
   const device = x.device;
   const y = Tensor.empty(device, x.shape, 'f32');
-  device.dispatch(device.kernel(LAYER_SCALE_SOURCE, 'layer-scale-residual'), [x, branch, scale, y], grid1d(device, x.size, WG));
+  device.dispatch(device.kernel(LAYER_SCALE_SOURCE, 'layer-scale-residual'), [x, branch, scale, y], grid1d(device, x.size, WG), { bytes: 8 * x.size, detail: formatShape(x.shape) });
   return y;
 }

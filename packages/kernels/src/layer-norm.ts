@@ -78,6 +78,6 @@ export function layerNorm(x: Tensor<'f32'>, weight: Tensor, bias: Tensor, eps: n
     [length, 'f32'],
     [eps, 'f32'],
   ]);
-  device.dispatch(kernel, [x, weight, bias, y, { uniform: params }], rowPerThreadGrid(device, rows));
+  device.dispatch(kernel, [x, weight, bias, y, { uniform: params }], rowPerThreadGrid(device, rows), { bytes: 8 * x.size, detail: formatShape(x.shape) });
   return y;
 }

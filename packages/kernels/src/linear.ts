@@ -54,10 +54,18 @@ export function linear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions 
     for (let mStart = 0; mStart < M; mStart += rowsPerDispatch) {
       const rows = Math.min(rowsPerDispatch, M - mStart);
       const params = linearParams({ M, N, K, groupSize, mStart, ...segment.range });
-      device.dispatch(kernel, [params, x, ...segment.bindings, ...epilogue], [columnGroups, Math.ceil(rows / tileM)]);
+      const columns = segment.range.nEnd - segment.range.nStart;
+      const work = { flops: 2 * rows * columns * K, bytes: weightBytes(config.weight, columns, K) + 4 * (rows * K + rows * columns), detail: `[${M}x${K}]->${N} ${config.weight}` };
+      device.dispatch(kernel, [params, x, ...segment.bindings, ...epilogue], [columnGroups, Math.ceil(rows / tileM)], work);
     }
   }
   return y;
+}
+
+/** Bytes of `rows` weight rows of K values (int8: with per-row scales). */
+function weightBytes(dtype: WeightDType, rows: number, K: number): number {
+  const perValue = { f32: 4, f16: 2, bf16: 2, int8: 1 }[dtype];
+  return rows * K * perValue + (dtype === 'int8' ? rows * 4 : 0);
 }
 
 /**

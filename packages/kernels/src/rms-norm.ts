@@ -59,6 +59,6 @@ export function rmsNorm(x: Tensor<'f32'>, weight: Tensor, eps: number): Tensor<'
     [length, 'f32'],
     [eps, 'f32'],
   ]);
-  device.dispatch(kernel, [x, weight, y, { uniform: params }], rowPerThreadGrid(device, rows));
+  device.dispatch(kernel, [x, weight, y, { uniform: params }], rowPerThreadGrid(device, rows), { bytes: 8 * x.size, detail: formatShape(x.shape) });
   return y;
 }

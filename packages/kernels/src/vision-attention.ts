@@ -127,6 +127,7 @@ export function visionAttention(qkv: Tensor<'f32'>, heads: number, tiling: Visio
   params.set([n, width / 4, channels / 4, channels / 4]); // strides and the q->k->v column gap, in vec4s
   new Float32Array(params.buffer, 16, 1)[0] = Math.LOG2E / Math.sqrt(HEAD_DIM);
   const kernel = device.kernel(visionAttentionSource(tiling), 'vision-attention');
-  device.dispatch(kernel, [qkv, y, { uniform: params }], [Math.ceil(n / tiling.rows / tiling.workgroupSize), heads]);
+  const work = { flops: 4 * n * n * channels, bytes: 4 * (qkv.size + y.size), detail: `N${n} ${heads} heads` };
+  device.dispatch(kernel, [qkv, y, { uniform: params }], [Math.ceil(n / tiling.rows / tiling.workgroupSize), heads], work);
   return y;
 }

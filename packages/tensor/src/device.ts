@@ -3,6 +3,7 @@ import { BufferPool, type PooledBuffer } from './buffer-pool.js';
 import { DeviceError, ShapeError } from './errors.js';
 import { findGpu, NO_ADAPTER_HELP } from './gpu-provider.js';
 import { KernelCache, type BindingRef, type Kernel } from './kernel-cache.js';
+import { summariseDispatches, timeDispatches, type CapturedDispatch, type DispatchProfile, type DispatchWork } from './profiler.js';
 import { ScopeStack, type Disposable } from './scope.js';
 import { UniformArena } from './uniform-arena.js';
 
@@ -51,7 +52,8 @@ const LIMIT_NAMES: readonly (keyof DeviceLimits)[] = [
 ];
 
 export async function createDevice(options: DeviceOptions = {}): Promise<Device> {
-  const gpu = options.gpu ?? (await findGpu(options.dawnFlags));
+  // Dawn rounds timestamps to 100 µs unless told not to; profiles need them exact.
+  const gpu = options.gpu ?? (await findGpu(['disable-dawn-features=timestamp_quantization', ...(options.dawnFlags ?? [])]));
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) throw new DeviceError(NO_ADAPTER_HELP);
   const disabled = new Set(options.disableFeatures ?? []);
@@ -101,6 +103,9 @@ export class Device {
   private lostReason: string | undefined;
   private nextBufferId = 1 << 30;
   private readonly maxPooledBytes: number;
+  /** Open while a profile is being captured. */
+  private captured: CapturedDispatch[] | undefined;
+  private profileSection = '';
 
   constructor(
     /** The WebGPU entry point; held so that Dawn's object outlives the device. */
@@ -161,9 +166,9 @@ export class Device {
 
   /**
    * Records one dispatch into the current batch. `bindings[i]` is `@group(0) @binding(i)`.
-   * Runs when the batch is submitted.
+   * Runs when the batch is submitted. `work` (FLOPs, bytes, shape) is used by profiles only.
    */
-  dispatch(kernel: Kernel, bindings: readonly Binding[], workgroups: readonly [number, number?, number?]): void {
+  dispatch(kernel: Kernel, bindings: readonly Binding[], workgroups: readonly [number, number?, number?], work?: DispatchWork): void {
     this.checkUsable();
     const [x, y = 1, z = 1] = workgroups;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
@@ -177,6 +182,52 @@ export class Device {
     pass.dispatchWorkgroups(x, y, z);
     this.pendingCommands++;
     this.stats.dispatches++;
+    if (this.captured) {
+      const uniforms = bindings.map((b) => ('uniform' in b ? new Uint8Array(b.uniform.buffer, b.uniform.byteOffset, b.uniform.byteLength).slice() : undefined));
+      this.captured.push({ kernel, refs, uniforms, workgroups: [x, y, z], work: work ?? {}, section: this.profileSection });
+    }
+  }
+
+  // ---- profiles ----
+
+  /**
+   * Starts capturing dispatches for a profile (see profiler.ts): what is recorded from now on runs
+   * as usual and is also kept, to be timed dispatch by dispatch by `endProfile()`.
+   */
+  beginProfile(): void {
+    this.submit();
+    this.captured = [];
+    this.profileSection = '';
+  }
+
+  /** Names the part of the work recorded from here on (e.g. 'vision', 'decode'); free when no profile is open. */
+  markProfile(section: string): void {
+    if (this.captured) this.profileSection = section;
+  }
+
+  get profiling(): boolean {
+    return this.captured !== undefined;
+  }
+
+  /**
+   * Ends the capture and times every captured dispatch alone: on the GPU's clock where the adapter
+   * has `timestamp-query`, otherwise by wall time around a submit. Call before disposing what the
+   * captured work used.
+   */
+  async endProfile(): Promise<DispatchProfile> {
+    const captured = this.captured;
+    if (!captured) throw new DeviceError('endProfile() without beginProfile()');
+    await this.sync();
+    this.captured = undefined;
+    const timestamps = this.has('timestamp-query');
+    try {
+      const { ms, floorMs } = await timeDispatches(this.gpuDevice, captured, timestamps);
+      this.raiseErrors();
+      const { sections, kernels } = summariseDispatches(captured, ms);
+      return { timing: timestamps ? 'timestamp-query' : 'cpu', floorMs, dispatches: captured.length, totalMs: ms.reduce((a, b) => a + b, 0), sections, kernels };
+    } finally {
+      this.pool.trim(this.maxPooledBytes);
+    }
   }
 
   private resolveBinding(b: Binding): BindingRef {
@@ -218,7 +269,7 @@ export class Device {
     this.pendingCommands = 0;
     this.batchId++;
     this.stats.submits++;
-    this.pool.trim(this.maxPooledBytes);
+    if (!this.captured) this.pool.trim(this.maxPooledBytes); // a profile replays captured buffers
   }
 
   /** Submits and waits until the GPU has finished all work; raises any GPU error seen. */

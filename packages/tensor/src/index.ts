@@ -5,6 +5,7 @@ export { Int8Weight, quantizeInt8 } from './int8-weight.js';
 export { DTYPES, bytesPerElement, typedView, type AnyTypedArray, type DType, type TypedArrayFor } from './dtype.js';
 export { checkShape, formatShape, numel, sameShape, type Shape } from './shape.js';
 export type { BindingRef, Kernel } from './kernel-cache.js';
+export type { DispatchProfile, DispatchWork, KernelProfile, SectionProfile } from './profiler.js';
 export type { Disposable } from './scope.js';
 export { sizeClass } from './buffer-pool.js';
 export { DeviceError, DisposedError, FastVlmError, SafetensorsError, ShapeError } from './errors.js';

@@ -118,10 +118,12 @@ export class FastVLM {
     const owned: Tensor[] = [text];
     try {
       let mark = now();
+      device.markProfile('vision');
       const features = device.scope(() => this.vision.encode(Tensor.fromArray(device, pixels.data, pixels.shape, 'f32'))); // [I, 3072]
       owned.push(features);
       const visionMs = profile ? await timeSince(device, mark) : null;
       mark = now();
+      device.markProfile('projector');
       const imageEmbeds = this.projector.forward(features); // [I, hidden]
       owned.push(imageEmbeds);
       const projectorMs = profile ? await timeSince(device, mark) : null;
@@ -143,6 +145,7 @@ export class FastVLM {
     const profile = request.profile ?? false;
     const { embeds, visionMs, projectorMs } = await this.embedInputs(promptTokenIds, pixels, profile);
     const prefillStart = now();
+    this.device.markProfile('prefill');
     const tokens = generateTokens(this.llm, { embeds }, {
       maxNewTokens,
       temperature: request.temperature ?? 0,

@@ -83,7 +83,10 @@ export async function* generateTokens(model: Qwen2ForCausalLM, input: ForwardInp
     let next = input;
     let position = 0;
     for (let produced = 0; produced < request.maxNewTokens; produced++) {
-      if (produced > 0) options.signal?.throwIfAborted();
+      if (produced > 0) {
+        options.signal?.throwIfAborted();
+        model.device.markProfile('decode');
+      }
       const logits = model.forward(next, cache, position, 'last'); // [1, vocab]
       position += produced === 0 ? request.promptLength : 1;
       const token = await pickToken(logits, request.vocabLimit, sampling);

@@ -7,7 +7,9 @@
  */
 import { loadImage } from '@fastvlm/fastvithd';
 import { FastVLM, type GenerateResult } from '@fastvlm/llava';
+import type { DispatchProfile } from '@fastvlm/tensor';
 import type { Command } from 'commander';
+import { formatProfile } from '../../bench/profile-report.js';
 import { formatMs, formatTable } from '../../bench/table.js';
 import { DEMO_MODEL_NOTE, demoModelFolder, sampleImagePath } from '../../demo/demo-assets.js';
 import { UsageError } from '../errors.js';
@@ -22,6 +24,7 @@ export interface BenchFlags {
   readonly dtype?: string;
   readonly maxNewTokens?: string;
   readonly json?: boolean;
+  readonly profile?: boolean;
 }
 
 /** The figures measured in one run; null where the run could not measure it (e.g. fewer than two tokens). */
@@ -58,6 +61,8 @@ export interface BenchReport extends Record<FigureName, number | null> {
   promptTokens: number;
   maxNewTokens: number;
   runs: { count: number; median: Record<FigureName, number | null>; newTokens: number[] };
+  /** With --profile: every dispatch of one run (image, prompt and up to 3 decode steps), timed alone. */
+  profile?: DispatchProfile;
 }
 
 export function register(program: Command): void {
@@ -75,6 +80,7 @@ export function register(program: Command): void {
     .option('--dtype <dtype>', "weights of the LLM and projector: 'f32', 'f16' or 'int8'", 'f16')
     .option('--max-new-tokens <n>', 'tokens to generate per run (fewer when the model stops early)', '64')
     .option('--json', 'print one JSON object instead of a table')
+    .option('--profile', 'after the runs, time every dispatch of one more run (GPU timestamps where the adapter has them) and list the top kernels')
     .action(async (flags: BenchFlags, command: Command) => {
       await runBench(flags, outputOf(command));
     });
@@ -126,6 +132,12 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
       maxNewTokens,
       runs: { count: runs, median: summarise(measured, median), newTokens: measured.map((figures) => figures.newTokens) },
     };
+    if (flags.profile === true) {
+      output.err('profiled run...\n');
+      model.device.beginProfile();
+      await model.generate({ ...request, maxNewTokens: Math.min(maxNewTokens, 4), profile: false });
+      report.profile = await model.device.endProfile();
+    }
     output.out(flags.json === true ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
     return report;
   } finally {
@@ -174,5 +186,6 @@ function formatReport(report: BenchReport): string {
       `prompt ${report.promptTokens} tokens, ${report.runs.count} run(s) after a warm-up, new tokens per run: ${tokens} (of ${report.maxNewTokens})`,
     '',
     formatTable(['figure', 'min', 'median'], rows),
+    ...(report.profile ? ['', formatProfile(report.profile)] : []),
   ].join('\n');
 }
