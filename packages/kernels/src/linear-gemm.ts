@@ -36,7 +36,7 @@ export interface LinearKernelConfig {
  * rows from `mStart` on (the grid's y dimension is limited).
  */
 const LINEAR_PARAMS = /* wgsl */ `
-struct Params { M: u32, N: u32, K: u32, nStart: u32, nEnd: u32, wRow0: u32, sRow0: u32, groupSize: u32, mStart: u32 }
+struct Params { M: u32, N: u32, K: u32, nStart: u32, nEnd: u32, wRow0: u32, sRow0: u32, groupSize: u32, mStart: u32, nBlocks: u32, gridX: u32 }
 @group(0) @binding(0) var<uniform> p: Params;`;
 
 export interface LinearParams {
@@ -49,10 +49,13 @@ export interface LinearParams {
   sRow0: number;
   groupSize: number;
   mStart: number;
+  /** Subgroup tiles only: column blocks of the dispatch, and the grid's x size. */
+  nBlocks?: number;
+  gridX?: number;
 }
 
 export function linearParams(v: LinearParams): { uniform: Uint32Array } {
-  return { uniform: Uint32Array.of(v.M, v.N, v.K, v.nStart, v.nEnd, v.wRow0, v.sRow0, v.groupSize, v.mStart) };
+  return { uniform: Uint32Array.of(v.M, v.N, v.K, v.nStart, v.nEnd, v.wRow0, v.sRow0, v.groupSize, v.mStart, v.nBlocks ?? 0, v.gridX ?? 0) };
 }
 
 /** Bindings 2 (weight words) and, for int8, 3 (scales). */
@@ -99,6 +102,13 @@ export interface GemmTile {
   tileN: number;
   /** 0: each lane loads its x rows itself. 1, 2 or 4: x values per lane load shared across 8 lanes. */
   xShare: 0 | 1 | 2 | 4;
+  /**
+   * With xShare: the device's (fixed) subgroup size. Each subgroup then owns one tile of tileM rows
+   * x (subgroup x tileN) columns, tiles numbered column block first over the whole output, so no
+   * lane idles when N is not a multiple of the workgroup's columns (FastViTHD's 96 and 384).
+   * 0: the workgroup's 64 lanes share their rows (any subgroup size).
+   */
+  subgroupTile?: number;
 }
 
 export const LINEAR_WORKGROUP = 64;
@@ -196,11 +206,20 @@ function tileSetup(config: LinearKernelConfig, tile: GemmTile, xPerElement: numb
   return lines;
 }
 
-const ENTRY = (xShare: number): string => `@compute @workgroup_size(${LINEAR_WORKGROUP})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>${xShare ? ', @builtin(subgroup_invocation_id) lane: u32' : ''}) {
-  // no early return: subgroupBroadcast needs every lane, and out-of-range lanes read clamped rows
-  let n0 = p.nStart + gid.x * TILE_N;
+function entry(tile: GemmTile): string {
+  const lanes = tile.xShare && tile.subgroupTile ? tile.subgroupTile : 0;
+  const builtins = `@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>${tile.xShare ? ', @builtin(subgroup_invocation_id) lane: u32' : ''}${lanes ? ', @builtin(local_invocation_index) li: u32' : ''}`;
+  const origin = lanes
+    ? `let t = (wg.y * p.gridX + wg.x) * ${LINEAR_WORKGROUP / lanes}u + li / ${lanes}u; // this subgroup's tile
+  let n0 = p.nStart + (t % p.nBlocks) * ${lanes}u * TILE_N + lane * TILE_N;
+  let m0 = p.mStart + (t / p.nBlocks) * TILE_M;`
+    : `let n0 = p.nStart + gid.x * TILE_N;
   let m0 = p.mStart + wg.y * TILE_M;`;
+  return `@compute @workgroup_size(${LINEAR_WORKGROUP})
+fn main(${builtins}) {
+  // no early return: subgroupBroadcast needs every lane, and out-of-range lanes read clamped rows
+  ${origin}`;
+}
 
 /** The tiled kernel. Needs K and (int8 per-group) the group size to be multiples of gemmKStep(tile). */
 export function gemmSource(config: LinearKernelConfig, tile: GemmTile): string {
@@ -233,7 +252,7 @@ ${weightBindings(config, load.type)}
 ${epilogueBindings(config)}
 const TILE_M = ${tileM}u;
 const TILE_N = ${tileN}u;
-${ENTRY(xShare)}
+${entry(tile)}
 ${tileSetup(config, tile, xPerElement, load.k).join('\n')}
 ${kLoop(config, tileN, kStep, step)}
 ${tileStores(config, tileM, tileN)}
@@ -265,7 +284,7 @@ ${loaderFn('loadW', 'w', dtype)}
 ${epilogueBindings(config)}
 const TILE_M = ${tile.tileM}u;
 const TILE_N = ${tile.tileN}u;
-${ENTRY(0)}
+${entry(tile)}
 ${setup.join('\n')}
   for (var k = 0u; k < p.K; k++) {
 ${body.join('\n')}

@@ -48,15 +48,28 @@ export function linear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions 
   const { tileM, tileN } = tile ?? SCALAR_TILE;
   const operands = { bias: options.bias, residual: options.residual, layerScale: options.scale, y };
   const epilogue = epilogueOperands(config).map((name) => operands[name] as Tensor<'f32'>);
-  const rowsPerDispatch = device.limits.maxComputeWorkgroupsPerDimension * tileM;
+  const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
+  const rowsPerDispatch = maxGroups * tileM;
+  const detail = `[${M}x${K}]->${N} ${config.weight}`;
   for (const segment of weightSegments(weight)) {
-    const columnGroups = Math.ceil((segment.range.nEnd - segment.range.nStart) / tileN / LINEAR_WORKGROUP);
+    const columns = segment.range.nEnd - segment.range.nStart;
+    const bindings = [x, ...segment.bindings, ...epilogue];
+    if (tile?.subgroupTile) {
+      // one tile per subgroup over the whole output: a 2-D grid of workgroups numbered row-major
+      const nBlocks = Math.ceil(columns / (tile.subgroupTile * tileN));
+      const workgroups = Math.ceil((nBlocks * Math.ceil(M / tileM)) / (LINEAR_WORKGROUP / tile.subgroupTile));
+      const gridX = Math.min(workgroups, maxGroups);
+      const params = linearParams({ M, N, K, groupSize, mStart: 0, ...segment.range, nBlocks, gridX });
+      const work = { flops: 2 * M * columns * K, bytes: weightBytes(config.weight, columns, K) + 4 * (M * K + M * columns), detail };
+      device.dispatch(kernel, [params, ...bindings], [gridX, Math.ceil(workgroups / gridX)], work);
+      continue;
+    }
+    const columnGroups = Math.ceil(columns / tileN / LINEAR_WORKGROUP);
     for (let mStart = 0; mStart < M; mStart += rowsPerDispatch) {
       const rows = Math.min(rowsPerDispatch, M - mStart);
       const params = linearParams({ M, N, K, groupSize, mStart, ...segment.range });
-      const columns = segment.range.nEnd - segment.range.nStart;
-      const work = { flops: 2 * rows * columns * K, bytes: weightBytes(config.weight, columns, K) + 4 * (rows * K + rows * columns), detail: `[${M}x${K}]->${N} ${config.weight}` };
-      device.dispatch(kernel, [params, x, ...segment.bindings, ...epilogue], [columnGroups, Math.ceil(rows / tileM)], work);
+      const work = { flops: 2 * rows * columns * K, bytes: weightBytes(config.weight, columns, K) + 4 * (rows * K + rows * columns), detail };
+      device.dispatch(kernel, [params, ...bindings], [columnGroups, Math.ceil(rows / tileM)], work);
     }
   }
   return y;
@@ -76,9 +89,13 @@ function chooseTile(device: Device, dtype: WeightDType, M: number, K: number, gr
   const decode = M <= DECODE_ROWS;
   const decodeRows = M === 1 ? 1 : DECODE_ROWS;
   const candidates: GemmTile[] = [];
-  if (device.has('subgroups') && (device.adapter.info?.subgroupMinSize ?? 0) >= SHARE_LANES) {
-    if (decode) candidates.push({ tileM: decodeRows, tileN: 2, xShare: dtype === 'int8' ? 2 : 1 }, { tileM: decodeRows, tileN: 2, xShare: 1 });
-    else candidates.push({ tileM: 8, tileN: dtype === 'int8' ? 8 : 4, xShare: 1 });
+  const info = device.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const subgroupMin = info.subgroupMinSize ?? 0;
+  if (device.has('subgroups') && subgroupMin >= SHARE_LANES) {
+    // a fixed subgroup size that divides the workgroup: each subgroup can own a tile
+    const subgroupTile = subgroupMin === info.subgroupMaxSize && LINEAR_WORKGROUP % subgroupMin === 0 ? subgroupMin : 0;
+    if (decode) candidates.push({ tileM: decodeRows, tileN: 2, xShare: dtype === 'int8' ? 2 : 1, subgroupTile }, { tileM: decodeRows, tileN: 2, xShare: 1, subgroupTile });
+    else candidates.push({ tileM: 8, tileN: dtype === 'int8' ? 8 : 4, xShare: 1, subgroupTile });
   }
   candidates.push({ tileM: decode ? decodeRows : 4, tileN: 4, xShare: 0 });
   return candidates.find((t) => K % gemmKStep(t) === 0 && groupSize % gemmKStep(t) === 0);

@@ -9,6 +9,8 @@ import { UniformArena } from './uniform-arena.js';
 
 export type OptionalFeature = 'shader-f16' | 'subgroups' | 'timestamp-query';
 const OPTIONAL_FEATURES: readonly OptionalFeature[] = ['shader-f16', 'subgroups', 'timestamp-query'];
+/** Uploads between two submits, at most (see `upload`). */
+const UPLOAD_SUBMIT_BYTES = 64 * 1024 * 1024;
 
 export interface DeviceOptions {
   /** A WebGPU entry point to use instead of `navigator.gpu` / Dawn. */
@@ -106,6 +108,7 @@ export class Device {
   /** Open while a profile is being captured. */
   private captured: CapturedDispatch[] | undefined;
   private profileSection = '';
+  private uploadedSinceSubmit = 0;
 
   constructor(
     /** The WebGPU entry point; held so that Dawn's object outlives the device. */
@@ -261,7 +264,8 @@ export class Device {
   /** Submits everything recorded so far as one command buffer. Does not wait for it. */
   submit(): void {
     this.checkUsable();
-    if (this.pendingCommands === 0 && !this.encoder) return;
+    if (this.pendingCommands === 0 && !this.encoder && this.uploadedSinceSubmit === 0) return;
+    this.uploadedSinceSubmit = 0;
     const encoder = this.commandEncoder();
     this.uniforms.flush(this.gpuDevice.queue);
     this.gpuDevice.queue.submit([encoder.finish()]);
@@ -298,6 +302,10 @@ export class Device {
     this.checkUsable();
     if (entry.freedInBatch === this.batchId && this.pendingCommands > 0) this.submit();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    // writeBuffer stages a copy that is recycled only after a submit: loading a whole model
+    // without one would hold a second copy of every weight.
+    this.uploadedSinceSubmit += bytes.byteLength;
+    if (this.uploadedSinceSubmit > UPLOAD_SUBMIT_BYTES) this.submit();
     const whole = bytes.byteLength & ~3;
     if (whole > 0) this.gpuDevice.queue.writeBuffer(entry.buffer, offset, bytes, 0, whole);
     if (whole < bytes.byteLength) {

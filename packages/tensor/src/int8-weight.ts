@@ -4,6 +4,9 @@ import type { Disposable } from './scope.js';
 import { formatShape } from './shape.js';
 import { Tensor, type TensorOptions } from './tensor.js';
 
+/** Values converted to f32 per block while quantizing (4 MiB of f32). */
+const QUANTIZE_BLOCK_VALUES = 1 << 20;
+
 /**
  * An INT8 weight-only matrix `[out, in]`: symmetric int8 values and f32 scales, one scale per output
  * row (per channel) or per `groupSize` consecutive inputs of a row (per group).
@@ -25,9 +28,31 @@ export class Int8Weight implements Disposable {
   static quantize(device: Device, weights: Float32Array, shape: readonly [number, number], options: { groupSize?: number } & TensorOptions = {}): Int8Weight {
     const [rows, cols] = shape;
     if (weights.length !== rows * cols) throw new ShapeError(`${weights.length} values given for an int8 weight of shape ${formatShape(shape)}`);
+    return Int8Weight.quantizeRows(device, shape, (start, count) => weights.subarray(start * cols, (start + count) * cols), options);
+  }
+
+  /**
+   * Quantizes a matrix handed over a block of rows at a time (`readRows(start, count)` returns
+   * those rows as f32), so that a large matrix (a 151936-row embedding) never exists in f32 whole.
+   */
+  static quantizeRows(
+    device: Device,
+    shape: readonly [number, number],
+    readRows: (start: number, count: number) => Float32Array,
+    options: { groupSize?: number } & TensorOptions = {},
+  ): Int8Weight {
+    const [rows, cols] = shape;
     const groupSize = options.groupSize ?? cols;
     if (groupSize <= 0 || cols % groupSize !== 0) throw new ShapeError(`group size ${groupSize} does not divide the ${cols} inputs of ${formatShape(shape)}`);
-    const { values, scales } = quantizeInt8(weights, rows, cols, groupSize);
+    const values = new Int8Array(rows * cols);
+    const scales = new Float32Array(rows * (cols / groupSize));
+    const blockRows = Math.max(1, Math.floor(QUANTIZE_BLOCK_VALUES / Math.max(cols, 1)));
+    for (let start = 0; start < rows; start += blockRows) {
+      const count = Math.min(blockRows, rows - start);
+      const block = quantizeInt8(readRows(start, count), count, cols, groupSize);
+      values.set(block.values, start * cols);
+      scales.set(block.scales, start * (cols / groupSize));
+    }
     return new Int8Weight(
       Tensor.fromArray(device, values, shape, 'i8', options),
       Tensor.fromArray(device, scales, [rows, cols / groupSize], 'f32', options),

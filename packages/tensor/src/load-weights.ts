@@ -6,7 +6,7 @@ import type { Device } from './device.js';
 import { FastVlmError } from './errors.js';
 import { f32ArrayToBf16, f32ArrayToF16 } from './half.js';
 import { Int8Weight } from './int8-weight.js';
-import type { SafetensorsCheckpoint } from './safetensors/index.js';
+import { bytesToFloat32, type SafetensorsCheckpoint } from './safetensors/index.js';
 import { formatShape, sameShape } from './shape.js';
 import { Tensor } from './tensor.js';
 
@@ -63,8 +63,13 @@ export async function loadInt8Weight(
   options: { groupSize?: number; maxBlockBytes?: number } = {},
 ): Promise<Int8Weight> {
   checkEntry(checkpoint, name, shape);
-  const values = await checkpoint.readAsFloat32(name);
-  return Int8Weight.quantize(device, values, shape, { ...options, label: name });
+  const entry = checkpoint.entry(name);
+  // The raw bytes once, converted to f32 a block of rows at a time while quantizing.
+  const bytes = await checkpoint.read(name);
+  const size = entry.dtype === 'F32' ? 4 : 2;
+  const cols = shape[1];
+  const readRows = (start: number, count: number): Float32Array => bytesToFloat32(entry.dtype, bytes.subarray(start * cols * size, (start + count) * cols * size));
+  return Int8Weight.quantizeRows(device, shape, readRows, { ...options, label: name });
 }
 
 /** Reads a tensor to the CPU as f32 after checking its shape (for weights folded at load, e.g. BatchNorm). */

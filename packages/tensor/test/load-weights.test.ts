@@ -6,8 +6,10 @@ import {
   CheckpointError,
   createDevice,
   f32ArrayToBf16,
+  f16ArrayToF32,
   f32ArrayToF16,
   loadInt8Weight,
+  quantizeInt8,
   loadTensor,
   SafetensorsCheckpoint,
   writeSafetensors,
@@ -55,6 +57,26 @@ describe('loading checkpoint tensors onto the GPU', () => {
     expect(w.values.shape).toEqual([3, 4]);
     expect(w.scales.shape).toEqual([3, 1]);
     w.dispose();
+  });
+
+  it('quantizes a large f16 matrix block by block exactly as the whole matrix at once', async () => {
+    // 2500 x 1000: more rows than one quantization block (2^20 values) holds
+    const rows = 2500;
+    const cols = 1000;
+    const big = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.37) * (1 + (i % 7)));
+    const bits = f32ArrayToF16(big);
+    const path = join(dir, 'big.safetensors');
+    await writeSafetensors(path, { big: { dtype: 'F16', shape: [rows, cols], data: bits } });
+    const file = await SafetensorsCheckpoint.open(path);
+    try {
+      const loaded = await loadInt8Weight(device, file, 'big', [rows, cols]);
+      const expected = quantizeInt8(f16ArrayToF32(bits), rows, cols, cols);
+      expect(new Int8Array((await loaded.values.read()).buffer)).toEqual(expected.values);
+      expect(await loaded.scales.read()).toEqual(expected.scales);
+      loaded.dispose();
+    } finally {
+      await file.close();
+    }
   });
 
   it('names the tensor when it is missing, misshapen or not a float', async () => {

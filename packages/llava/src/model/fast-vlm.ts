@@ -153,7 +153,7 @@ export class FastVLM {
       topP: request.topP,
       seed: request.seed,
       signal: request.signal,
-      stopTokenIds: defaultStopTokenIds(this.llm, this.tokenizer),
+      stopTokenIds: request.stopTokenIds ?? defaultStopTokenIds(this.llm, this.tokenizer),
       vocabLimit: Math.min(this.config.llm.vocabSize, this.tokenizer.vocabSize),
     });
     const decoder = this.tokenizer.createStreamDecoder({ skipSpecial: true });

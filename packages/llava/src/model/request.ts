@@ -25,6 +25,11 @@ export interface GenerateRequest {
   /** The answer ends before the first of these. */
   stopStrings?: readonly string[];
   /**
+   * Token ids that end the answer (not emitted). Default: the model's end of turn and end of text
+   * (<|im_end|>, <|endoftext|>); [] never stops on a token, e.g. to decode a fixed count in a benchmark.
+   */
+  stopTokenIds?: readonly number[];
+  /**
    * Wait for the GPU after the vision tower, the projector and the prefill, to time each one
    * (visionMs, projectorMs, prefillMs). Off by default: the three are recorded into one batch.
    */

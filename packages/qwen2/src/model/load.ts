@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Int8Weight, loadTensor, readFloat32, SafetensorsCheckpoint, Tensor, type Device } from '@fastvlm/tensor';
+import { loadInt8Weight, loadTensor, readFloat32, SafetensorsCheckpoint, Tensor, type Device } from '@fastvlm/tensor';
 import { ConfigError, parseQwen2Config, type Qwen2Config } from './config.js';
 import { Qwen2ForCausalLM } from './qwen2-model.js';
 import { Weights, type ModelDType, type ParameterSource } from './weights.js';
@@ -46,7 +46,7 @@ export function checkpointSource(device: Device, checkpoint: SafetensorsCheckpoi
       }
       return loadTensor(device, checkpoint, name, { dtype, shape });
     },
-    int8: async (name, shape) => Int8Weight.quantize(device, await readFloat32(checkpoint, name, shape), shape, { label: name }),
+    int8: (name, shape) => loadInt8Weight(device, checkpoint, name, shape),
   };
 }
 

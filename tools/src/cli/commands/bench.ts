@@ -25,6 +25,7 @@ export interface BenchFlags {
   readonly maxNewTokens?: string;
   readonly json?: boolean;
   readonly profile?: boolean;
+  readonly ignoreEos?: boolean;
 }
 
 /** The figures measured in one run; null where the run could not measure it (e.g. fewer than two tokens). */
@@ -59,6 +60,8 @@ export interface BenchReport extends Record<FigureName, number | null> {
   inputSize: number;
   /** Positions the prompt takes in the decoder, image tokens included. */
   promptTokens: number;
+  /** The prompt's ids, -200 where the image goes (what a reference implementation needs to run the same prompt). */
+  promptTokenIds: number[];
   maxNewTokens: number;
   runs: { count: number; median: Record<FigureName, number | null>; newTokens: number[] };
   /** With --profile: every dispatch of one run (image, prompt and up to 3 decode steps), timed alone. */
@@ -80,6 +83,7 @@ export function register(program: Command): void {
     .option('--dtype <dtype>', "weights of the LLM and projector: 'f32', 'f16' or 'int8'", 'f16')
     .option('--max-new-tokens <n>', 'tokens to generate per run (fewer when the model stops early)', '64')
     .option('--json', 'print one JSON object instead of a table')
+    .option('--ignore-eos', 'do not stop at an end token: every run decodes exactly --max-new-tokens')
     .option('--profile', 'after the runs, time every dispatch of one more run (GPU timestamps where the adapter has them) and list the top kernels')
     .action(async (flags: BenchFlags, command: Command) => {
       await runBench(flags, outputOf(command));
@@ -109,7 +113,8 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
   const source = await loadImage(imagePath);
   const model = await FastVLM.load(folder, { dtype });
   try {
-    const request = { image: imagePath, prompt: DEFAULT_PROMPT, maxNewTokens, temperature: 0, profile: true };
+    const stopTokenIds = flags.ignoreEos === true ? [] : undefined;
+    const request = { image: imagePath, prompt: DEFAULT_PROMPT, maxNewTokens, temperature: 0, profile: true, stopTokenIds };
     output.err('warm-up run (compiles the GPU pipelines)...\n');
     const warmUp = await model.generate(request);
     const measured: RunFigures[] = [];
@@ -129,6 +134,7 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
       imageHeight: source.height,
       inputSize: model.config.imageSize,
       promptTokens: model.promptPositions(warmUp.promptTokenIds),
+      promptTokenIds: warmUp.promptTokenIds,
       maxNewTokens,
       runs: { count: runs, median: summarise(measured, median), newTokens: measured.map((figures) => figures.newTokens) },
     };
