@@ -109,6 +109,8 @@ export interface GemmTile {
    * 0: the workgroup's 64 lanes share their rows (any subgroup size).
    */
   subgroupTile?: number;
+  /** Invocations per workgroup with subgroup tiles (default LINEAR_WORKGROUP): fewer spread a narrow decode GEMV over more workgroups. */
+  workgroup?: number;
 }
 
 export const LINEAR_WORKGROUP = 64;
@@ -208,14 +210,15 @@ function tileSetup(config: LinearKernelConfig, tile: GemmTile, xPerElement: numb
 
 function entry(tile: GemmTile): string {
   const lanes = tile.xShare && tile.subgroupTile ? tile.subgroupTile : 0;
+  const size = lanes ? (tile.workgroup ?? LINEAR_WORKGROUP) : LINEAR_WORKGROUP;
   const builtins = `@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>${tile.xShare ? ', @builtin(subgroup_invocation_id) lane: u32' : ''}${lanes ? ', @builtin(local_invocation_index) li: u32' : ''}`;
   const origin = lanes
-    ? `let t = (wg.y * p.gridX + wg.x) * ${LINEAR_WORKGROUP / lanes}u + li / ${lanes}u; // this subgroup's tile
+    ? `let t = subgroupBroadcast((wg.y * p.gridX + wg.x) * ${size / lanes}u + li / ${lanes}u, 0u); // this subgroup's tile, uniform across it
   let n0 = p.nStart + (t % p.nBlocks) * ${lanes}u * TILE_N + lane * TILE_N;
   let m0 = p.mStart + (t / p.nBlocks) * TILE_M;`
     : `let n0 = p.nStart + gid.x * TILE_N;
   let m0 = p.mStart + wg.y * TILE_M;`;
-  return `@compute @workgroup_size(${LINEAR_WORKGROUP})
+  return `@compute @workgroup_size(${size})
 fn main(${builtins}) {
   // no early return: subgroupBroadcast needs every lane, and out-of-range lanes read clamped rows
   ${origin}`;

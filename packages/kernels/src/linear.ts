@@ -57,7 +57,7 @@ export function linear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions 
     if (tile?.subgroupTile) {
       // one tile per subgroup over the whole output: a 2-D grid of workgroups numbered row-major
       const nBlocks = Math.ceil(columns / (tile.subgroupTile * tileN));
-      const workgroups = Math.ceil((nBlocks * Math.ceil(M / tileM)) / (LINEAR_WORKGROUP / tile.subgroupTile));
+      const workgroups = Math.ceil((nBlocks * Math.ceil(M / tileM)) / ((tile.workgroup ?? LINEAR_WORKGROUP) / tile.subgroupTile));
       const gridX = Math.min(workgroups, maxGroups);
       const params = linearParams({ M, N, K, groupSize, mStart: 0, ...segment.range, nBlocks, gridX });
       const work = { flops: 2 * M * columns * K, bytes: weightBytes(config.weight, columns, K) + 4 * (M * K + M * columns), detail };
