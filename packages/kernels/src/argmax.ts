@@ -5,6 +5,7 @@
  * Inputs must be NaN-free.
  */
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
+import { memoSource } from './memo-source.js';
 
 /** Elements one invocation of the first pass scans. */
 const CHUNK = 64;
@@ -15,7 +16,7 @@ const FINAL_WG = 64;
  * First pass: partials[row * chunks + c] = (max bits, index) over the chunk c of the row.
  * `vector`: the row length is a multiple of 4 and the chunk is read as vec4<f32>.
  */
-function partialSource(vector: boolean): string {
+function partialSourceUncached(vector: boolean): string {
   const scan = vector
     ? `let start4 = start / 4u; let end4 = (end + 3u) / 4u;
   let base4 = row * (params.length / 4u);
@@ -104,3 +105,5 @@ export function argmax(logits: Tensor<'f32'>): Tensor<'i32'> {
   });
   return out;
 }
+
+const partialSource = memoSource(partialSourceUncached);

@@ -7,13 +7,14 @@ import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
 import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
 import { checkFloatDType, uniformFields, vec4LoaderFn, vec4StorageType, type FloatDType } from './row-wise.js';
 import { loaderFn, wgslStorageType } from './wgsl-loaders.js';
+import { memoSource } from './memo-source.js';
 
 const WG = 64;
 const PIXELS_PER_THREAD = 16; // each thread derives its channels' scale / shift once, then applies it to this many pixels
 
 const PARAMETERS = ['mean', 'variance', 'gamma', 'beta'] as const;
 
-function batchNormSource(vec: 1 | 4, dtypes: readonly FloatDType[]): string {
+function batchNormSourceUncached(vec: 1 | 4, dtypes: readonly FloatDType[]): string {
   const type = vec === 4 ? 'vec4<f32>' : 'f32';
   const parameterBindings = PARAMETERS.map((name, b) => {
     const storage = vec === 4 ? vec4StorageType(dtypes[b]) : wgslStorageType(dtypes[b]);
@@ -98,3 +99,5 @@ export function foldBatchNorm(
   }
   return { scale, shift };
 }
+
+const batchNormSource = memoSource(batchNormSourceUncached);

@@ -15,6 +15,7 @@
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
 import type { KvCache } from './kv-cache.js';
 import { subgroupTeamsFit } from './vision-attention.js';
+import { memoSource } from './memo-source.js';
 
 export type CausalAttentionPath = 'team' | 'plain' | 'split';
 
@@ -84,7 +85,7 @@ function foldKeyBlock(vecs: number, block: number, team: boolean, key: (b: numbe
 }
 
 /** Rows kernel: invocation (x, head) owns query row x of one head; a team is 8 consecutive rows. */
-export function causalRowsSource(headDim: number, team: boolean, keyBlock = team ? KEY_BLOCK : PLAIN_KEY_BLOCK): string {
+function causalRowsSourceUncached(headDim: number, team: boolean, keyBlock = team ? KEY_BLOCK : PLAIN_KEY_BLOCK): string {
   const VEC = headDim / 4;
   return /* wgsl */ `${team ? SUBGROUPS : ''}
 ${PARAMS}
@@ -121,7 +122,7 @@ export function splitLanes(headDim: number): number {
  * are merged per head through workgroup memory. Assumes subgroups are runs of consecutive
  * local_invocation_index (true of every implementation for a 1-D workgroup).
  */
-export function causalSplitSource(headDim: number): string {
+function causalSplitSourceUncached(headDim: number): string {
   const VEC = headDim / 4;
   const S = splitLanes(headDim);
   const teams = S / TEAM;
@@ -209,3 +210,6 @@ export function causalAttention(q: Tensor<'f32'>, cache: KvCache, layer: number,
   }
   return y;
 }
+
+export const causalSplitSource = memoSource(causalSplitSourceUncached);
+export const causalRowsSource = memoSource(causalRowsSourceUncached);

@@ -15,6 +15,7 @@ import { checkFloat, convOutputSize, packConvWeights, type FloatTensor } from '.
 import { recordMultiplierConv } from './depthwise-conv2d.js';
 import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
 import { WGSL_GELU } from './wgsl-loaders.js';
+import { memoSource } from './memo-source.js';
 
 export interface Conv2dOptions {
   /** [Cout] */
@@ -47,7 +48,7 @@ function activationVec4(activation: Activation, v: string): string {
   return `vec4<f32>(${['x', 'y', 'z', 'w'].map((c) => activationExpr(activation, `${v}.${c}`)).join(', ')})`;
 }
 
-export function genericConvSource(spec: GenericConvSpec): string {
+function genericConvSourceUncached(spec: GenericConvSpec): string {
   const { kernelH: KH, kernelW: KW, stride: S, padding: PAD, sharedInput: shared } = spec;
   const cols = (PIXELS - 1) * S + KW;
   const lanes = [0, 1, 2, 3];
@@ -158,3 +159,5 @@ export function conv2d(x: Tensor<'f32'>, weight: FloatTensor, options: Conv2dOpt
     return y;
   });
 }
+
+export const genericConvSource = memoSource(genericConvSourceUncached);

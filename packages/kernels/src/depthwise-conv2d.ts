@@ -17,6 +17,7 @@ import { checkFloat, convOutputSize, packConvWeights, type BatchNorm, type Float
 import { activationExpr, type Activation } from './elementwise.js';
 import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
 import { WGSL_GELU } from './wgsl-loaders.js';
+import { memoSource } from './memo-source.js';
 
 export interface DepthwiseConv2dOptions {
   /** [C], added before the norm. */
@@ -45,7 +46,7 @@ function pixelsPerInvocation(multiplier: number): number {
   return Math.max(1, Math.floor(16 / multiplier));
 }
 
-export function multiplierConvSource(spec: MultiplierConvSpec): string {
+function multiplierConvSourceUncached(spec: MultiplierConvSpec): string {
   const { kernelH: KH, kernelW: KW, stride: S, padding: PAD, multiplier: M, activation } = spec;
   const P = pixelsPerInvocation(M);
   const outputs = [...Array(M).keys()];
@@ -154,3 +155,5 @@ export function depthwiseConv2d(x: Tensor<'f32'>, weight: FloatTensor, options: 
   const spec = { kernelH, kernelW, stride, padding: options.padding, multiplier: 1, activation: options.activation ?? 'none' };
   return recordMultiplierConv(op, x, weight, spec, options.bias, bn);
 }
+
+export const multiplierConvSource = memoSource(multiplierConvSourceUncached);

@@ -5,6 +5,7 @@
 import { formatShape, sameShape, ShapeError, Tensor } from '@fastvlm/tensor';
 import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
 import { WGSL_GELU } from './wgsl-loaders.js';
+import { memoSource } from './memo-source.js';
 
 export type Activation = 'gelu' | 'silu' | 'relu' | 'sigmoid' | 'none';
 
@@ -26,7 +27,7 @@ export function activationExpr(activation: Activation, x: string): string {
 
 const WG = 256;
 
-function unarySource(activation: Activation): string {
+function unarySourceUncached(activation: Activation): string {
   return /* wgsl */ `
 ${activation === 'gelu' ? WGSL_GELU : ''}
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -68,7 +69,7 @@ const BINARY_EXPR: Record<BinaryOp, string> = {
   silu_mul: '(a[i] / (1.0 + exp(-a[i]))) * b[j]', // SwiGLU: silu(gate) * up
 };
 
-function binarySource(op: BinaryOp, broadcastLast: boolean): string {
+function binarySourceUncached(op: BinaryOp, broadcastLast: boolean): string {
   return /* wgsl */ `
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -125,3 +126,6 @@ export function layerScaleResidual(x: Tensor<'f32'>, branch: Tensor<'f32'>, scal
   device.dispatch(device.kernel(LAYER_SCALE_SOURCE, 'layer-scale-residual'), [x, branch, scale, y], grid1d(device, x.size, WG), { bytes: 8 * x.size, detail: formatShape(x.shape) });
   return y;
 }
+
+const binarySource = memoSource(binarySourceUncached);
+const unarySource = memoSource(unarySourceUncached);

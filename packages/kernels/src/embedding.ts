@@ -9,6 +9,7 @@ import { formatShape, Int8Weight, ShapeError, Tensor, type DType, type TensorBlo
 import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
 import type { Weight } from './weight.js';
 import { loaderFn, wgslStorageType } from './wgsl-loaders.js';
+import { memoSource } from './memo-source.js';
 
 const WG = 256;
 
@@ -23,7 +24,7 @@ export function checkTokenIds(ids: Int32Array, vocabSize: number): void {
 }
 
 /** `values` dtype: f32 / f16 / bf16 tables, or i8 values with f32 scales. */
-function embeddingSource(dtype: DType): string {
+function embeddingSourceUncached(dtype: DType): string {
   const int8 = dtype === 'i8';
   return /* wgsl */ `
 struct Params {
@@ -104,3 +105,5 @@ export function embedding(ids: Tensor<'i32'>, table: Weight): Tensor<'f32'> {
   });
   return out;
 }
+
+const embeddingSource = memoSource(embeddingSourceUncached);

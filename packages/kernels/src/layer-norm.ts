@@ -18,8 +18,9 @@ import {
   vec4StorageType,
   type FloatDType,
 } from './row-wise.js';
+import { memoSource } from './memo-source.js';
 
-function layerNormSource(vec: 1 | 4, weightDType: FloatDType, biasDType: FloatDType): string {
+function layerNormSourceUncached(vec: 1 | 4, weightDType: FloatDType, biasDType: FloatDType): string {
   const type = rowType(vec);
   const storage = (dtype: FloatDType): string => (vec === 4 ? vec4StorageType(dtype) : wgslStorageType(dtype));
   const loader = vec === 4 ? vec4LoaderFn : loaderFn;
@@ -81,3 +82,5 @@ export function layerNorm(x: Tensor<'f32'>, weight: Tensor, bias: Tensor, eps: n
   device.dispatch(kernel, [x, weight, bias, y, { uniform: params }], rowPerThreadGrid(device, rows), { bytes: 8 * x.size, detail: formatShape(x.shape) });
   return y;
 }
+
+const layerNormSource = memoSource(layerNormSourceUncached);

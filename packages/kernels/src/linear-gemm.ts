@@ -17,6 +17,7 @@
 import { activationExpr, type Activation } from './elementwise.js';
 import { loaderFn, wgslStorageType, WGSL_GELU } from './wgsl-loaders.js';
 import type { WeightDType } from './weight.js';
+import { memoSource } from './memo-source.js';
 
 /** What a linear kernel is specialised on (everything else comes in `LinearParams`). */
 export interface LinearKernelConfig {
@@ -225,7 +226,7 @@ fn main(${builtins}) {
 }
 
 /** The tiled kernel. Needs K and (int8 per-group) the group size to be multiples of gemmKStep(tile). */
-export function gemmSource(config: LinearKernelConfig, tile: GemmTile): string {
+function gemmSourceUncached(config: LinearKernelConfig, tile: GemmTile): string {
   const { tileM, tileN, xShare } = tile;
   const dtype = config.weight;
   const scaled = dtype === 'int8' && config.perGroupScales;
@@ -263,7 +264,7 @@ ${tileStores(config, tileM, tileN)}
 }
 
 /** Scalar kernel for any K (rows of packed weights need not start on a word): tile 4 x 4. */
-export function scalarSource(config: LinearKernelConfig): string {
+function scalarSourceUncached(config: LinearKernelConfig): string {
   const tile: GemmTile = { tileM: 4, tileN: 4, xShare: 0 };
   const dtype = config.weight === 'int8' ? 'i8' : config.weight;
   const scaled = config.weight === 'int8' && config.perGroupScales;
@@ -295,3 +296,6 @@ ${body.join('\n')}
 ${tileStores(config, tile.tileM, tile.tileN)}
 }`;
 }
+
+export const gemmSource = memoSource(gemmSourceUncached);
+export const scalarSource = memoSource(scalarSourceUncached);

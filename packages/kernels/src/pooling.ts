@@ -8,6 +8,7 @@ import { checkFloat, type FloatTensor } from './conv-weights.js';
 import { activationExpr, type Activation } from './elementwise.js';
 import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
 import { loaderFn, wgslStorageType, WGSL_GELU } from './wgsl-loaders.js';
+import { memoSource } from './memo-source.js';
 
 const WG = 64;
 
@@ -53,7 +54,7 @@ export function globalAvgPool(x: Tensor<'f32'>): Tensor<'f32'> {
 }
 
 /** y[o] = activation(sum_i w[o, i] v[i] + b[o]), one invocation per output. */
-function matvecSource(weightDType: FloatTensor['dtype'], biasDType: FloatTensor['dtype'], activation: Activation): string {
+function matvecSourceUncached(weightDType: FloatTensor['dtype'], biasDType: FloatTensor['dtype'], activation: Activation): string {
   return /* wgsl */ `
 struct Dims { rows: u32, cols: u32 }
 @group(0) @binding(0) var<storage, read> v: array<f32>;
@@ -129,3 +130,5 @@ export function squeezeExcite(x: Tensor<'f32'>, se: SqueezeExciteWeights, activa
     return y;
   });
 }
+
+const matvecSource = memoSource(matvecSourceUncached);

@@ -16,8 +16,9 @@ import {
   vec4StorageType,
   type FloatDType,
 } from './row-wise.js';
+import { memoSource } from './memo-source.js';
 
-function rmsNormSource(vec: 1 | 4, weightDType: FloatDType): string {
+function rmsNormSourceUncached(vec: 1 | 4, weightDType: FloatDType): string {
   const type = rowType(vec);
   return /* wgsl */ `
 struct Params { rows: u32, n: u32, length: f32, eps: f32 }
@@ -62,3 +63,5 @@ export function rmsNorm(x: Tensor<'f32'>, weight: Tensor, eps: number): Tensor<'
   device.dispatch(kernel, [x, weight, y, { uniform: params }], rowPerThreadGrid(device, rows), { bytes: 8 * x.size, detail: formatShape(x.shape) });
   return y;
 }
+
+const rmsNormSource = memoSource(rmsNormSourceUncached);

@@ -7,6 +7,7 @@
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
 import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
 import { uniformFields } from './row-wise.js';
+import { memoSource } from './memo-source.js';
 
 const WG = 64;
 const MAX_HEAD_DIM = 128; // the uniform holds d/2 ≤ 64 inverse frequencies
@@ -22,7 +23,7 @@ export function ropeInverseFrequencies(theta: number, headDim: number): Float32A
   return out;
 }
 
-function ropeSource(vec: 1 | 4, positionsFromTensor: boolean): string {
+function ropeSourceUncached(vec: 1 | 4, positionsFromTensor: boolean): string {
   const type = vec === 4 ? 'vec4<f32>' : 'f32';
   const frequency = vec === 4 ? 'params.inverseFrequency[g]' : 'params.inverseFrequency[g / 4u][g % 4u]';
   return /* wgsl */ `
@@ -89,3 +90,5 @@ export function rope(x: Tensor<'f32'>, positions: Tensor<'i32'> | number, theta:
   device.dispatch(kernel, bindings, grid1d(device, tokens * groups, WG));
   return y;
 }
+
+const ropeSource = memoSource(ropeSourceUncached);

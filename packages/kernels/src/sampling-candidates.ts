@@ -13,6 +13,7 @@
  * The selection is an upper set because the bin of a logit never decreases as the logit does.
  */
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
+import { memoSource } from './memo-source.js';
 
 const CHUNK = 64;
 const WG = 256;
@@ -48,7 +49,7 @@ function logitsBinding(vector: boolean): string {
 const BIN_OF = /* wgsl */ `
 fn bin_of(v: f32, max_logit: f32) -> u32 { return u32(min((max_logit - v) * params.bin_scale, ${BINS - 1}.0)); }`;
 
-function statsSource(vector: boolean): string {
+function statsSourceUncached(vector: boolean): string {
   return /* wgsl */ `${PARAMS}
 ${logitsBinding(vector)}
 @group(0) @binding(1) var<storage, read_write> partials: array<vec2<f32>>;
@@ -95,7 +96,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
 }`;
 
 // No workgroup memory or barriers in these passes: on lavapipe a barrier costs more than the work.
-function histogramSource(vector: boolean): string {
+function histogramSourceUncached(vector: boolean): string {
   return /* wgsl */ `${PARAMS}
 ${logitsBinding(vector)}
 @group(0) @binding(1) var<storage, read> stats: array<f32>;
@@ -142,7 +143,7 @@ fn main() {
   stats[3] = count;
 }`;
 
-function compactSource(vector: boolean): string {
+function compactSourceUncached(vector: boolean): string {
   return /* wgsl */ `${PARAMS}
 ${logitsBinding(vector)}
 @group(0) @binding(1) var<storage, read_write> stats: array<atomic<u32>>;  // f32 bits of max and Z, last bin, count, append counter
@@ -213,3 +214,7 @@ export function recordCandidates(logits: Tensor<'f32'>, request: CandidateReques
   });
   return { stats, candidates };
 }
+
+const statsSource = memoSource(statsSourceUncached);
+const histogramSource = memoSource(histogramSourceUncached);
+const compactSource = memoSource(compactSourceUncached);

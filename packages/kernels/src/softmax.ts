@@ -8,6 +8,7 @@
 import { ShapeError, Tensor } from '@fastvlm/tensor';
 import { grid1d } from './grid.js';
 import { horizontalMax, horizontalSum, ROW_PER_THREAD_MAIN, rowPerThreadGrid, rowType, rowVec, uniformFields } from './row-wise.js';
+import { memoSource } from './memo-source.js';
 
 const WIDE_ROW = 16384; // longer rows are spread over a workgroup
 const WIDE_WG = 256;
@@ -41,7 +42,7 @@ function writeLoop(first: string, step: string, max: string, inverseSum: string)
   }`;
 }
 
-function rowPerThreadSource(vec: 1 | 4): string {
+function rowPerThreadSourceUncached(vec: 1 | 4): string {
   return /* wgsl */ `${bindings(vec)}
 ${ROW_PER_THREAD_MAIN}
   ${onlineMaxAndSum(vec, '0u', '1u')}
@@ -49,7 +50,7 @@ ${ROW_PER_THREAD_MAIN}
 }`;
 }
 
-function rowPerWorkgroupSource(vec: 1 | 4): string {
+function rowPerWorkgroupSourceUncached(vec: 1 | 4): string {
   const reduce = (name: string, combine: string): string => /* wgsl */ `
 fn ${name}(local: u32, value: f32) -> f32 {
   scratch[local] = value;
@@ -115,3 +116,6 @@ export function softmax(x: Tensor<'f32'>, options: SoftmaxOptions = {}): Tensor<
   });
   return y;
 }
+
+const rowPerWorkgroupSource = memoSource(rowPerWorkgroupSourceUncached);
+const rowPerThreadSource = memoSource(rowPerThreadSourceUncached);

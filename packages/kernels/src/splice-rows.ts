@@ -4,11 +4,12 @@
  */
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
 import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
+import { memoSource } from './memo-source.js';
 
 const WG = 256;
 
 /** `vector`: rows are read and written as vec4<f32> (the width, in elements, is a multiple of 4). */
-function spliceSource(vector: boolean): string {
+function spliceSourceUncached(vector: boolean): string {
   const element = vector ? 'vec4<f32>' : 'f32';
   return /* wgsl */ `
 struct Params { rows: u32, width: u32, at: u32, image_rows: u32 }  // width in ${element}s
@@ -55,3 +56,5 @@ export function spliceRows(text: Tensor<'f32'>, image: Tensor<'f32'>, at: number
   device.dispatch(device.kernel(spliceSource(vector), 'splice-rows'), [text, image, out, { uniform: params }], grid1d(device, rows * width, WG));
   return out;
 }
+
+const spliceSource = memoSource(spliceSourceUncached);

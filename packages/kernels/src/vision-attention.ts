@@ -9,6 +9,7 @@
  * k and v it holds serves them all. (2 rows, 2-key blocks: ~150 ms of driver CPU at 1024 x 24 heads.)
  */
 import { formatShape, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
+import { memoSource } from './memo-source.js';
 
 const HEAD_DIM = 32;
 const VEC = HEAD_DIM / 4; // vec4s per head row
@@ -51,7 +52,7 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
  * blocks of B: score the block, rescale the running sums once to the block's new max, accumulate.
  * Scores are in log2 units (log2(e) is folded into the q scale) so that exp2 does the softmax.
  */
-export function visionAttentionSource({ rows: R, keyBlock: B, workgroupSize, subgroupTeam }: VisionAttentionTiling): string {
+function visionAttentionSourceUncached({ rows: R, keyBlock: B, workgroupSize, subgroupTeam }: VisionAttentionTiling): string {
   const rs = range(R);
   const bs = range(B);
   const vs = range(VEC);
@@ -131,3 +132,5 @@ export function visionAttention(qkv: Tensor<'f32'>, heads: number, tiling: Visio
   device.dispatch(kernel, [qkv, y, { uniform: params }], [Math.ceil(n / tiling.rows / tiling.workgroupSize), heads], work);
   return y;
 }
+
+export const visionAttentionSource = memoSource(visionAttentionSourceUncached);

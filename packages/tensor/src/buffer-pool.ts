@@ -65,7 +65,12 @@ export class BufferPool {
     this.liveBuffers--;
     let list = this.free.get(entry.capacity);
     if (!list) this.free.set(entry.capacity, (list = []));
-    list.push(entry);
+    // Kept in descending id order, so acquire() always takes the lowest id: a step that allocates
+    // and frees the same sizes as the previous one gets the same buffers, and so the same (cached)
+    // bind groups, whatever order its temporaries were freed in.
+    let at = list.length;
+    while (at > 0 && list[at - 1].id < entry.id) at--;
+    list.splice(at, 0, entry);
     this.pooledBytes += entry.capacity;
   }
 
