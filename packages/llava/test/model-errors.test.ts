@@ -90,6 +90,19 @@ describe('FastVLM: bad inputs are typed errors, and the model keeps working (f16
     await expectStillWorks();
   });
 
+  it('stopTokenIds: [] decodes exactly maxNewTokens; a bad stop id is a GenerationError', async () => {
+    const free = await model.generate({ ...TEXT_REQUEST, maxNewTokens: 6, stopTokenIds: [] });
+    expect(free.tokenIds).toHaveLength(6);
+    expect(free.finishReason).toBe('max-tokens');
+    // stopping on the first token produced: nothing is emitted
+    const first = free.tokenIds[0];
+    const stopped = await model.generate({ ...TEXT_REQUEST, maxNewTokens: 6, stopTokenIds: [first] });
+    expect(stopped.tokenIds).toEqual([]);
+    expect(stopped.finishReason).toBe('stop-token');
+    for (const bad of [-1, 1.5]) await expect(model.generate({ ...TEXT_REQUEST, stopTokenIds: [bad] })).rejects.toThrow(GenerationError);
+    await expectStillWorks();
+  });
+
   it('an aborted request throws the reason and frees what it held', async () => {
     const controller = new AbortController();
     const stream = model.stream({ image: IMAGE_PATH, prompt: 'Describe the image.', maxNewTokens: 20, signal: controller.signal });

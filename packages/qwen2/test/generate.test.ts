@@ -79,6 +79,27 @@ describe('Qwen2 generation', () => {
     cache.dispose();
   });
 
+  it('decode steps after the first compile nothing and create no bind groups (same buffers every step)', async () => {
+    const T = reference.promptIds.length;
+    const cache = model.createCache(T + 6);
+    try {
+      (await (model.forward(prompt, cache, 0, 'last')).read());
+      const step = async (position: number): Promise<void> => {
+        const logits = model.forward({ ids: [7] }, cache, position, 'last');
+        await logits.read();
+        logits.dispose();
+      };
+      await step(T); // the first decode step may create what prefill did not
+      const compiled = device.kernels.compiled;
+      const bindGroups = device.kernels.bindGroupsCreated;
+      for (let i = 1; i < 6; i++) await step(T + i);
+      expect(device.kernels.compiled).toBe(compiled);
+      expect(device.kernels.bindGroupsCreated).toBe(bindGroups);
+    } finally {
+      cache.dispose();
+    }
+  });
+
   it('input embeddings give what their ids give', async () => {
     const embeds = device.scope(() => model.model.embedTokens.forward(Tensor.fromArray(device, reference.promptIds, [reference.promptIds.length], 'i32'))).keep();
     try {
