@@ -42,7 +42,7 @@ export function linear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions 
   };
   const y = Tensor.empty(device, outShape, 'f32');
   if (M === 0 || N === 0) return y;
-  const tile = chooseTile(device, config.weight, M, K, groupSize);
+  const tile = chooseTile(device, config.weight, M, N, K, groupSize);
   const label = `linear-${config.weight}${tile ? `-${tile.tileM}x${tile.tileN}` : '-scalar'}`;
   const kernel = device.kernel(tile ? gemmSource(config, tile) : scalarSource(config), label);
   const { tileM, tileN } = tile ?? SCALAR_TILE;
@@ -85,7 +85,7 @@ function weightBytes(dtype: WeightDType, rows: number, K: number): number {
  * The tile for this weight dtype and row count (tuned on lavapipe), or undefined for the scalar
  * kernel when K (or an int8 group) is not a multiple of any tile's k-step.
  */
-function chooseTile(device: Device, dtype: WeightDType, M: number, K: number, groupSize: number): GemmTile | undefined {
+function chooseTile(device: Device, dtype: WeightDType, M: number, N: number, K: number, groupSize: number): GemmTile | undefined {
   const decode = M <= DECODE_ROWS;
   const decodeRows = M === 1 ? 1 : DECODE_ROWS;
   const candidates: GemmTile[] = [];
@@ -94,11 +94,20 @@ function chooseTile(device: Device, dtype: WeightDType, M: number, K: number, gr
   if (device.has('subgroups') && subgroupMin >= SHARE_LANES) {
     // a fixed subgroup size that divides the workgroup: each subgroup can own a tile
     const subgroupTile = subgroupMin === info.subgroupMaxSize && LINEAR_WORKGROUP % subgroupMin === 0 ? subgroupMin : 0;
-    if (decode) candidates.push({ tileM: decodeRows, tileN: 2, xShare: dtype === 'int8' ? 2 : 1, subgroupTile }, { tileM: decodeRows, tileN: 2, xShare: 1, subgroupTile });
+    // a narrow decode GEMV (k_proj, v_proj: 128 columns) in smaller workgroups, so both cores get some
+    const workgroup = subgroupTile ? narrowWorkgroup(N / 2, subgroupTile) : undefined;
+    if (decode) candidates.push({ tileM: decodeRows, tileN: 2, xShare: dtype === 'int8' ? 2 : 1, subgroupTile, workgroup }, { tileM: decodeRows, tileN: 2, xShare: 1, subgroupTile, workgroup });
     else candidates.push({ tileM: 8, tileN: dtype === 'int8' ? 8 : 4, xShare: 1, subgroupTile });
   }
   candidates.push({ tileM: decode ? decodeRows : 4, tileN: 4, xShare: 0 });
   return candidates.find((t) => K % gemmKStep(t) === 0 && groupSize % gemmKStep(t) === 0);
+}
+
+/** The largest workgroup (a power of two from one subgroup up to LINEAR_WORKGROUP) that still makes 4 workgroups of `lanes`. */
+function narrowWorkgroup(lanes: number, subgroup: number): number {
+  let size = LINEAR_WORKGROUP;
+  while (size > subgroup && lanes / size < 4) size /= 2;
+  return size;
 }
 
 interface WeightSegment {

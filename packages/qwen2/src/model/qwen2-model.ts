@@ -20,6 +20,9 @@ export type ForwardInput = { ids: Int32Array | readonly number[] } | { embeds: T
 export type ForwardOutput = 'last' | 'all' | 'hidden';
 
 /** Qwen2Model: embed_tokens, layers, norm. */
+/** During a decode step, the recorded layers are submitted every this many. */
+const DECODE_SUBMIT_LAYERS = 6;
+
 export class Qwen2Model {
   constructor(
     readonly embedTokens: Embedding,
@@ -37,11 +40,15 @@ export class Qwen2Model {
   /** x [T, hidden] at positions start .. start+T-1 -> hidden states after the last layer [T, hidden], not normed. */
   forward(x: Tensor<'f32'>, cache: KvCache, start: number): Tensor<'f32'> {
     let h = x;
+    const decode = x.shape[0] === 1;
     this.layers.forEach((layer, i) => {
       // Each layer's temporaries are freed as soon as it is recorded, so a long prefill reuses them.
       const next = x.device.scope(() => layer.forward(h, cache, i, start));
       if (h !== x) h.dispose();
       h = next;
+      // A decode step is short work recorded in ~10 ms: hand the GPU the first layers while the
+      // rest is recorded (a submit, no wait and no readback).
+      if (decode && i % DECODE_SUBMIT_LAYERS === DECODE_SUBMIT_LAYERS - 1 && i < this.layers.length - 1) x.device.submit();
     });
     return h;
   }
