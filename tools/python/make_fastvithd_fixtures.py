@@ -15,6 +15,10 @@ channels-last ([H, W, C], batch dropped), float32:
                                ../shared/images is absent, seeded uniform noise)
   f32.<stage>, f16.<stage>     stem, network.0 .. network.10, conv_exp: the output of each stage with
                                the F32 / the F16-rounded weights
+  int8.<stage>                 (256 only) the tower as `visionDtype: 'int8'` holds it: the F16-rounded
+                               weights, with every matrix (1x1 convolutions outside conv_exp's
+                               squeeze-excite, attention qkv and proj) quantized to int8 per output
+                               channel exactly as packages/tensor/src/int8-weight.ts does
   f32.features, f16.features   [(N/64)^2, 3072] image features (conv_exp output, rows over (h, w))
 
 The reference runs in float64 (the exact result, to the precision that matters), from the same
@@ -80,6 +84,23 @@ def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
     return float((actual.double() - expected).abs().max() / expected.abs().max())
 
 
+def is_int8_matrix(name: str, t: torch.Tensor) -> bool:
+    """The weights an int8 tower quantizes: its matrices (see packages/fastvithd/src/model/weights.ts)."""
+    if not name.endswith(".weight") or "conv_exp" in name:
+        return False
+    return t.dim() == 2 or (t.dim() == 4 and tuple(t.shape[2:]) == (1, 1))
+
+
+def quantize_dequantize(t: torch.Tensor) -> torch.Tensor:
+    """Per output channel, as int8-weight.ts: scale = fp32(max|w| / 127), q = round_half_even(fp32(w / scale))."""
+    w = t.float().reshape(t.shape[0], -1)
+    scale = w.abs().amax(dim=1) / 127
+    safe = torch.where(scale == 0, torch.ones_like(scale), scale)
+    q = torch.round(w / safe[:, None]).clamp(-127, 127)
+    q = torch.where(scale[:, None] == 0, torch.zeros_like(q), q)
+    return (q.double() * scale.double()[:, None]).reshape(t.shape)
+
+
 def save_tower(tower: FastViTHD, path: pathlib.Path, dtype: torch.dtype) -> None:
     tensors = {PREFIX + name: (t.to(dtype) if t.is_floating_point() else t).contiguous()
                for name, t in tower.state_dict().items()}
@@ -102,13 +123,16 @@ def main() -> None:
     tower = randomize_(FastViTHD(image_size=max(args.sizes)), SEED).eval()
     rounded = FastViTHD(image_size=max(args.sizes)).eval()
     rounded.load_state_dict({k: (v.half().float() if v.is_floating_point() else v) for k, v in tower.state_dict().items()})
+    int8 = FastViTHD(image_size=max(args.sizes)).eval().double()
+    int8.load_state_dict({k: (quantize_dequantize(v) if is_int8_matrix(k, v) else v.double() if v.is_floating_point() else v)
+                          for k, v in rounded.state_dict().items()})
     save_tower(tower, out / "tower-f32.safetensors", torch.float32)
     save_tower(tower, out / "tower-f16.safetensors", torch.float16)
     print(f"[fixtures] fastvithd/tower-f32, tower-f16: {len(tower.state_dict())} tensors, {time.time() - started:.1f} s")
 
     for size in args.sizes:
         started = time.time()
-        tower.image_size = rounded.image_size = size
+        tower.image_size = rounded.image_size = int8.image_size = size
         pixels, source = pixels_for(size)
         exact = run(tower, pixels, torch.float64)
         exact_f16 = run(rounded, pixels, torch.float64)
@@ -118,6 +142,8 @@ def main() -> None:
         tensors = {"pixels": channels_last(pixels)}
         tensors.update(dump(exact, "f32", only_features=False))
         tensors.update(dump(exact_f16, "f16", only_features=size > F16_STAGES_UP_TO))
+        if size <= F16_STAGES_UP_TO:
+            tensors.update(dump(run(int8, pixels, torch.float64), "int8", only_features=False))
         metadata = {
             "image_size": str(size),
             "image": source,

@@ -90,9 +90,9 @@ export function expectStageClose(actual: ArrayLike<number>, expected: ArrayLike<
   return { relativeToMax, maxAbs, maxAbsExpected };
 }
 
-/** The fixture tower (tower-f32 or tower-f16.safetensors) loaded with its own dtype. */
+/** The fixture tower (tower-f32 or tower-f16.safetensors; int8 is quantized from the f16 one at load) loaded as `dtype`. */
 export async function loadFixtureTower(device: Device, dtype: VisionDType, imageSize: number): Promise<FastViTHD> {
-  const checkpoint = await SafetensorsCheckpoint.open(fixturePath(`tower-${dtype}.safetensors`));
+  const checkpoint = await SafetensorsCheckpoint.open(fixturePath(`tower-${dtype === 'int8' ? 'f16' : dtype}.safetensors`));
   try {
     return await loadFastVitHd(device, checkpoint, { config: fastVitHdConfig(imageSize), dtype });
   } finally {

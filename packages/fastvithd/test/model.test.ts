@@ -45,6 +45,18 @@ describe(`FastViTHD at ${SIZE} px vs PyTorch`, () => {
     tower.dispose();
   });
 
+  it('int8 matrices: every stage against the reference with the same quantized weights; the drift from f32 is stated', async () => {
+    const tower = await loadFixtureTower(device, 'int8', SIZE);
+    const result = await encodeFixture(device, tower, fixture);
+    report.push(`  ${SIZE} px, int8 matrices (${result.seconds.toFixed(1)} s): ${await checkStages(result, fixture, 'int8')}`);
+    const actual = await result.features.read();
+    const f32Reference = (await fixture.get('f32.features')).data;
+    const drift = expectStageClose(actual, f32Reference, TOLERANCE.int8WeightsVsF32, 'int8 matrices vs f32 reference');
+    report.push(`  ${SIZE} px, int8 matrices vs the f32 weights' reference: features ${drift.relativeToMax.toExponential(1)}`);
+    disposeResult(result);
+    tower.dispose();
+  });
+
   it('records one command batch without readbacks, frees its temporaries over 3 encodes, and dispose() frees the weights', async () => {
     const baseline = device.liveBytes;
     const tower = await loadFixtureTower(device, 'f16', SIZE);

@@ -44,4 +44,11 @@ export const TOLERANCE = {
    * `f16_weights_vs_f32_weights`). A statement of the drift, not a parity bound.
    */
   f16WeightsVsF32: { atol: 5e-3, rtol: 5e-3, relativeToMax: 5e-3 },
+  /**
+   * int8 matrices (visionDtype 'int8': 1x1 convolutions and attention linears, one scale per output
+   * channel) against the reference with the unrounded f32 weights: 1.7e-2 relative to max at the
+   * features (256 px), ~7x the f16 drift. Parity itself is checked against the reference run with
+   * the same quantized weights (`tower`, measured <= 7.5e-7); this states the quantization drift.
+   */
+  int8WeightsVsF32: { atol: 5e-2, rtol: 5e-2, relativeToMax: 5e-2 },
 } as const satisfies Record<string, StageTolerance>;

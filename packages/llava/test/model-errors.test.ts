@@ -4,7 +4,7 @@ import { GenerationError } from '@fastvlm/qwen2';
 import { CheckpointError, createDevice, type Device } from '@fastvlm/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelFolderError } from '../src/inspect.js';
-import { FastVLM, PromptError, type GenerateRequest } from '../src/model/index.js';
+import { FastVLM, LoadOptionsError, PromptError, type GenerateRequest } from '../src/model/index.js';
 import { folderWithConfig, folderWithoutATensor } from './broken-folders.js';
 import { checkFixtures, IMAGE_PATH, MODEL_FOLDER } from './e2e-fixtures.js';
 
@@ -59,6 +59,12 @@ describe('FastVLM: bad inputs are typed errors, and the model keeps working (f16
     });
     folders.push(folder);
     await expect(FastVLM.load(folder, { dtype: 'f16', device })).rejects.toThrow(CheckpointError);
+    await expectStillWorks();
+  });
+
+  it('an unknown weight dtype is a LoadOptionsError naming the option', async () => {
+    await expect(FastVLM.load(MODEL_FOLDER, { dtype: 'int4' as 'int8', device })).rejects.toThrow(/dtype must be 'f32', 'f16' or 'int8', got "int4"/);
+    await expect(FastVLM.load(MODEL_FOLDER, { visionDtype: 'bf16' as 'f16', device })).rejects.toThrow(LoadOptionsError);
     await expectStillWorks();
   });
 
@@ -123,15 +129,18 @@ describe('FastVLM: bad inputs are typed errors, and the model keeps working (f16
     report.push(`20 requests: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   });
 
-  it('int8 weights load and answer (no parity bound: quantisation noise)', async () => {
-    const int8 = await FastVLM.load(MODEL_FOLDER, { dtype: 'int8', device });
-    try {
-      const result = await int8.generate({ image: IMAGE_PATH, prompt: 'Describe the image.', maxNewTokens: 4 });
-      expect(result.tokenIds).toHaveLength(4);
-      report.push(`int8: ${JSON.stringify(result.tokenIds)}, ttft ${result.timings.ttftMs?.toFixed(0)} ms`);
-    } finally {
-      int8.dispose();
-    }
-    expect(device.liveBytes).toBe(baseline);
-  });
+  for (const visionDtype of ['f16', 'int8'] as const) {
+    it(`int8 weights (vision tower ${visionDtype}) load and answer (no parity bound here: quantisation noise, see bench:int8)`, async () => {
+      const int8 = await FastVLM.load(MODEL_FOLDER, { dtype: 'int8', visionDtype, device });
+      try {
+        expect(int8.visionDtype).toBe(visionDtype);
+        const result = await int8.generate({ image: IMAGE_PATH, prompt: 'Describe the image.', maxNewTokens: 4, stopTokenIds: [] });
+        expect(result.tokenIds).toHaveLength(4);
+        report.push(`int8 (vision ${visionDtype}): ${JSON.stringify(result.tokenIds)}, ttft ${result.timings.ttftMs?.toFixed(0)} ms`);
+      } finally {
+        int8.dispose();
+      }
+      expect(device.liveBytes).toBe(baseline);
+    });
+  }
 });

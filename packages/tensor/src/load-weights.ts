@@ -54,22 +54,30 @@ export async function loadTensor(device: Device, checkpoint: SafetensorsCheckpoi
   return Tensor.fromArray(device, bits, options.shape, options.dtype, tensorOptions);
 }
 
-/** Reads a 2-D weight `[out, in]` and quantizes it to int8 with per-row (or per-group) scales. */
+/**
+ * Reads a 2-D weight `[out, in]` and quantizes it to int8 with per-row (or per-group) scales.
+ * `storedShape` is the checkpoint's shape when it differs only by unit dimensions (a 1x1
+ * convolution's [out, in, 1, 1]).
+ */
 export async function loadInt8Weight(
   device: Device,
   checkpoint: SafetensorsCheckpoint,
   name: string,
   shape: readonly [number, number],
-  options: { groupSize?: number; maxBlockBytes?: number } = {},
+  options: { groupSize?: number; maxBlockBytes?: number; storedShape?: readonly number[] } = {},
 ): Promise<Int8Weight> {
-  checkEntry(checkpoint, name, shape);
+  const stored = options.storedShape ?? shape;
+  if (stored.reduce((a, b) => a * b, 1) !== shape[0] * shape[1] || stored[0] !== shape[0]) {
+    throw new CheckpointError(name, `a stored shape ${formatShape(stored)} cannot be read as the matrix ${formatShape(shape)}`);
+  }
+  checkEntry(checkpoint, name, stored);
   const entry = checkpoint.entry(name);
   // The raw bytes once, converted to f32 a block of rows at a time while quantizing.
   const bytes = await checkpoint.read(name);
   const size = entry.dtype === 'F32' ? 4 : 2;
   const cols = shape[1];
   const readRows = (start: number, count: number): Float32Array => bytesToFloat32(entry.dtype, bytes.subarray(start * cols * size, (start + count) * cols * size));
-  return Int8Weight.quantizeRows(device, shape, readRows, { ...options, label: name });
+  return Int8Weight.quantizeRows(device, shape, readRows, { groupSize: options.groupSize, maxBlockBytes: options.maxBlockBytes, label: name });
 }
 
 /** Reads a tensor to the CPU as f32 after checking its shape (for weights folded at load, e.g. BatchNorm). */

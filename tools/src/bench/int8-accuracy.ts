@@ -9,7 +9,9 @@
  * - the smallest top-1 margin of f32's run (logit of its token minus the runner-up): how close a
  *   call each step was, i.e. how much error a step could absorb.
  *
- *   node tools/dist/bench/int8-accuracy.js [--model DIR] [--image FILE] [--tokens 64] [--dtype int8,f16] [--json]
+ *   node tools/dist/bench/int8-accuracy.js [--model DIR] [--image FILE] [--tokens 64] [--dtype int8,int8/int8,f16] [--json]
+ *
+ * Each --dtype entry is the LLM's dtype, optionally /the vision tower's (int8/int8: both int8).
  *
  * Without --model: the random FastVLM-0.5B checkpoint of `npm run bench` (.cache/bench-0.5b).
  */
@@ -17,6 +19,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FastVLM, writeRandomCheckpoint } from '@fastvlm/llava';
+import type { VisionDType } from '@fastvlm/fastvithd';
 import type { ModelDType } from '@fastvlm/qwen2';
 import type { Tensor } from '@fastvlm/tensor';
 import { DEFAULT_PROMPT } from '../cli/commands/describe.js';
@@ -118,7 +121,10 @@ function maxRelError(a: Float32Array, reference: Float32Array): number {
 async function main(): Promise<void> {
   const folder = resolve(arg('--model', join(ROOT, '.cache/bench-0.5b')));
   const tokens = Number(arg('--tokens', '64'));
-  const dtypes = arg('--dtype', 'int8,f16').split(',') as ModelDType[];
+  const configs = arg('--dtype', 'int8,int8/int8,f16').split(',').map((entry) => {
+    const [dtype, vision] = entry.split('/') as [ModelDType, VisionDType | undefined];
+    return { dtype, visionDtype: vision ?? (dtype === 'f32' ? 'f32' : 'f16') };
+  });
   if (!existsSync(join(folder, 'model.safetensors'))) {
     process.stderr.write(`writing a random-weight FastVLM-0.5B checkpoint (Apple's layout) to ${folder} ...\n`);
     await writeRandomCheckpoint(folder, { preset: '0.5b', seed: 0 });
@@ -135,9 +141,9 @@ async function main(): Promise<void> {
   reference.dispose();
 
   const reports: AccuracyReport[] = [];
-  for (const dtype of dtypes) {
-    process.stderr.write(`${dtype}: scoring against f32...\n`);
-    const model = await FastVLM.load(folder, { dtype });
+  for (const { dtype, visionDtype } of configs) {
+    process.stderr.write(`${dtype} (vision ${visionDtype}): scoring against f32...\n`);
+    const model = await FastVLM.load(folder, { dtype, visionDtype });
     try {
       const scores = await score(model, ids, image, run.tokenIds);
       const own = await model.generate(request);
@@ -145,7 +151,7 @@ async function main(): Promise<void> {
       const agree = predicted.filter((token, i) => token === run.tokenIds[i]).length;
       const diverge = own.tokenIds.findIndex((token, i) => token !== run.tokenIds[i]);
       reports.push({
-        dtype: `${dtype} (vision tower ${dtype === 'f32' ? 'f32' : 'f16'})`,
+        dtype: `${dtype} (vision tower ${visionDtype})`,
         lastLogitsCosine: cosine(scores.last, refScores.last),
         lastLogitsMaxRelError: maxRelError(scores.last, refScores.last),
         top1Agreement: agree / run.tokenIds.length,

@@ -3,10 +3,10 @@
  * x + layer_scale_2 * ConvFFN(x). MHSA treats the H*W pixels as tokens (row-major), heads 32 wide:
  * qkv Linear C -> 3C without bias, softmax(q k^T / sqrt(32)) v, proj Linear C -> C with bias.
  */
-import { layerNorm, linear, visionAttention, type FloatTensor } from '@fastvlm/kernels';
+import { layerNorm, linear, visionAttention, type Weight } from '@fastvlm/kernels';
 import type { Tensor } from '@fastvlm/tensor';
 import { ConvFFN } from './conv-ffn.js';
-import type { ConvWeights, TowerWeights } from './weights.js';
+import type { MatrixWeights, TowerWeights } from './weights.js';
 
 const LAYER_NORM_EPS = 1e-5;
 
@@ -15,9 +15,9 @@ export class AttentionBlock {
     /** norm: LayerNormChannel over C, per pixel. */
     readonly norm: { weight: Tensor<'f32'>; bias: Tensor<'f32'> },
     /** token_mixer.qkv [3C, C], no bias. */
-    readonly qkv: FloatTensor,
+    readonly qkv: Weight,
     /** token_mixer.proj [C, C] with bias. */
-    readonly proj: ConvWeights,
+    readonly proj: MatrixWeights,
     readonly convffn: ConvFFN,
     readonly layerScale1: Tensor<'f32'>,
     readonly layerScale2: Tensor<'f32'>,
@@ -29,8 +29,8 @@ export class AttentionBlock {
     const mixer = weights.at('token_mixer');
     return new AttentionBlock(
       { weight: await norm.vector('weight', [channels]), bias: await norm.vector('bias', [channels]) },
-      await mixer.at('qkv').weight('weight', [3 * channels, channels]),
-      await mixer.conv('proj', [channels, channels]),
+      await mixer.at('qkv').matrix('weight', [3 * channels, channels]),
+      await mixer.linear('proj', channels, channels),
       await ConvFFN.load(weights.at('convffn'), channels, channels * mlpRatio),
       await weights.vector('layer_scale_1', [channels, 1, 1]),
       await weights.vector('layer_scale_2', [channels, 1, 1]),

@@ -6,7 +6,7 @@
 import { depthwiseConv2d, type BatchNorm, type FloatTensor } from '@fastvlm/kernels';
 import type { Tensor } from '@fastvlm/tensor';
 import { pointwiseConv } from './pointwise.js';
-import type { ConvWeights, TowerWeights } from './weights.js';
+import type { MatrixWeights, TowerWeights } from './weights.js';
 
 const BATCH_NORM_EPS = 1e-5;
 
@@ -16,8 +16,8 @@ export class ConvFFN {
     readonly conv: FloatTensor,
     /** conv.bn */
     readonly bn: BatchNorm,
-    readonly fc1: ConvWeights,
-    readonly fc2: ConvWeights,
+    readonly fc1: MatrixWeights,
+    readonly fc2: MatrixWeights,
   ) {}
 
   static async load(weights: TowerWeights, channels: number, hidden: number): Promise<ConvFFN> {

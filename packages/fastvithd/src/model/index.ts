@@ -9,4 +9,4 @@ export { pointwiseConv, type PointwiseOptions } from './pointwise.js';
 export { RepCPE } from './rep-cpe.js';
 export { RepMixerBlock } from './rep-mixer-block.js';
 export { Stem } from './stem.js';
-export { TowerWeights, type ConvWeights, type VisionDType } from './weights.js';
+export { TowerWeights, type ConvWeights, type MatrixWeights, type VisionDType } from './weights.js';

@@ -6,14 +6,14 @@
 import { conv2d } from '@fastvlm/kernels';
 import type { Tensor } from '@fastvlm/tensor';
 import { pointwiseConv } from './pointwise.js';
-import type { ConvWeights, TowerWeights } from './weights.js';
+import type { ConvWeights, MatrixWeights, TowerWeights } from './weights.js';
 
 export class PatchEmbedDownsample {
   constructor(
     /** proj.0.lkb_reparam [2C, 1, 7, 7] */
     readonly largeKernel: ConvWeights,
     /** proj.1.reparam_conv [2C, 2C, 1, 1] */
-    readonly pointwise: ConvWeights,
+    readonly pointwise: MatrixWeights,
   ) {}
 
   static async load(weights: TowerWeights, outChannels: number): Promise<PatchEmbedDownsample> {

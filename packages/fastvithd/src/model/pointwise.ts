@@ -5,7 +5,7 @@
  */
 import { linear, type Activation } from '@fastvlm/kernels';
 import type { Tensor } from '@fastvlm/tensor';
-import type { ConvWeights } from './weights.js';
+import type { MatrixWeights } from './weights.js';
 
 export interface PointwiseOptions {
   activation?: Activation;
@@ -16,7 +16,7 @@ export interface PointwiseOptions {
 }
 
 /** x [H, W, Cin] -> [H, W, Cout]. */
-export function pointwiseConv(x: Tensor<'f32'>, conv: ConvWeights, options: PointwiseOptions = {}): Tensor<'f32'> {
+export function pointwiseConv(x: Tensor<'f32'>, conv: MatrixWeights, options: PointwiseOptions = {}): Tensor<'f32'> {
   const [H, W, inC] = x.shape;
   const outC = conv.weight.shape[0];
   return x.device.scope(() => {

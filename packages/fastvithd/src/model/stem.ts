@@ -5,7 +5,7 @@
 import { conv2d, depthwiseConv2d } from '@fastvlm/kernels';
 import type { Tensor } from '@fastvlm/tensor';
 import { pointwiseConv } from './pointwise.js';
-import type { ConvWeights, TowerWeights } from './weights.js';
+import type { ConvWeights, MatrixWeights, TowerWeights } from './weights.js';
 
 export class Stem {
   constructor(
@@ -14,7 +14,7 @@ export class Stem {
     /** patch_embed.1: depthwise 3x3 stride 2. */
     readonly depthwise: ConvWeights,
     /** patch_embed.2: conv 1x1, C -> C. */
-    readonly pointwise: ConvWeights,
+    readonly pointwise: MatrixWeights,
   ) {}
 
   static async load(weights: TowerWeights, channels: number): Promise<Stem> {

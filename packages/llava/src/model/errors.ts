@@ -7,3 +7,10 @@ export class PromptError extends FastVlmError {
     super('PROMPT', message);
   }
 }
+
+/** FastVLM.load was given options it cannot honour (an unknown weight dtype). */
+export class LoadOptionsError extends FastVlmError {
+  constructor(message: string) {
+    super('LOAD_OPTIONS', message);
+  }
+}

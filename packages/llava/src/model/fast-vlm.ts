@@ -17,12 +17,17 @@ import { loadParts, type LoadProgress, type ModelParts } from './load-parts.js';
 import type { Projector } from './projector.js';
 import { encodePrompt, IMAGE_TOKEN_INDEX, type Prompt } from './prompt.js';
 import { readFastVlmConfig } from './read-config.js';
+import { LoadOptionsError } from './errors.js';
 import { checkRequest, type GenerateRequest, type GenerateResult, type GenerateTimings } from './request.js';
 
 export interface LoadFastVlmOptions {
   /** The decoder's and projector's weights on the GPU (default 'f16'). */
   dtype?: ModelDType;
-  /** The tower's weights (default: 'f32' when dtype is 'f32', else 'f16'; the tower has no int8 path). */
+  /**
+   * The tower's weights (default: 'f32' when dtype is 'f32', else 'f16'). 'int8' quantizes its
+   * matrices (1x1 convolutions, attention) per output channel: faster and smaller, with ~7x the
+   * feature drift of f16 (see BENCHMARKS.md); not the default for dtype 'int8'.
+   */
   visionDtype?: VisionDType;
   /** A device to share; by default the model creates one and destroys it in dispose(). */
   device?: Device;
@@ -37,6 +42,7 @@ interface PreparedInput {
 }
 
 const now = (): number => performance.now();
+const WEIGHT_DTYPES: readonly string[] = ['f32', 'f16', 'int8'];
 
 export class FastVLM {
   private disposed = false;
@@ -48,7 +54,10 @@ export class FastVLM {
     readonly device: Device,
     private readonly ownsDevice: boolean,
     private readonly parts: ModelParts,
+    /** The decoder's and projector's weights. */
     readonly dtype: ModelDType,
+    /** The vision tower's weights. */
+    readonly visionDtype: VisionDType,
   ) {}
 
   /** Loads config.json, the tokenizer files and model.safetensors (or its shards) from `folder`. */
@@ -57,6 +66,9 @@ export class FastVLM {
     const progress = (stage: LoadProgress['stage']): void => options.onProgress?.({ stage, seconds: (now() - started) / 1000 });
     const dtype = options.dtype ?? 'f16';
     const visionDtype = options.visionDtype ?? (dtype === 'f32' ? 'f32' : 'f16');
+    for (const [name, value] of [['dtype', dtype], ['visionDtype', visionDtype]] as const) {
+      if (!WEIGHT_DTYPES.includes(value)) throw new LoadOptionsError(`FastVLM.load: ${name} must be 'f32', 'f16' or 'int8', got ${JSON.stringify(value)}`);
+    }
     progress('config');
     const config = await readFastVlmConfig(folder);
     progress('tokenizer');
@@ -67,7 +79,7 @@ export class FastVLM {
       device = options.device ?? (await createDevice());
       const parts = await loadParts(device, checkpoint, config, { llm: dtype, vision: visionDtype }, progress);
       progress('ready');
-      return new FastVLM(folder, config, tokenizer, device, options.device === undefined, parts, dtype);
+      return new FastVLM(folder, config, tokenizer, device, options.device === undefined, parts, dtype, visionDtype);
     } catch (error) {
       if (options.device === undefined) device?.destroy();
       throw error;

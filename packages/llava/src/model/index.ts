@@ -1,5 +1,5 @@
 export { FastVLM, type LoadFastVlmOptions } from './fast-vlm.js';
-export { PromptError } from './errors.js';
+export { LoadOptionsError, PromptError } from './errors.js';
 export { loadParts, type LoadProgress, type LoadStage, type ModelParts, type PartDTypes } from './load-parts.js';
 export { dumpPipeline, type DumpedTensor, type PipelineDump } from './pipeline-dump.js';
 export { PROJECTOR_MODULE, Projector } from './projector.js';

@@ -1,5 +1,5 @@
 /**
- * `fastvlm bench [--model DIR] [--image IMAGE] [--runs N] [--dtype f32|f16|int8] [--max-new-tokens N] [--json]`:
+ * `fastvlm bench [--model DIR] [--image IMAGE] [--runs N] [--dtype f32|f16|int8] [--vision-dtype f32|f16|int8] [--max-new-tokens N] [--json]`:
  * times the whole pipeline (preprocess, vision, projector, prefill, first token, decode) over one
  * warm-up (which compiles the pipelines) and N measured runs with greedy decoding, and reports the
  * minimum and median of each figure with the peak memory. Without --model: the tiny random-weight
@@ -13,15 +13,15 @@ import { formatProfile } from '../../bench/profile-report.js';
 import { formatMs, formatTable } from '../../bench/table.js';
 import { DEMO_MODEL_NOTE, demoModelFolder, sampleImagePath } from '../../demo/demo-assets.js';
 import { UsageError } from '../errors.js';
+import { dtypeOption, visionDtypeOption, weightDtypes, type WeightFlags } from '../weight-options.js';
 import { outputOf, type CliOutput } from '../output.js';
 import { formatBytes } from '../progress.js';
 import { DEFAULT_PROMPT } from './describe.js';
 
-export interface BenchFlags {
+export interface BenchFlags extends WeightFlags {
   readonly model?: string;
   readonly image?: string;
   readonly runs?: string;
-  readonly dtype?: string;
   readonly maxNewTokens?: string;
   readonly json?: boolean;
   readonly profile?: boolean;
@@ -51,6 +51,7 @@ const FIGURES: readonly FigureName[] = ['preprocessMs', 'visionMs', 'projectorMs
 export interface BenchReport extends Record<FigureName, number | null> {
   adapter: string;
   dtype: string;
+  visionDtype: string;
   model: string;
   image: string;
   /** The image as read, before resizing to the tower's input. */
@@ -80,11 +81,12 @@ export function register(program: Command): void {
     .option('--model <dir>', 'a FastVLM model folder (config.json, model.safetensors, tokenizer files)')
     .option('--image <file>', 'a PNG or JPEG file (default: the built-in test card)')
     .option('--runs <n>', 'measured runs after the warm-up', '3')
-    .option('--dtype <dtype>', "weights of the LLM and projector: 'f32', 'f16' or 'int8'", 'f16')
     .option('--max-new-tokens <n>', 'tokens to generate per run (fewer when the model stops early)', '64')
     .option('--json', 'print one JSON object instead of a table')
     .option('--ignore-eos', 'do not stop at an end token: every run decodes exactly --max-new-tokens')
     .option('--profile', 'after the runs, time every dispatch of one more run (GPU timestamps where the adapter has them) and list the top kernels')
+    .addOption(dtypeOption())
+    .addOption(visionDtypeOption())
     .action(async (flags: BenchFlags, command: Command) => {
       await runBench(flags, outputOf(command));
     });
@@ -99,8 +101,8 @@ function integerFlag(name: string, value: string | undefined, fallback: number):
 
 /** Benchmarks the model of `flags.model` (default: the demo model) on `flags.image` (default: the test card). */
 export async function runBench(flags: BenchFlags, output: CliOutput): Promise<BenchReport> {
-  const dtype = flags.dtype ?? 'f16';
-  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') throw new UsageError(`--dtype must be 'f32', 'f16' or 'int8', got '${dtype}'`);
+  const weights = weightDtypes(flags);
+  const dtype = weights.dtype;
   const runs = integerFlag('--runs', flags.runs, 3);
   const maxNewTokens = integerFlag('--max-new-tokens', flags.maxNewTokens, 64);
 
@@ -111,7 +113,7 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
   }
   const imagePath = flags.image ?? (await sampleImagePath());
   const source = await loadImage(imagePath);
-  const model = await FastVLM.load(folder, { dtype });
+  const model = await FastVLM.load(folder, weights);
   try {
     const stopTokenIds = flags.ignoreEos === true ? [] : undefined;
     const request = { image: imagePath, prompt: DEFAULT_PROMPT, maxNewTokens, temperature: 0, profile: true, stopTokenIds };
@@ -128,6 +130,7 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
       ...summarise(measured, Math.min),
       adapter: model.device.name,
       dtype,
+      visionDtype: model.visionDtype,
       model: folder,
       image: imagePath,
       imageWidth: source.width,
@@ -188,7 +191,7 @@ function formatReport(report: BenchReport): string {
   const rows = FIGURES.map((name) => [name, show(name, report[name]), show(name, report.runs.median[name])]);
   const tokens = report.runs.newTokens.join(', ');
   return [
-    `adapter ${report.adapter}, dtype ${report.dtype}, image ${report.imageWidth}x${report.imageHeight} -> ${report.inputSize}x${report.inputSize}, ` +
+    `adapter ${report.adapter}, dtype ${report.dtype} (vision ${report.visionDtype}), image ${report.imageWidth}x${report.imageHeight} -> ${report.inputSize}x${report.inputSize}, ` +
       `prompt ${report.promptTokens} tokens, ${report.runs.count} run(s) after a warm-up, new tokens per run: ${tokens} (of ${report.maxNewTokens})`,
     '',
     formatTable(['figure', 'min', 'median'], rows),

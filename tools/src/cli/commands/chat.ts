@@ -1,6 +1,6 @@
 /**
  * `fastvlm chat [--model DIR] [--image IMAGE] [--system TEXT] [--max-new-tokens N] [--temperature T]
- * [--top-p P] [--top-k K] [--seed S] [--dtype f32|f16|int8] [--max-context N]`: a conversation on
+ * [--top-p P] [--top-k K] [--seed S] [--dtype f32|f16|int8] [--vision-dtype f32|f16|int8] [--max-context N]`: a conversation on
  * stdin, one message a line, each answer streamed to stdout. Later turns reuse the KV cache, so only
  * the new message is prefilled. `/reset` starts over, `/exit` or end of input ends.
  */
@@ -9,9 +9,10 @@ import { ChatContextError, ChatSession, FastVLM, type ChatTurnOptions } from '@f
 import type { Command } from 'commander';
 import { DEMO_MODEL_NOTE, demoModelFolder } from '../../demo/demo-assets.js';
 import { UsageError } from '../errors.js';
+import { dtypeOption, visionDtypeOption, weightDtypes, type WeightFlags } from '../weight-options.js';
 import { outputOf, type CliOutput } from '../output.js';
 
-export interface ChatFlags {
+export interface ChatFlags extends WeightFlags {
   readonly model?: string;
   readonly image?: string;
   readonly system?: string;
@@ -20,7 +21,6 @@ export interface ChatFlags {
   readonly topP?: string;
   readonly topK?: string;
   readonly seed?: string;
-  readonly dtype?: string;
   readonly maxContext?: string;
 }
 
@@ -47,8 +47,9 @@ export function register(program: Command): void {
     .option('--top-p <p>', 'nucleus sampling (1 = off)')
     .option('--top-k <k>', 'sample among the k most likely (0 = off)')
     .option('--seed <s>', 'sampling seed')
-    .option('--dtype <dtype>', "weights of the LLM and projector: 'f32', 'f16' or 'int8'", 'f16')
     .option('--max-context <n>', 'positions the conversation may take (default 4096)')
+    .addOption(dtypeOption())
+    .addOption(visionDtypeOption())
     .action(async (flags: ChatFlags, command: Command) => {
       await runChat(flags, process.stdin, outputOf(command));
     });
@@ -74,8 +75,7 @@ function turnOptions(flags: ChatFlags): ChatTurnOptions {
 
 /** Runs the conversation read from `input` (one message a line) until `/exit` or its end. */
 export async function runChat(flags: ChatFlags, input: NodeJS.ReadableStream, output: CliOutput): Promise<ChatSummary> {
-  const dtype = flags.dtype ?? 'f16';
-  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') throw new UsageError(`--dtype must be 'f32', 'f16' or 'int8', got '${dtype}'`);
+  const weights = weightDtypes(flags);
   const options = turnOptions(flags);
   const maxContext = numberFlag('--max-context', flags.maxContext, (n) => Number.isSafeInteger(n) && n >= 1, 'an integer >= 1');
 
@@ -84,7 +84,7 @@ export async function runChat(flags: ChatFlags, input: NodeJS.ReadableStream, ou
     output.err(DEMO_MODEL_NOTE);
     folder = await demoModelFolder(output.err);
   }
-  const model = await FastVLM.load(folder, { dtype });
+  const model = await FastVLM.load(folder, weights);
   const summary: ChatSummary = { turns: 0, answers: [] };
   let chat: ChatSession | undefined;
   const lines = createInterface({ input, terminal: false, crlfDelay: Infinity });

@@ -1,6 +1,6 @@
 /**
  * `fastvlm describe [IMAGE] [--model DIR] [--prompt TEXT] [--max-new-tokens N] [--temperature T]
- * [--top-p P] [--top-k K] [--seed S] [--dtype f32|f16|int8] [--json] [--dump FILE] [--profile]`:
+ * [--top-p P] [--top-k K] [--seed S] [--dtype f32|f16|int8] [--vision-dtype f32|f16|int8] [--json] [--dump FILE] [--profile]`:
  * streams the model's answer about an image to stdout. Without --model: a tiny random-weight demo
  * model (said plainly on stderr); without IMAGE: the repository's test card.
  */
@@ -9,9 +9,10 @@ import { writeSafetensors, type TensorsToWrite } from '@fastvlm/tensor';
 import type { Command } from 'commander';
 import { DEMO_MODEL_NOTE, demoModelFolder, sampleImagePath } from '../../demo/demo-assets.js';
 import { UsageError } from '../errors.js';
+import { dtypeOption, visionDtypeOption, weightDtypes, type WeightFlags } from '../weight-options.js';
 import { outputOf, type CliOutput } from '../output.js';
 
-export interface DescribeFlags {
+export interface DescribeFlags extends WeightFlags {
   readonly model?: string;
   readonly prompt?: string;
   readonly maxNewTokens?: string;
@@ -19,7 +20,6 @@ export interface DescribeFlags {
   readonly topP?: string;
   readonly topK?: string;
   readonly seed?: string;
-  readonly dtype?: string;
   readonly json?: boolean;
   readonly dump?: string;
   readonly profile?: boolean;
@@ -43,10 +43,11 @@ export function register(program: Command): void {
     .option('--top-p <p>', 'nucleus sampling (1 = off)')
     .option('--top-k <k>', 'sample among the k most likely (0 = off)')
     .option('--seed <s>', 'sampling seed')
-    .option('--dtype <dtype>', "weights of the LLM and projector: 'f32', 'f16' or 'int8'", 'f16')
     .option('--json', 'print one JSON object {text, tokenIds, promptTokenIds, timings, adapter} instead of streaming')
     .option('--dump <file>', 'also write every intermediate (pixel_values ... prefill_logits) to a safetensors file')
     .option('--profile', 'wait for the GPU between stages to time vision, projector and prefill')
+    .addOption(dtypeOption())
+    .addOption(visionDtypeOption())
     .action(async (image: string | undefined, flags: DescribeFlags, command: Command) => {
       await runDescribe(image, flags, outputOf(command));
     });
@@ -61,8 +62,7 @@ function numberFlag(name: string, value: string | undefined, check: (n: number) 
 
 /** Answers about `image` (default: the test card) with the model of `flags.model` (default: the demo model). */
 export async function runDescribe(image: string | undefined, flags: DescribeFlags, output: CliOutput): Promise<GenerateResult & { adapter: string }> {
-  const dtype = flags.dtype ?? 'f16';
-  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'int8') throw new UsageError(`--dtype must be 'f32', 'f16' or 'int8', got '${dtype}'`);
+  const weights = weightDtypes(flags);
   const maxNewTokens = numberFlag('--max-new-tokens', flags.maxNewTokens, (n) => Number.isSafeInteger(n) && n >= 1, 'an integer >= 1') ?? 256;
   const temperature = numberFlag('--temperature', flags.temperature, (n) => n >= 0, 'a number >= 0') ?? 0;
   const topP = numberFlag('--top-p', flags.topP, (n) => n > 0 && n <= 1, 'in (0, 1]');
@@ -75,7 +75,7 @@ export async function runDescribe(image: string | undefined, flags: DescribeFlag
     folder = await demoModelFolder(output.err);
   }
   const imagePath = image ?? (await sampleImagePath());
-  const model = await FastVLM.load(folder, { dtype });
+  const model = await FastVLM.load(folder, weights);
   try {
     const request = { image: imagePath, prompt: flags.prompt ?? DEFAULT_PROMPT, maxNewTokens, temperature, topP, topK, seed, profile: flags.profile };
     let result: GenerateResult;
