@@ -6,6 +6,7 @@
  *   node tools/dist/bench/fastvlm.js [--model DIR] [--image FILE] [--runs 3] [--new-tokens 64]
  *                                    [--dtype f16,int8] [--no-torch] [--no-profile] [--json]
  *
+ * A --dtype entry is the LLM's weights, optionally /the vision tower's: `int8/int8` is int8 throughout.
  * Each of our dtypes runs in a process of its own (`fastvlm bench --json`), so that its peak RSS
  * is its own. Without --model a random 0.5b checkpoint is written once to .cache/bench-0.5b.
  */
@@ -45,13 +46,15 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function runOurs(folder: string, image: string, dtype: string, runs: number, newTokens: number, profile: boolean): BenchReport {
+function runOurs(folder: string, image: string, entry: string, runs: number, newTokens: number, profile: boolean): BenchReport {
   const cli = join(ROOT, 'tools/bin/fastvlm.js');
+  const [dtype, vision] = entry.split('/');
   const args = [cli, 'bench', '--model', folder, '--image', image, '--dtype', dtype, '--runs', String(runs), '--max-new-tokens', String(newTokens), '--ignore-eos', '--json'];
+  if (vision !== undefined) args.push('--vision-dtype', vision);
   if (profile) args.push('--profile');
-  process.stderr.write(`ours, ${dtype} weights: node ${args.map((a) => (a.startsWith(ROOT) ? a.slice(ROOT.length + 1) : a)).join(' ')}\n`);
+  process.stderr.write(`ours, ${entry} weights: node ${args.map((a) => (a.startsWith(ROOT) ? a.slice(ROOT.length + 1) : a)).join(' ')}\n`);
   const result = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'] });
-  if (result.status !== 0) throw new Error(`fastvlm bench (${dtype}) failed with status ${String(result.status)}`);
+  if (result.status !== 0) throw new Error(`fastvlm bench (${entry}) failed with status ${String(result.status)}`);
   return JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as BenchReport;
 }
 
@@ -111,7 +114,8 @@ async function main(): Promise<void> {
       `prompt ${first.promptTokens} positions (${first.promptTokens - first.promptTokenIds.length + 1} image tokens), ${newTokens} new tokens, ${runs} runs after a warm-up`,
   );
   console.log(`ours: ${first.adapter}; PyTorch: ${torch ? `${torch.torch} CPU fp32, ${torch.threads} threads, tools/python/bench_fastvlm_torch.py` : 'not run'}\n`);
-  const header = ['figure (min / median)', ...ours.map((r) => `ours ${r.dtype}`), 'PyTorch', ...(torch ? ours.map((r) => `${r.dtype} / PyTorch`) : [])];
+  const name = (r: BenchReport): string => (r.visionDtype === (r.dtype === 'f32' ? 'f32' : 'f16') ? r.dtype : `${r.dtype}/${r.visionDtype}`);
+  const header = ['figure (min / median)', ...ours.map((r) => `ours ${name(r)}`), 'PyTorch', ...(torch ? ours.map((r) => `${name(r)} / PyTorch`) : [])];
   const rows = FIGURES.map((figure) => {
     const cells = ours.map((r) => `${show(figure, r[figure])} / ${show(figure, r.runs.median[figure])}`);
     const t = `${show(figure, torchFigure(torch, figure, min))} / ${show(figure, torchFigure(torch, figure, median))}`;
@@ -120,8 +124,8 @@ async function main(): Promise<void> {
     return [figure, ...cells, t, ...ratios];
   });
   console.log(formatTable(header, rows));
-  console.log('\n(ratios: minimum over minimum; decode is per token after the first; peak RSS is each process\'s own)');
-  for (const r of ours) if (r.profile) console.log(`\nours, ${r.dtype} weights: ${formatProfile(r.profile)}`);
+  console.log("\n(ratios: minimum over minimum; decode is per token after the first; peak RSS is each process's own; a/b = LLM a, vision tower b)");
+  for (const r of ours) if (r.profile) console.log(`\nours, ${name(r)} weights: ${formatProfile(r.profile)}`);
 }
 
 main().catch((error: unknown) => {
