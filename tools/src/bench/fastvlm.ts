@@ -125,6 +125,9 @@ async function main(): Promise<void> {
   });
   console.log(formatTable(header, rows));
   console.log("\n(ratios: minimum over minimum; decode is per token after the first; peak RSS is each process's own; a/b = LLM a, vision tower b)");
+  for (const r of ours) {
+    if (r.gpuWork) console.log(`ours ${name(r)}: a run records ${r.gpuWork.dispatches} dispatches in ${r.gpuWork.submits} submits, with ${r.gpuWork.readbacks} readbacks (one per token, and the stage timings' waits)`);
+  }
   for (const r of ours) if (r.profile) console.log(`\nours, ${name(r)} weights: ${formatProfile(r.profile)}`);
 }
 

@@ -65,6 +65,11 @@ export interface BenchReport extends Record<FigureName, number | null> {
   promptTokenIds: number[];
   maxNewTokens: number;
   runs: { count: number; median: Record<FigureName, number | null>; newTokens: number[] };
+  /**
+   * The last measured run's GPU work: dispatches recorded, submits and readbacks. The run waits for
+   * the GPU after the tower, the projector and the prefill (to time them), and reads each token back.
+   */
+  gpuWork: { dispatches: number; submits: number; readbacks: number };
   /** With --profile: every dispatch of one run (image, prompt and up to 3 decode steps), timed alone. */
   profile?: DispatchProfile;
 }
@@ -120,11 +125,15 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
     output.err('warm-up run (compiles the GPU pipelines)...\n');
     const warmUp = await model.generate(request);
     const measured: RunFigures[] = [];
+    let gpuWork = { dispatches: 0, submits: 0, readbacks: 0 };
     for (let run = 1; run <= runs; run++) {
       output.err(`run ${run}/${runs}...\n`);
       model.device.pool.peakLiveBytes = model.device.pool.liveBytes; // this run's peak, not the load's
+      const before = { ...model.device.stats };
       const result = await model.generate(request);
       measured.push(figuresOf(result, model.device.pool.peakLiveBytes));
+      const { stats } = model.device;
+      gpuWork = { dispatches: stats.dispatches - before.dispatches, submits: stats.submits - before.submits, readbacks: stats.readbacks - before.readbacks };
     }
     const report: BenchReport = {
       ...summarise(measured, Math.min),
@@ -140,6 +149,7 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
       promptTokenIds: warmUp.promptTokenIds,
       maxNewTokens,
       runs: { count: runs, median: summarise(measured, median), newTokens: measured.map((figures) => figures.newTokens) },
+      gpuWork,
     };
     if (flags.profile === true) {
       output.err('profiled run...\n');
@@ -192,7 +202,8 @@ function formatReport(report: BenchReport): string {
   const tokens = report.runs.newTokens.join(', ');
   return [
     `adapter ${report.adapter}, dtype ${report.dtype} (vision ${report.visionDtype}), image ${report.imageWidth}x${report.imageHeight} -> ${report.inputSize}x${report.inputSize}, ` +
-      `prompt ${report.promptTokens} tokens, ${report.runs.count} run(s) after a warm-up, new tokens per run: ${tokens} (of ${report.maxNewTokens})`,
+      `prompt ${report.promptTokens} tokens, ${report.runs.count} run(s) after a warm-up, new tokens per run: ${tokens} (of ${report.maxNewTokens}); ` +
+      `a run: ${report.gpuWork.dispatches} dispatches, ${report.gpuWork.submits} submits, ${report.gpuWork.readbacks} readbacks`,
     '',
     formatTable(['figure', 'min', 'median'], rows),
     ...(report.profile ? ['', formatProfile(report.profile)] : []),
