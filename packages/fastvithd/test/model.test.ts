@@ -70,7 +70,9 @@ describe(`FastViTHD at ${SIZE} px vs PyTorch`, () => {
       const features = tower.encode(input);
       expect(device.stats.submits, 'submits while recording').toBe(submits);
       expect(device.stats.readbacks, 'readbacks while recording').toBe(readbacks);
-      expect(device.liveBytes - loaded, 'live after encode: the features only').toBe(sizeClass(features.byteLength));
+      // the features only (in a pooled buffer of their size class or up to twice it)
+      expect(device.liveBytes - loaded, 'live after encode').toBeGreaterThanOrEqual(sizeClass(features.byteLength));
+      expect(device.liveBytes - loaded, 'live after encode').toBeLessThanOrEqual(2 * sizeClass(features.byteLength));
       expectStageClose(await features.read(), expected, TOLERANCE.tower, `encode ${run}`);
       features.dispose();
       expect(device.liveBytes, `live bytes after encode ${run}`).toBe(loaded);

@@ -45,18 +45,30 @@ export class BufferPool {
 
   acquire(byteLength: number, label?: string): PooledBuffer {
     const capacity = sizeClass(byteLength);
-    const list = this.free.get(capacity);
-    let entry = list?.pop();
+    let entry = this.free.get(capacity)?.pop() ?? this.takeLarger(capacity);
     if (entry) {
-      this.pooledBytes -= capacity;
+      this.pooledBytes -= entry.capacity;
     } else {
       const buffer = this.device.createBuffer({ size: capacity, usage: STORAGE_USAGE, label });
       entry = { buffer, id: this.nextId++, capacity, freedInBatch: -1 };
     }
-    this.liveBytes += capacity;
+    this.liveBytes += entry.capacity;
     this.liveBuffers++;
     this.peakLiveBytes = Math.max(this.peakLiveBytes, this.liveBytes);
     return entry;
+  }
+
+  /**
+   * A free buffer of the smallest class above `capacity`, up to twice it: a model whose maps shrink
+   * stage by stage (the vision tower's 96, 48, 24 MiB) then reuses the earlier stages' buffers
+   * instead of holding every size it ever used.
+   */
+  private takeLarger(capacity: number): PooledBuffer | undefined {
+    let best: number | undefined;
+    for (const [size, list] of this.free) {
+      if (size > capacity && size <= 2 * capacity && list.length > 0 && (best === undefined || size < best)) best = size;
+    }
+    return best === undefined ? undefined : this.free.get(best)?.pop();
   }
 
   release(entry: PooledBuffer, batch: number): void {
