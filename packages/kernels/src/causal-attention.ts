@@ -16,6 +16,7 @@ import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
 import type { KvCache } from './kv-cache.js';
 import { subgroupTeamsFit } from './vision-attention.js';
 import { memoSource } from './memo-source.js';
+import { WGSL_EXP2_FLUSHED } from './wgsl-loaders.js';
 
 export type CausalAttentionPath = 'team' | 'plain' | 'split';
 
@@ -76,9 +77,9 @@ function foldKeyBlock(vecs: number, block: number, team: boolean, key: (b: numbe
     out.push(`let s${b} = select(-3.0e38, ${vs.map((i) => `dot(q_${i}, k${b}_${i})`).join(' + ')}, ${valid(b)});`);
   }
   out.push(`let mNew = ${bs.map((b) => `s${b}`).reduce((acc, s) => `max(${acc}, ${s})`, 'm')};`);
-  out.push('let alpha = exp2(m - mNew); m = mNew; l = l * alpha;', ...vs.map((i) => `a_${i} = a_${i} * alpha;`));
+  out.push('let alpha = exp2_flushed(m - mNew); m = mNew; l = l * alpha;', ...vs.map((i) => `a_${i} = a_${i} * alpha;`));
   for (const b of bs) {
-    out.push(`let p${b} = exp2(s${b} - m); l = l + p${b};`, ...loadRow(`v${b}`, 'values', b));
+    out.push(`let p${b} = exp2_flushed(s${b} - m); l = l + p${b};`, ...loadRow(`v${b}`, 'values', b));
     out.push(...vs.map((i) => `a_${i} = a_${i} + p${b} * v${b}_${i};`));
   }
   return out.join('\n    ');
@@ -160,13 +161,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var mAll = -3.0e38;
     for (var k = 0u; k < ${teams}u; k = k + 1u) { mAll = max(mAll, partMax[k * ${TEAM}u + mergeSlot]); }
     var lAll = 0.0;
-    for (var k = 0u; k < ${teams}u; k = k + 1u) { lAll = lAll + partSum[k * ${TEAM}u + mergeSlot] * exp2(partMax[k * ${TEAM}u + mergeSlot] - mAll); }
+    for (var k = 0u; k < ${teams}u; k = k + 1u) { lAll = lAll + partSum[k * ${TEAM}u + mergeSlot] * exp2_flushed(partMax[k * ${TEAM}u + mergeSlot] - mAll); }
     let outAt = (row * p.heads + firstHead + mergeHead) * ${VEC}u;
     for (var c = t / ${TEAM}u; c < ${VEC}u; c = c + ${teams}u) { // lane t merges vec4s c of head mergeSlot
       var aAll = vec4<f32>(0.0);
       for (var k = 0u; k < ${teams}u; k = k + 1u) {
         let part = k * ${TEAM}u + mergeSlot;
-        aAll = aAll + partAcc[part * ${VEC}u + c] * exp2(partMax[part] - mAll);
+        aAll = aAll + partAcc[part * ${VEC}u + c] * exp2_flushed(partMax[part] - mAll);
       }
       y[outAt + c] = aAll / lAll;
     }
@@ -211,5 +212,5 @@ export function causalAttention(q: Tensor<'f32'>, cache: KvCache, layer: number,
   return y;
 }
 
-export const causalSplitSource = memoSource(causalSplitSourceUncached);
-export const causalRowsSource = memoSource(causalRowsSourceUncached);
+export const causalSplitSource = memoSource((...args: Parameters<typeof causalSplitSourceUncached>) => causalSplitSourceUncached(...args) + WGSL_EXP2_FLUSHED);
+export const causalRowsSource = memoSource((...args: Parameters<typeof causalRowsSourceUncached>) => causalRowsSourceUncached(...args) + WGSL_EXP2_FLUSHED);

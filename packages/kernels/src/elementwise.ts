@@ -14,12 +14,15 @@ export function activationExpr(activation: Activation, x: string): string {
   switch (activation) {
     case 'gelu':
       return `gelu(${x})`;
+    // No subnormal results (see wgsl-loaders.ts): exp(-x) is kept from underflowing (x > 87: the
+    // result is x or 1 exactly), and where it overflows x / inf is an exact 0; sigmoid's
+    // 1 / (1 + e^87) would be subnormal, so below -87 it is 0.
     case 'silu':
-      return `(${x} / (1.0 + exp(-${x})))`;
+      return `(${x} / (1.0 + exp(max(-${x}, -87.0))))`;
     case 'relu':
       return `max(${x}, 0.0)`;
     case 'sigmoid':
-      return `(1.0 / (1.0 + exp(-${x})))`;
+      return `select(1.0 / (1.0 + exp(clamp(-${x}, -87.0, 87.0))), 0.0, ${x} < -87.0)`;
     case 'none':
       return x;
   }
@@ -66,7 +69,8 @@ export type BinaryOp = 'add' | 'mul' | 'silu_mul';
 const BINARY_EXPR: Record<BinaryOp, string> = {
   add: 'a[i] + b[j]',
   mul: 'a[i] * b[j]',
-  silu_mul: '(a[i] / (1.0 + exp(-a[i]))) * b[j]', // SwiGLU: silu(gate) * up
+  // SwiGLU: silu(gate) * up; silu below -80 (|value| < 2e-33) is 0, so that the product is never subnormal
+  silu_mul: 'select(a[i] / (1.0 + exp(max(-a[i], -87.0))), 0.0, a[i] < -80.0) * b[j]',
 };
 
 function binarySourceUncached(op: BinaryOp, broadcastLast: boolean): string {

@@ -14,6 +14,7 @@
  */
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
 import { memoSource } from './memo-source.js';
+import { WGSL_EXP_FLUSHED } from './wgsl-loaders.js';
 
 const CHUNK = 64;
 const WG = 256;
@@ -60,7 +61,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (c >= params.chunks) { return; }
   var m = -3.4028234663852886e38;
   var s = 0.0;
-  ${chunkLoop(vector, `if (v > m) { s = s * exp((m - v) * params.inv_temperature) + 1.0; m = v; } else { s += exp((v - m) * params.inv_temperature); }`)}
+  ${chunkLoop(vector, `if (v > m) { s = s * exp_flushed((m - v) * params.inv_temperature) + 1.0; m = v; } else { s += exp_flushed((v - m) * params.inv_temperature); }`)}
   partials[c] = vec2<f32>(m, s);
 }`;
 }
@@ -74,7 +75,7 @@ var<workgroup> maxima: array<f32, ${WG}>;
 var<workgroup> sums: array<f32, ${WG}>;
 fn combine(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
   let m = max(a.x, b.x);
-  return vec2<f32>(m, a.y * exp((a.x - m) * params.inv_temperature) + b.y * exp((b.x - m) * params.inv_temperature));
+  return vec2<f32>(m, a.y * exp_flushed((a.x - m) * params.inv_temperature) + b.y * exp_flushed((b.x - m) * params.inv_temperature));
 }
 @compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
@@ -93,7 +94,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
     workgroupBarrier();
   }
   if (lid.x == 0u) { stats[0] = maxima[0]; stats[1] = sums[0]; stats[4] = 0.0; }
-}`;
+}` + WGSL_EXP_FLUSHED;
 
 // No workgroup memory or barriers in these passes: on lavapipe a barrier costs more than the work.
 function histogramSourceUncached(vector: boolean): string {
@@ -114,7 +115,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (b < ${BINS - 1}u) {
       atomicAdd(&histogram[b], 1u);
       if (b < ${MASS_BINS}u) {
-        let mass = u32(exp((v - max_logit) * params.inv_temperature) * mass_scale);
+        let mass = u32(exp_flushed((v - max_logit) * params.inv_temperature) * mass_scale);
         if (mass != 0u) { atomicAdd(&histogram[${BINS}u + b], mass); }
       }
     }`)}
@@ -215,6 +216,6 @@ export function recordCandidates(logits: Tensor<'f32'>, request: CandidateReques
   return { stats, candidates };
 }
 
-const statsSource = memoSource(statsSourceUncached);
-const histogramSource = memoSource(histogramSourceUncached);
-const compactSource = memoSource(compactSourceUncached);
+const statsSource = memoSource((...args: Parameters<typeof statsSourceUncached>) => statsSourceUncached(...args) + WGSL_EXP_FLUSHED);
+const histogramSource = memoSource((...args: Parameters<typeof histogramSourceUncached>) => histogramSourceUncached(...args) + WGSL_EXP_FLUSHED);
+const compactSource = memoSource((...args: Parameters<typeof compactSourceUncached>) => compactSourceUncached(...args) + WGSL_EXP_FLUSHED);

@@ -9,6 +9,7 @@ import { ShapeError, Tensor } from '@fastvlm/tensor';
 import { grid1d } from './grid.js';
 import { horizontalMax, horizontalSum, ROW_PER_THREAD_MAIN, rowPerThreadGrid, rowType, rowVec, uniformFields } from './row-wise.js';
 import { memoSource } from './memo-source.js';
+import { WGSL_EXP_FLUSHED } from './wgsl-loaders.js';
 
 const WIDE_ROW = 16384; // longer rows are spread over a workgroup
 const WIDE_WG = 256;
@@ -30,15 +31,15 @@ function onlineMaxAndSum(vec: 1 | 4, first: string, step: string): string {
   for (var i = ${first}; i < n; i += ${step}) {
     let v = x[base + i] / params.temperature;
     let next = max(m, ${horizontalMax(vec, 'v')});
-    s = s * exp(m - next) + ${horizontalSum(vec, 'exp(v - next)')};
+    s = s * exp_flushed(m - next) + ${horizontalSum(vec, `${vec === 4 ? 'exp_flushed4' : 'exp_flushed'}(v - next)`)};
     m = next;
   }`;
 }
 
-function writeLoop(first: string, step: string, max: string, inverseSum: string): string {
+function writeLoop(vec: 1 | 4, first: string, step: string, max: string, inverseSum: string): string {
   return /* wgsl */ `
   for (var i = ${first}; i < n; i += ${step}) {
-    y[base + i] = exp(x[base + i] / params.temperature - ${max}) * ${inverseSum};
+    y[base + i] = ${vec === 4 ? 'exp_flushed4' : 'exp_flushed'}(x[base + i] / params.temperature - ${max}) * ${inverseSum};
   }`;
 }
 
@@ -46,7 +47,7 @@ function rowPerThreadSourceUncached(vec: 1 | 4): string {
   return /* wgsl */ `${bindings(vec)}
 ${ROW_PER_THREAD_MAIN}
   ${onlineMaxAndSum(vec, '0u', '1u')}
-  ${writeLoop('0u', '1u', 'm', '(1.0 / s)')}
+  ${writeLoop(vec, '0u', '1u', 'm', '(1.0 / s)')}
 }`;
 }
 
@@ -75,8 +76,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = row * n;
   ${onlineMaxAndSum(vec, 'local', `${WIDE_WG}u`)}
   let rowMax = workgroupMax(local, m);
-  let inverseSum = 1.0 / workgroupSum(local, s * exp(m - rowMax));
-  ${writeLoop('local', `${WIDE_WG}u`, 'rowMax', 'inverseSum')}
+  let inverseSum = 1.0 / workgroupSum(local, s * exp_flushed(m - rowMax));
+  ${writeLoop(vec, 'local', `${WIDE_WG}u`, 'rowMax', 'inverseSum')}
 }`;
 }
 
@@ -117,5 +118,5 @@ export function softmax(x: Tensor<'f32'>, options: SoftmaxOptions = {}): Tensor<
   return y;
 }
 
-const rowPerWorkgroupSource = memoSource(rowPerWorkgroupSourceUncached);
-const rowPerThreadSource = memoSource(rowPerThreadSourceUncached);
+const rowPerWorkgroupSource = memoSource((...args: Parameters<typeof rowPerWorkgroupSourceUncached>) => rowPerWorkgroupSourceUncached(...args) + WGSL_EXP_FLUSHED);
+const rowPerThreadSource = memoSource((...args: Parameters<typeof rowPerThreadSourceUncached>) => rowPerThreadSourceUncached(...args) + WGSL_EXP_FLUSHED);

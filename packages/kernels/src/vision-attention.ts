@@ -10,6 +10,7 @@
  */
 import { formatShape, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
 import { memoSource } from './memo-source.js';
+import { WGSL_EXP2_FLUSHED } from './wgsl-loaders.js';
 
 const HEAD_DIM = 32;
 const VEC = HEAD_DIM / 4; // vec4s per head row
@@ -78,11 +79,11 @@ function visionAttentionSourceUncached({ rows: R, keyBlock: B, workgroupSize, su
   }
   for (const r of rs) {
     body.push(`let mNew${r} = ${bs.map((b) => `s${r}_${b}`).reduce((acc, s) => `max(${acc}, ${s})`, `m${r}`)};`);
-    body.push(`let alpha${r} = exp2(m${r} - mNew${r}); m${r} = mNew${r}; l${r} = l${r} * alpha${r};`);
+    body.push(`let alpha${r} = exp2_flushed(m${r} - mNew${r}); m${r} = mNew${r}; l${r} = l${r} * alpha${r};`);
     for (const i of vs) body.push(`a${r}_${i} = a${r}_${i} * alpha${r};`);
   }
   for (const b of bs) {
-    for (const r of rs) body.push(`let p${r}_${b} = exp2(s${r}_${b} - m${r}); l${r} = l${r} + p${r}_${b};`);
+    for (const r of rs) body.push(`let p${r}_${b} = exp2_flushed(s${r}_${b} - m${r}); l${r} = l${r} + p${r}_${b};`);
     body.push(...loadRow(`v${b}`, `kRow${b} + p.kvGap`));
     for (const i of vs) for (const r of rs) body.push(`a${r}_${i} = a${r}_${i} + p${r}_${b} * v${b}_${i};`);
   }
@@ -133,4 +134,4 @@ export function visionAttention(qkv: Tensor<'f32'>, heads: number, tiling: Visio
   return y;
 }
 
-export const visionAttentionSource = memoSource(visionAttentionSourceUncached);
+export const visionAttentionSource = memoSource((...args: Parameters<typeof visionAttentionSourceUncached>) => visionAttentionSourceUncached(...args) + WGSL_EXP2_FLUSHED);
