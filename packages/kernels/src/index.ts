@@ -20,4 +20,4 @@ export { spliceRows } from './splice-rows.js';
 export { argmax } from './argmax.js';
 export { checkSamplingOptions, drawToken, sample, samplingDistribution, SamplingError, type SamplingOptions, type TokenDistribution } from './sampling.js';
 export { SeededRandom, type RandomSource } from './rng.js';
-export { linear, type LinearOptions } from './linear.js';
+export { linear, linearSwiGlu, type LinearOptions } from './linear.js';

@@ -29,6 +29,12 @@ export interface LinearKernelConfig {
   residual: boolean;
   /** Per-column scale of the branch before the residual add (a layer scale). */
   layerScale: boolean;
+  /**
+   * SwiGLU: the weight is [gate; up] (2N rows) and y[m, n] = silu(x·gate[n]) * (x·up[n]), N columns.
+   * Each invocation's tileN weight rows are tileN / 2 gate rows and the up rows of the same
+   * columns. No bias, activation or residual with it.
+   */
+  swiglu: boolean;
 }
 
 /**
@@ -179,8 +185,40 @@ ${body.join('\n')}
   }`;
 }
 
+/** Output columns per invocation: tileN, or tileN / 2 (gate, up) pairs for SwiGLU. */
+export function outputTileN(config: LinearKernelConfig, tileN: number): number {
+  return config.swiglu ? tileN / 2 : tileN;
+}
+
+/** Tile column j's output column (offset from n0) and the offset of its weight row from that column. */
+function tileColumn(config: LinearKernelConfig, tileN: number, j: number): { column: number; rowOffset: string } {
+  const half = outputTileN(config, tileN);
+  return config.swiglu && j >= half ? { column: j - half, rowOffset: ' + p.N' } : { column: j, rowOffset: '' };
+}
+
+/** SwiGLU stores: silu(gate) * up for each of the tile's (gate, up) accumulator pairs. */
+function swigluStores(config: LinearKernelConfig, tileM: number, tileN: number): string {
+  const perChannel = config.weight === 'int8' && !config.perGroupScales;
+  const stores: string[] = [];
+  for (const j of range(tileN / 2)) {
+    const u = j + tileN / 2;
+    stores.push(`  { let n = n0 + ${j}u; if (n < p.nEnd) {`);
+    if (perChannel) stores.push(`    let sg = scales[n - p.sRow0];\n    let su = scales[n + p.N - p.sRow0];`);
+    for (const i of range(tileM)) {
+      const [g, up] = perChannel ? [`sg * a${i}_${j}`, `su * a${i}_${u}`] : [`a${i}_${j}`, `a${i}_${u}`];
+      stores.push(`    if (m0 + ${i}u < p.M) { let g = ${g}; y[(m0 + ${i}u) * p.N + n] = ${SWIGLU_GATE('g')} * (${up}); }`);
+    }
+    stores.push('  } }');
+  }
+  return stores.join('\n');
+}
+
+/** silu(g), 0 below -80 so that the product with up is never subnormal (as elementwise silu_mul). */
+const SWIGLU_GATE = (g: string): string => `select(${g} / (1.0 + exp(max(-${g}, -87.0))), 0.0, ${g} < -80.0)`;
+
 /** Stores of the tile through the epilogue; per-channel int8 scales are applied here. */
 function tileStores(config: LinearKernelConfig, tileM: number, tileN: number): string {
+  if (config.swiglu) return swigluStores(config, tileM, tileN);
   const perChannel = config.weight === 'int8' && !config.perGroupScales;
   const stores: string[] = [];
   for (const j of range(tileN)) {
@@ -201,7 +239,8 @@ function tileSetup(config: LinearKernelConfig, tile: GemmTile, xPerElement: numb
   const lane = tile.xShare ? ` + (lane % ${SHARE_LANES}u)` : '';
   for (const i of range(tile.tileM)) lines.push(`  let xb${i} = min(m0 + ${i}u, p.M - 1u) * (p.K / ${xPerElement}u)${lane};`);
   for (const j of range(tile.tileN)) {
-    lines.push(`  let nc${j} = min(n0 + ${j}u, p.nEnd - 1u);`);
+    const { column, rowOffset } = tileColumn(config, tile.tileN, j);
+    lines.push(`  let nc${j} = min(n0 + ${column}u, p.nEnd - 1u)${rowOffset};`);
     lines.push(`  let wb${j} = (nc${j} - p.wRow0) * (p.K / ${wPerElement}u);`);
     if (config.weight === 'int8' && config.perGroupScales) lines.push(`  let sb${j} = (nc${j} - p.sRow0) * (p.K / p.groupSize);`);
   }
@@ -255,7 +294,7 @@ ${LINEAR_PARAMS}
 ${weightBindings(config, load.type)}
 ${epilogueBindings(config)}
 const TILE_M = ${tileM}u;
-const TILE_N = ${tileN}u;
+const TILE_N = ${outputTileN(config, tileN)}u;
 ${entry(tile)}
 ${tileSetup(config, tile, xPerElement, load.k).join('\n')}
 ${kLoop(config, tileN, kStep, step)}
@@ -278,7 +317,10 @@ function scalarSourceUncached(config: LinearKernelConfig): string {
     for (const j of range(tile.tileN)) body.push(`    a${i}_${j} += x${i} * d${j};`);
   }
   const setup: string[] = [];
-  for (const j of range(tile.tileN)) setup.push(`  let nc${j} = min(n0 + ${j}u, p.nEnd - 1u);`);
+  for (const j of range(tile.tileN)) {
+    const { column, rowOffset } = tileColumn(config, tile.tileN, j);
+    setup.push(`  let nc${j} = min(n0 + ${column}u, p.nEnd - 1u)${rowOffset};`);
+  }
   for (const i of range(tile.tileM)) for (const j of range(tile.tileN)) setup.push(`  var a${i}_${j} = 0.0;`);
   return /* wgsl */ `
 ${LINEAR_PARAMS}
@@ -287,7 +329,7 @@ ${weightBindings(config, wgslStorageType(dtype))}
 ${loaderFn('loadW', 'w', dtype)}
 ${epilogueBindings(config)}
 const TILE_M = ${tile.tileM}u;
-const TILE_N = ${tile.tileN}u;
+const TILE_N = ${outputTileN(config, tile.tileN)}u;
 ${entry(tile)}
 ${setup.join('\n')}
   for (var k = 0u; k < p.K; k++) {

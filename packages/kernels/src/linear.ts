@@ -10,7 +10,7 @@
  */
 import { formatShape, Int8Weight, sameShape, ShapeError, Tensor, type Binding, type Device } from '@fastvlm/tensor';
 import type { Activation } from './elementwise.js';
-import { epilogueOperands, gemmKStep, gemmSource, LINEAR_WORKGROUP, linearParams, scalarSource, SHARE_LANES, type GemmTile, type LinearKernelConfig } from './linear-gemm.js';
+import { epilogueOperands, gemmKStep, gemmSource, LINEAR_WORKGROUP, linearParams, outputTileN, scalarSource, SHARE_LANES, type GemmTile, type LinearKernelConfig } from './linear-gemm.js';
 import { weightDType, type Weight, type WeightDType } from './weight.js';
 
 export interface LinearOptions {
@@ -30,7 +30,33 @@ const SCALAR_TILE = { tileM: 4, tileN: 4 };
 
 /** y [..., N] = x [..., K] Wᵀ (+ bias), through the optional fused epilogue. */
 export function linear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions = {}): Tensor<'f32'> {
-  const { M, N, K, groupSize, outShape } = checkLinear(x, weight, options);
+  const { M, N, K, groupSize, outShape } = checkLinear('linear', x, weight, weight.shape[0], options);
+  return recordLinear(x, weight, options, { M, N, K, groupSize, outShape }, false);
+}
+
+/**
+ * SwiGLU in one pass over the weights: y [..., N] = silu(x gateᵀ) * (x upᵀ), with `gateUp` the
+ * two [N, K] matrices stacked as one [2N, K] weight ([gate; up], see `concatRows`), so that the
+ * kernel reads x once for both and writes only the product (Qwen2's MLP up to down_proj).
+ * `gateUp` must fit one buffer binding.
+ */
+export function linearSwiGlu(x: Tensor<'f32'>, gateUp: Weight): Tensor<'f32'> {
+  const rows = gateUp.shape[0] ?? 0;
+  if (gateUp.shape.length !== 2 || rows % 2 !== 0) throw new ShapeError(`linearSwiGlu: gateUp must be [2N, K] ([gate; up]), got ${formatShape(gateUp.shape)}`);
+  const dims = checkLinear('linearSwiGlu', x, gateUp, rows / 2, {});
+  if (weightSegments(gateUp).length !== 1) throw new ShapeError(`linearSwiGlu: gateUp ${formatShape(gateUp.shape)} is split over several buffers; it must fit one binding`);
+  return recordLinear(x, gateUp, {}, dims, true);
+}
+
+interface LinearDims {
+  M: number;
+  N: number;
+  K: number;
+  groupSize: number;
+  outShape: number[];
+}
+
+function recordLinear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions, { M, N, K, groupSize, outShape }: LinearDims, swiglu: boolean): Tensor<'f32'> {
   const device = x.device;
   const config: LinearKernelConfig = {
     weight: weightDType(weight),
@@ -39,19 +65,23 @@ export function linear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions 
     activation: options.activation ?? 'none',
     residual: options.residual !== undefined,
     layerScale: options.scale !== undefined,
+    swiglu,
   };
   const y = Tensor.empty(device, outShape, 'f32');
   if (M === 0 || N === 0) return y;
   const tile = chooseTile(device, config.weight, M, N, K, groupSize);
-  const label = `linear-${config.weight}${tile ? `-${tile.tileM}x${tile.tileN}` : '-scalar'}`;
+  const label = `linear-${swiglu ? 'swiglu-' : ''}${config.weight}${tile ? `-${tile.tileM}x${tile.tileN}` : '-scalar'}`;
   const kernel = device.kernel(tile ? gemmSource(config, tile) : scalarSource(config), label);
-  const { tileM, tileN } = tile ?? SCALAR_TILE;
+  const tileM = (tile ?? SCALAR_TILE).tileM;
+  const tileN = outputTileN(config, (tile ?? SCALAR_TILE).tileN); // output columns per invocation
   const operands = { bias: options.bias, residual: options.residual, layerScale: options.scale, y };
   const epilogue = epilogueOperands(config).map((name) => operands[name] as Tensor<'f32'>);
   const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
   const rowsPerDispatch = maxGroups * tileM;
+  const weightRows = swiglu ? 2 : 1; // weight rows read per output column
   const detail = `[${M}x${K}]->${N} ${config.weight}`;
-  for (const segment of weightSegments(weight)) {
+  const segments = swiglu ? [{ range: { nStart: 0, nEnd: N, wRow0: 0, sRow0: 0 }, bindings: weightSegments(weight)[0].bindings }] : weightSegments(weight);
+  for (const segment of segments) {
     const columns = segment.range.nEnd - segment.range.nStart;
     const bindings = [x, ...segment.bindings, ...epilogue];
     if (tile?.subgroupTile) {
@@ -60,7 +90,7 @@ export function linear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions 
       const workgroups = Math.ceil((nBlocks * Math.ceil(M / tileM)) / ((tile.workgroup ?? LINEAR_WORKGROUP) / tile.subgroupTile));
       const gridX = Math.min(workgroups, maxGroups);
       const params = linearParams({ M, N, K, groupSize, mStart: 0, ...segment.range, nBlocks, gridX });
-      const work = { flops: 2 * M * columns * K, bytes: weightBytes(config.weight, columns, K) + 4 * (M * K + M * columns), detail };
+      const work = { flops: 2 * M * weightRows * columns * K, bytes: weightBytes(config.weight, weightRows * columns, K) + 4 * (M * K + M * columns), detail };
       device.dispatch(kernel, [params, ...bindings], [gridX, Math.ceil(workgroups / gridX)], work);
       continue;
     }
@@ -68,7 +98,7 @@ export function linear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions 
     for (let mStart = 0; mStart < M; mStart += rowsPerDispatch) {
       const rows = Math.min(rowsPerDispatch, M - mStart);
       const params = linearParams({ M, N, K, groupSize, mStart, ...segment.range });
-      const work = { flops: 2 * rows * columns * K, bytes: weightBytes(config.weight, columns, K) + 4 * (rows * K + rows * columns), detail };
+      const work = { flops: 2 * rows * weightRows * columns * K, bytes: weightBytes(config.weight, weightRows * columns, K) + 4 * (rows * K + rows * columns), detail };
       device.dispatch(kernel, [params, ...bindings], [columnGroups, Math.ceil(rows / tileM)], work);
     }
   }
@@ -141,23 +171,24 @@ function weightSegments(weight: Weight): WeightSegment[] {
   return segments;
 }
 
-function checkLinear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions): { M: number; N: number; K: number; groupSize: number; outShape: number[] } {
+/** Checks x, the weight and the epilogue operands for an output of N columns. */
+function checkLinear(op: string, x: Tensor<'f32'>, weight: Weight, N: number, options: LinearOptions): LinearDims {
   const fail = (why: string): never => {
-    throw new ShapeError(`linear: ${why}`);
+    throw new ShapeError(`${op}: ${why}`);
   };
   if (x.dtype !== 'f32') fail(`x must be f32, got ${x.dtype}`);
   if (x.rank < 1) fail('x must have at least one dimension');
   const isInt8 = weight instanceof Int8Weight;
   if (!isInt8 && !['f32', 'f16', 'bf16'].includes(weight.dtype)) fail(`weight must be f32, f16, bf16 or an Int8Weight, got ${weight.dtype}`);
   if (weight.shape.length !== 2) fail(`weight must be [out, in], got ${formatShape(weight.shape)}`);
-  const [N, K] = weight.shape;
+  const K = weight.shape[1];
   if (x.shape[x.rank - 1] !== K) fail(`x ${formatShape(x.shape)} does not end in the weight's ${K} inputs (weight ${formatShape(weight.shape)})`);
   const outShape = [...x.shape.slice(0, -1), N];
   const M = x.size / Math.max(K, 1);
   let groupSize = K;
   if (isInt8) {
     const groups = weight.scales.shape[1];
-    if (weight.scales.shape[0] !== N || K % groups !== 0) fail(`int8 scales ${formatShape(weight.scales.shape)} do not fit weight ${formatShape(weight.shape)}`);
+    if (weight.scales.shape[0] !== weight.shape[0] || K % groups !== 0) fail(`int8 scales ${formatShape(weight.scales.shape)} do not fit weight ${formatShape(weight.shape)}`);
     groupSize = K / groups;
   }
   const { bias, residual, scale } = options;

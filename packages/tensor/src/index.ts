@@ -2,6 +2,7 @@ export { createDevice, Device, type Binding, type DeviceLimits, type DeviceOptio
 export { adapterName, type AdapterDescription } from './adapter-info.js';
 export { Tensor, type TensorBlock, type TensorData, type TensorOptions } from './tensor.js';
 export { Int8Weight, quantizeInt8 } from './int8-weight.js';
+export { concatRows } from './concat-rows.js';
 export { DTYPES, bytesPerElement, typedView, type AnyTypedArray, type DType, type TypedArrayFor } from './dtype.js';
 export { checkShape, formatShape, numel, sameShape, type Shape } from './shape.js';
 export type { BindingRef, Kernel } from './kernel-cache.js';

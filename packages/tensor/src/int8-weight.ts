@@ -2,6 +2,7 @@ import type { Device } from './device.js';
 import { ShapeError } from './errors.js';
 import type { Disposable } from './scope.js';
 import { formatShape } from './shape.js';
+import { concatRows } from './concat-rows.js';
 import { Tensor, type TensorOptions } from './tensor.js';
 
 /** Values converted to f32 per block while quantizing (4 MiB of f32). */
@@ -58,6 +59,24 @@ export class Int8Weight implements Disposable {
       Tensor.fromArray(device, scales, [rows, cols / groupSize], 'f32', options),
       groupSize,
     );
+  }
+
+  /** The rows of `parts` one after another (same inputs and group size): a fused weight such as [gate; up]. */
+  static concatRows(parts: readonly Int8Weight[], options: TensorOptions = {}): Int8Weight {
+    const first = parts[0];
+    if (first === undefined) throw new ShapeError('Int8Weight.concatRows: no weights given');
+    const mismatch = parts.findIndex((p) => p.shape[1] !== first.shape[1] || p.groupSize !== first.groupSize);
+    if (mismatch >= 0) {
+      const p = parts[mismatch];
+      throw new ShapeError(`Int8Weight.concatRows: part ${mismatch} is ${formatShape(p.shape)} in groups of ${p.groupSize}, not [n, ${first.shape[1]}] in groups of ${first.groupSize}`);
+    }
+    const values = concatRows(parts.map((p) => p.values), options);
+    try {
+      return new Int8Weight(values, concatRows(parts.map((p) => p.scales), options), first.groupSize);
+    } catch (error) {
+      values.dispose();
+      throw error;
+    }
   }
 
   get shape(): readonly number[] {

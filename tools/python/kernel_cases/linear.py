@@ -38,6 +38,15 @@ EPILOGUES = {
 }
 
 
+# SwiGLU through one [gate; up] weight (linearSwiGlu): name: (M, K, N, dtypes); N columns out of
+# 2N weight rows. "odd" has K = 37, which no tile's k-step divides: the scalar kernel.
+SWIGLU = {
+    "decode": (1, 256, 320, ["f32", "f16", "int8", "int8g32"]),
+    "prefill": (19, 96, 40, ["f32", "f16", "int8", "int8g32"]),
+    "odd": (5, 37, 12, ["f32", "f16", "int8"]),
+}
+
+
 def quantize_int8(w: torch.Tensor, group: int):
     """As packages/tensor/src/int8-weight.ts: scale = fp32(max|w| / 127), q = round(w / scale)."""
     rows, cols = w.shape
@@ -104,4 +113,12 @@ def make():
         y = reference(x, w64, extra.get("bias"), activation, extra.get("residual"), extra.get("scale"))
         params = {"kind": "epilogue", "dtype": dtype, "activation": activation}
         c.add(f"epilogue.{name}", params, x=x, f32_weight=w, y=y, **tensors, **extra)
+    for name, (m, k, n, dtypes) in SWIGLU.items():
+        x = randn((m, k), gen)
+        gate_up = randn((2 * n, k), gen, k**-0.5)  # gate_proj's rows, then up_proj's
+        c.add(f"swiglu.{name}", {"kind": "swiglu_shape", "M": m, "K": k, "N": n}, x=x, weight=gate_up)
+        for dtype in dtypes:
+            tensors, w64 = stored_weight(gate_up, dtype)
+            y = (F.silu(x.double() @ w64[:n].T) * (x.double() @ w64[n:].T)).float()
+            c.add(f"swiglu.{name}.{dtype}", {"kind": "swiglu", "shape": f"swiglu.{name}", "dtype": dtype}, y=y, **tensors)
     return c.result()

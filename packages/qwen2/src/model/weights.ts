@@ -4,7 +4,7 @@
  * so a name such as `model.layers.3.self_attn.q_proj.weight` is built by walking the module tree,
  * as candle's VarBuilder does, never looked up in a table.
  */
-import type { Disposable, Int8Weight, Tensor } from '@fastvlm/tensor';
+import { concatRows, Int8Weight, type Disposable, type Tensor } from '@fastvlm/tensor';
 import type { Weight } from '@fastvlm/kernels';
 
 /** How the linear layers' and the embedding's weights are held on the GPU. Norms and biases stay f32. */
@@ -56,6 +56,25 @@ export class Weights {
     const full = this.name(name);
     const weight = this.dtype === 'int8' ? await this.source.int8(full, shape) : ((await this.source.tensor(full, shape, this.dtype)) as Tensor<'f32'> | Tensor<'f16'>);
     return this.own(weight);
+  }
+
+  /**
+   * Loaded matrices [n_i, in] stacked row-wise into one weight (Qwen2's [gate_proj; up_proj], read
+   * by one kernel), which replaces them; undefined, leaving them as they are, where the stack would
+   * not fit one buffer binding.
+   */
+  stack(parts: readonly Weight[]): Weight | undefined {
+    const first = parts[0];
+    if (first === undefined) return undefined;
+    const bytes = parts.reduce((sum, p) => sum + (p instanceof Int8Weight ? Math.max(p.values.byteLength, p.scales.byteLength) : p.byteLength), 0);
+    if (bytes > first.device.limits.maxStorageBufferBindingSize) return undefined;
+    // concatRows keeps the parts' dtype, so a stack of Weights is a Weight
+    const stacked = first instanceof Int8Weight ? Int8Weight.concatRows(parts as Int8Weight[]) : (concatRows(parts as Tensor[]) as Weight);
+    for (const part of parts) {
+      part.dispose();
+      this.loaded.splice(this.loaded.indexOf(part), 1);
+    }
+    return this.own(stacked);
   }
 
   /** A vector (norm gain, bias) in f32. */
