@@ -7,6 +7,7 @@ export { rmsNorm } from './rms-norm.js';
 export { batchNorm, foldBatchNorm } from './batch-norm.js';
 export { softmax, type SoftmaxOptions } from './softmax.js';
 export { rope, ropeInverseFrequencies } from './rope.js';
+export { ropeQkvIntoCache } from './rope-qkv.js';
 export { checkFloatDType, type FloatDType } from './row-wise.js';
 export { conv2d, type Conv2dOptions } from './conv2d.js';
 export { depthwiseConv2d, type DepthwiseConv2dOptions } from './depthwise-conv2d.js';

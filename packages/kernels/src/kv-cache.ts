@@ -94,15 +94,20 @@ export function appendKv(cache: KvCache, layer: number, k: Tensor<'f32'>, v: Ten
   }
   if (k.shape[0] !== v.shape[0]) throw new ShapeError(`appendKv: k ${formatShape(k.shape)} and v ${formatShape(v.shape)} differ in T`);
   const tokens = k.shape[0];
-  if (!Number.isInteger(start) || start < 0 || start > cache.length) {
-    throw new ShapeError(`appendKv: start ${start} must be within 0..${cache.length} (the positions written so far)`);
-  }
-  if (start + tokens > cache.maxSeq) {
-    throw new ShapeError(`appendKv: writing ${tokens} positions at ${start} runs past the cache's maxSeq ${cache.maxSeq}`);
-  }
+  checkAppend('appendKv', cache, tokens, start);
   const device = k.device;
   const count = k.size / 4;
   const params = new Uint32Array([count, cache.kvHeads, cache.headDim / 4, cache.maxSeq, start]);
   device.dispatch(device.kernel(APPEND_SOURCE, 'kv-cache-append'), [k, v, keys, values, { uniform: params }], grid1d(device, count, WG));
   cache.length = start + tokens;
+}
+
+/** Throws unless `tokens` positions can be written at `start` (no gap, within maxSeq). */
+export function checkAppend(op: string, cache: KvCache, tokens: number, start: number): void {
+  if (!Number.isInteger(start) || start < 0 || start > cache.length) {
+    throw new ShapeError(`${op}: start ${start} must be within 0..${cache.length} (the positions written so far)`);
+  }
+  if (start + tokens > cache.maxSeq) {
+    throw new ShapeError(`${op}: writing ${tokens} positions at ${start} runs past the cache's maxSeq ${cache.maxSeq}`);
+  }
 }

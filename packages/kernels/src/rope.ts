@@ -10,7 +10,8 @@ import { uniformFields } from './row-wise.js';
 import { memoSource } from './memo-source.js';
 
 const WG = 64;
-const MAX_HEAD_DIM = 128; // the uniform holds d/2 ≤ 64 inverse frequencies
+/** The uniform holds d/2 ≤ 64 inverse frequencies. */
+export const MAX_HEAD_DIM = 128;
 
 /**
  * inv_freq[j] = 1 / theta^(2j/d) for j < d/2, each step rounded to f32 as

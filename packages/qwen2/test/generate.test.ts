@@ -73,7 +73,8 @@ describe('Qwen2 generation', () => {
     const hidden = model.forward(prompt, cache, 0, 'hidden');
     expect(device.stats.submits).toBe(before.submits);
     expect(device.stats.readbacks).toBe(before.readbacks);
-    expect(device.stats.dispatches - before.dispatches).toBeGreaterThan(model.config.numHiddenLayers * 10);
+    // per layer at least: 2 RMSNorms, q/k/v, RoPE + cache write, attention, o_proj, gate/up + SwiGLU, down_proj
+    expect(device.stats.dispatches - before.dispatches).toBeGreaterThanOrEqual(model.config.numHiddenLayers * 8);
     expect(hidden.shape).toEqual([T, model.config.hiddenSize]);
     hidden.dispose();
     cache.dispose();
