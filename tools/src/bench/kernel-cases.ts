@@ -11,6 +11,7 @@ import {
   KvCache,
   layerNorm,
   linear,
+  linearSwiGlu,
   rmsNorm,
   rope,
   softmax,
@@ -80,6 +81,20 @@ function linearCase(label: string, M: number, K: number, N: number, kind: Weight
       return { inputs: [x, w, b], op: () => linear(x, w, { bias: b }) };
     },
     torch: { op: 'linear', M, K, N },
+  });
+}
+
+/** Qwen2's gate_proj and up_proj as one stacked [2N, K] weight with the SwiGLU product as epilogue. */
+function swigluCase(label: string, M: number, K: number, N: number, kind: WeightKind): KernelBenchCase {
+  return simple({
+    name: `linearSwiGlu ${label} [${M}x${K}]->2x${N} ${kind}`,
+    dtype: kind,
+    ...(M <= 4 ? { bytes: 2 * N * K * WEIGHT_BYTES[kind] } : { flops: 4 * M * K * N }),
+    make(device) {
+      const x = tensor(device, [M, K]);
+      const w = weight(device, 2 * N, K, kind);
+      return { inputs: [x, w], op: () => linearSwiGlu(x, w) };
+    },
   });
 }
 
@@ -163,9 +178,12 @@ export const KERNEL_CASES: KernelBenchCase[] = [
   // LLM prefill (281 tokens) and decode (one token).
   linearCase('prefill gate', 281, 896, 4864, 'f16'),
   linearCase('prefill gate', 281, 896, 4864, 'int8'),
+  swigluCase('prefill gate+up', 281, 896, 4864, 'int8'),
   linearCase('decode gate', 1, 896, 4864, 'f32'),
   linearCase('decode gate', 1, 896, 4864, 'f16'),
   linearCase('decode gate', 1, 896, 4864, 'int8'),
+  swigluCase('decode gate+up', 1, 896, 4864, 'f16'),
+  swigluCase('decode gate+up', 1, 896, 4864, 'int8'),
   linearCase('decode down', 1, 4864, 896, 'f16'),
   linearCase('decode down', 1, 4864, 896, 'int8'),
   linearCase('lm head', 1, 896, 151936, 'f16'),
