@@ -66,11 +66,18 @@ export const sigmoid = (x: Tensor<'f32'>): Tensor<'f32'> => activate(x, 'sigmoid
 
 export type BinaryOp = 'add' | 'mul' | 'silu_mul';
 
+/**
+ * WGSL for SwiGLU's gate silu(g) (g a plain name): below -80 (|value| < 2e-33) it is 0, so that its
+ * product with up is never subnormal. Shared by `silu_mul` and linearSwiGlu's epilogue.
+ */
+export function swigluGateExpr(g: string): string {
+  return `select(${g} / (1.0 + exp(max(-${g}, -87.0))), 0.0, ${g} < -80.0)`;
+}
+
 const BINARY_EXPR: Record<BinaryOp, string> = {
   add: 'a[i] + b[j]',
   mul: 'a[i] * b[j]',
-  // SwiGLU: silu(gate) * up; silu below -80 (|value| < 2e-33) is 0, so that the product is never subnormal
-  silu_mul: 'select(a[i] / (1.0 + exp(max(-a[i], -87.0))), 0.0, a[i] < -80.0) * b[j]',
+  silu_mul: `${swigluGateExpr('a[i]')} * b[j]`,
 };
 
 function binarySourceUncached(op: BinaryOp, broadcastLast: boolean): string {

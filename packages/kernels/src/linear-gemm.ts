@@ -14,7 +14,7 @@
  * about 32 accumulators per invocation is the sweet spot (8 x 8 only pays for int8 weights).
  * Measured on lavapipe, M=4096 K=384 N=1536: f32 33, f16 45, bf16 45, int8 55 GFLOP/s.
  */
-import { activationExpr, type Activation } from './elementwise.js';
+import { activationExpr, swigluGateExpr, type Activation } from './elementwise.js';
 import { loaderFn, wgslStorageType, WGSL_GELU } from './wgsl-loaders.js';
 import type { WeightDType } from './weight.js';
 import { memoSource } from './memo-source.js';
@@ -206,15 +206,12 @@ function swigluStores(config: LinearKernelConfig, tileM: number, tileN: number):
     if (perChannel) stores.push(`    let sg = scales[n - p.sRow0];\n    let su = scales[n + p.N - p.sRow0];`);
     for (const i of range(tileM)) {
       const [g, up] = perChannel ? [`sg * a${i}_${j}`, `su * a${i}_${u}`] : [`a${i}_${j}`, `a${i}_${u}`];
-      stores.push(`    if (m0 + ${i}u < p.M) { let g = ${g}; y[(m0 + ${i}u) * p.N + n] = ${SWIGLU_GATE('g')} * (${up}); }`);
+      stores.push(`    if (m0 + ${i}u < p.M) { let g = ${g}; y[(m0 + ${i}u) * p.N + n] = ${swigluGateExpr('g')} * (${up}); }`);
     }
     stores.push('  } }');
   }
   return stores.join('\n');
 }
-
-/** silu(g), 0 below -80 so that the product with up is never subnormal (as elementwise silu_mul). */
-const SWIGLU_GATE = (g: string): string => `select(${g} / (1.0 + exp(max(-${g}, -87.0))), 0.0, ${g} < -80.0)`;
 
 /** Stores of the tile through the epilogue; per-channel int8 scales are applied here. */
 function tileStores(config: LinearKernelConfig, tileM: number, tileN: number): string {

@@ -31,7 +31,7 @@ const SCALAR_TILE = { tileM: 4, tileN: 4 };
 /** y [..., N] = x [..., K] Wᵀ (+ bias), through the optional fused epilogue. */
 export function linear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions = {}): Tensor<'f32'> {
   const { M, N, K, groupSize, outShape } = checkLinear('linear', x, weight, weight.shape[0], options);
-  return recordLinear(x, weight, options, { M, N, K, groupSize, outShape }, false);
+  return recordLinear(x, weight, weightSegments(weight), options, { M, N, K, groupSize, outShape }, false);
 }
 
 /**
@@ -44,8 +44,11 @@ export function linearSwiGlu(x: Tensor<'f32'>, gateUp: Weight): Tensor<'f32'> {
   const rows = gateUp.shape[0] ?? 0;
   if (gateUp.shape.length !== 2 || rows % 2 !== 0) throw new ShapeError(`linearSwiGlu: gateUp must be [2N, K] ([gate; up]), got ${formatShape(gateUp.shape)}`);
   const dims = checkLinear('linearSwiGlu', x, gateUp, rows / 2, {});
-  if (weightSegments(gateUp).length !== 1) throw new ShapeError(`linearSwiGlu: gateUp ${formatShape(gateUp.shape)} is split over several buffers; it must fit one binding`);
-  return recordLinear(x, gateUp, {}, dims, true);
+  const segments = weightSegments(gateUp);
+  if (segments.length !== 1) throw new ShapeError(`linearSwiGlu: gateUp ${formatShape(gateUp.shape)} is split over several buffers; it must fit one binding`);
+  // one dispatch over the N output columns; the kernel finds each column's up row N rows further
+  const outputs = { range: { nStart: 0, nEnd: dims.N, wRow0: 0, sRow0: 0 }, bindings: segments[0].bindings };
+  return recordLinear(x, gateUp, [outputs], {}, dims, true);
 }
 
 interface LinearDims {
@@ -56,7 +59,8 @@ interface LinearDims {
   outShape: number[];
 }
 
-function recordLinear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions, { M, N, K, groupSize, outShape }: LinearDims, swiglu: boolean): Tensor<'f32'> {
+/** Records the dispatches of `weight`'s segments (output column ranges, each bound to one buffer). */
+function recordLinear(x: Tensor<'f32'>, weight: Weight, segments: readonly WeightSegment[], options: LinearOptions, { M, N, K, groupSize, outShape }: LinearDims, swiglu: boolean): Tensor<'f32'> {
   const device = x.device;
   const config: LinearKernelConfig = {
     weight: weightDType(weight),
@@ -80,7 +84,6 @@ function recordLinear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions, 
   const rowsPerDispatch = maxGroups * tileM;
   const weightRows = swiglu ? 2 : 1; // weight rows read per output column
   const detail = `[${M}x${K}]->${N} ${config.weight}`;
-  const segments = swiglu ? [{ range: { nStart: 0, nEnd: N, wRow0: 0, sRow0: 0 }, bindings: weightSegments(weight)[0].bindings }] : weightSegments(weight);
   for (const segment of segments) {
     const columns = segment.range.nEnd - segment.range.nStart;
     const bindings = [x, ...segment.bindings, ...epilogue];

@@ -9,8 +9,7 @@ import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
 import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
 import { checkAppend, type KvCache } from './kv-cache.js';
 import { memoSource } from './memo-source.js';
-import { MAX_HEAD_DIM, ropeInverseFrequencies } from './rope.js';
-import { uniformFields } from './row-wise.js';
+import { MAX_HEAD_DIM, ropeParams } from './rope.js';
 
 const WG = 64;
 
@@ -79,17 +78,18 @@ export function ropeQkvIntoCache(qkv: Tensor<'f32'>, heads: number, cache: KvCac
   const q = Tensor.empty(device, [tokens, heads, headDim], 'f32');
   const vec = (headDim / 2) % 4 === 0 ? 4 : 1;
   const groups = headDim / 2 / vec;
-  const header = uniformFields([
-    [tokens, 'u32'],
-    [heads, 'u32'],
-    [kvHeads, 'u32'],
-    [groups, 'u32'],
-    [start, 'u32'],
-    [cache.maxSeq, 'u32'],
-  ]);
-  const params = new Uint32Array(8 + MAX_HEAD_DIM / 2);
-  params.set(header);
-  new Float32Array(params.buffer, 32).set(ropeInverseFrequencies(theta, headDim));
+  const params = ropeParams(
+    [
+      [tokens, 'u32'],
+      [heads, 'u32'],
+      [kvHeads, 'u32'],
+      [groups, 'u32'],
+      [start, 'u32'],
+      [cache.maxSeq, 'u32'],
+    ],
+    theta,
+    headDim,
+  );
   const work = { bytes: 4 * (qkv.size + tokens * (heads + 2 * kvHeads) * headDim), detail: `T${tokens} ${heads}+2x${kvHeads} heads` };
   device.dispatch(device.kernel(ropeQkvSource(vec), `rope-qkv-${vec}`), [qkv, q, keys, values, { uniform: params }], grid1d(device, tokens * groups, WG), work);
   cache.length = start + tokens;

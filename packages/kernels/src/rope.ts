@@ -78,18 +78,31 @@ export function rope(x: Tensor<'f32'>, positions: Tensor<'i32'> | number, theta:
   const groups = headDim / 2 / vec;
   const fromTensor = typeof positions !== 'number';
   const kernel = device.kernel(ropeSource(vec, fromTensor), `rope-${vec}`);
-  const header = uniformFields([
-    [tokens, 'u32'],
-    [heads, 'u32'],
-    [groups, 'u32'],
-    [fromTensor ? 0 : positions, 'i32'],
-  ]);
-  const params = new Uint32Array(4 + MAX_HEAD_DIM / 2);
-  params.set(header);
-  new Float32Array(params.buffer, 16).set(ropeInverseFrequencies(theta, headDim));
+  const params = ropeParams(
+    [
+      [tokens, 'u32'],
+      [heads, 'u32'],
+      [groups, 'u32'],
+      [fromTensor ? 0 : positions, 'i32'],
+    ],
+    theta,
+    headDim,
+  );
   const bindings = [x, y, { uniform: params }, ...(fromTensor ? [positions] : [])];
   device.dispatch(kernel, bindings, grid1d(device, tokens * groups, WG));
   return y;
 }
 
 const ropeSource = memoSource(ropeSourceUncached);
+
+/**
+ * A RoPE kernel's uniform: the header `fields` (padded to 16 bytes), then the d/2 inverse
+ * frequencies as `array<vec4<f32>, MAX_HEAD_DIM / 8>`.
+ */
+export function ropeParams(fields: Parameters<typeof uniformFields>[0], theta: number, headDim: number): Uint32Array {
+  const header = uniformFields(fields);
+  const params = new Uint32Array(header.length + MAX_HEAD_DIM / 2);
+  params.set(header);
+  new Float32Array(params.buffer, header.byteLength).set(ropeInverseFrequencies(theta, headDim));
+  return params;
+}

@@ -72,7 +72,8 @@ export class Weights {
     const stacked = first instanceof Int8Weight ? Int8Weight.concatRows(parts as Int8Weight[]) : (concatRows(parts as Tensor[]) as Weight);
     for (const part of parts) {
       part.dispose();
-      this.loaded.splice(this.loaded.indexOf(part), 1);
+      const at = this.loaded.indexOf(part);
+      if (at >= 0) this.loaded.splice(at, 1);
     }
     return this.own(stacked);
   }
