@@ -3,6 +3,63 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendKv, KvCache } from '../src/kv-cache.js';
 import { rope } from '../src/rope.js';
 import { ropeQkvIntoCache } from '../src/rope-qkv.js';
+import { expectClose, openFixture, type Fixture } from './fixtures.js';
+import { TOLERANCE } from './tolerances.js';
+
+/**
+ * Against transformers' Qwen2RotaryEmbedding + apply_rotary_pos_emb (the rope fixtures of
+ * tools/python/kernel_cases/norms.py): q and k of each contiguous case stacked with a v into one
+ * qkv row per token; q comes back rotated, k rotated and v as it is land in the cache.
+ */
+describe("ropeQkvIntoCache vs transformers' rotary embedding", async () => {
+  let device: Device;
+  const fixture: Fixture = await openFixture('norms');
+  beforeAll(async () => {
+    device = await createDevice();
+  });
+  afterAll(async () => {
+    device?.destroy();
+    await fixture.close();
+  });
+
+  for (const c of fixture.cases.filter((c) => c.op === 'rope' && c.contiguous)) {
+    it(c.name, async () => {
+      const [q, k, qOut, kOut] = await Promise.all(['q', 'k', 'q_out', 'k_out'].map((role) => fixture.get(c.name, role)));
+      const [T, heads, headDim] = q.shape;
+      const kvHeads = k.shape[1];
+      const start = c.start as number;
+      const v = Float32Array.from({ length: T * kvHeads * headDim }, (_, i) => Math.cos(i * 0.71));
+      const qkv = new Float32Array(T * (heads + 2 * kvHeads) * headDim);
+      for (let t = 0; t < T; t++) {
+        let at = t * (heads + 2 * kvHeads) * headDim;
+        for (const [data, n] of [[q.data, heads], [k.data, kvHeads], [v, kvHeads]] as const) {
+          qkv.set(data.subarray(t * n * headDim, (t + 1) * n * headDim), at);
+          at += n * headDim;
+        }
+      }
+      const cache = new KvCache(device, { layers: 1, kvHeads, maxSeq: start + T, headDim });
+      try {
+        cache.length = start; // positions before start stand for an earlier prompt
+        const out = device.scope(() => ropeQkvIntoCache(Tensor.fromArray(device, qkv, [T, qkv.length / T], 'f32'), heads, cache, 0, start, c.theta as number).keep());
+        expectClose(await out.read(), qOut.data, TOLERANCE.rope, `${c.name} q`);
+        out.dispose();
+        // the cache is [kvHeads, maxSeq, d]: positions start .. start+T-1 of each head, as [T, kvHeads, d]
+        const [keys, values] = [await cache.keys[0].read(), await cache.values[0].read()];
+        const written = (all: Float32Array): Float32Array => {
+          const rows = new Float32Array(T * kvHeads * headDim);
+          for (let t = 0; t < T; t++) {
+            for (let h = 0; h < kvHeads; h++) rows.set(all.subarray((h * (start + T) + start + t) * headDim, (h * (start + T) + start + t + 1) * headDim), (t * kvHeads + h) * headDim);
+          }
+          return rows;
+        };
+        expectClose(written(keys), kOut.data, TOLERANCE.rope, `${c.name} k in the cache`);
+        expectClose(written(values), v, TOLERANCE.exactCopy, `${c.name} v in the cache`);
+      } finally {
+        cache.dispose();
+      }
+    });
+  }
+});
 
 /**
  * ropeQkvIntoCache must give bit for bit what `rope` (checked against PyTorch in rope.test.ts) and
