@@ -47,6 +47,12 @@ describe('concatRows', () => {
       expect(() => concatRows([Tensor.zeros(device, [1, 3], 'f16'), Tensor.zeros(device, [1, 3], 'f16')])).toThrow(/4-byte words/);
       expect(() => concatRows([a, a], { maxBlockBytes: 32 })).toThrow(/exceeds one buffer binding/);
       expect(() => concatRows([])).toThrow(/no tensors/);
+      expect(() => Int8Weight.concatRows([])).toThrow(/no weights/);
+      const w8 = Int8Weight.quantize(device, new Float32Array(16), [2, 8]);
+      const w4 = Int8Weight.quantize(device, new Float32Array(8), [2, 4]);
+      expect(() => Int8Weight.concatRows([w8, w4])).toThrow(/part 1 is \[2, 4\] in groups of 4, not \[n, 8\] in groups of 8/);
+      w8.dispose();
+      w4.dispose();
     });
   });
 });
