@@ -11,8 +11,8 @@ The weights do not depend on the image size, so both sizes below use them. For e
 (256: every real channel width on small maps; 1024: the real tower) forward-N.safetensors holds,
 channels-last ([H, W, C], batch dropped), float32:
 
-  pixels                       [N, N, 3] the shared photo preprocessed as predict.py does (or, when
-                               ../shared/images is absent, seeded uniform noise)
+  pixels                       [N, N, 3] a photo-like JPEG (photo_like.py's 570x380 valley) preprocessed
+                               as predict.py does
   f32.<stage>, f16.<stage>     stem, network.0 .. network.10, conv_exp: the output of each stage with
                                the F32 / the F16-rounded weights
   int8.<stage>                 (256 only) the tower as `visionDtype: 'int8'` holds it: the F16-rounded
@@ -29,21 +29,23 @@ forward lands from the float64 one (max |f32 - f64| / max |f64|): a baseline for
 Usage: python tools/python/make_fastvithd_fixtures.py --out .cache/fixtures [--sizes 256 1024]
 """
 import argparse
+import io
 import json
 import pathlib
 import sys
 import time
 
 import torch
+from PIL import Image
 from safetensors.torch import save_file
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from fastvlm_reference import FastViTHD, preprocess  # noqa: E402
 from fastvlm_reference.random_init import randomize_  # noqa: E402
+from photo_like import fixture_photos  # noqa: E402
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-IMAGE = ROOT.parent / "shared" / "images" / "extreme_ironing.jpg"
+PHOTO = "valley_570x380.jpg"
 PREFIX = "model.vision_tower.vision_tower.model."
 SEED = 0
 SIZES = (256, 1024)
@@ -56,10 +58,8 @@ def channels_last(x: torch.Tensor) -> torch.Tensor:
 
 
 def pixels_for(size: int) -> tuple[torch.Tensor, str]:
-    if IMAGE.exists():
-        return preprocess(str(IMAGE), size), IMAGE.name
-    gen = torch.Generator().manual_seed(SEED + size)
-    return torch.rand(1, 3, size, size, generator=gen), f"uniform noise (seed {SEED + size})"
+    photo = Image.open(io.BytesIO(fixture_photos()[PHOTO]))
+    return preprocess(photo, size), f"photo_like.py {PHOTO}"
 
 
 @torch.no_grad()

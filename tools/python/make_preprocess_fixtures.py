@@ -7,8 +7,9 @@ dropped, not composited; no EXIF rotation), pad to a black square with the image
 This script makes test images of many kinds (16-bit, palette + tRNS, RGBA, gray, 1- and 4-bit,
 interlaced, baseline/progressive/gray JPEGs, odd and extreme aspect ratios, a large one, and the
 JPEGs of preprocess_jpeg_cases.py: successive approximation, restart markers, 4:4:0, 4:1:1,
-Adobe RGB, CMYK, YCCK) under OUT/preprocess/images/, takes the two shared photos from
-../shared/images/ (never copied), and for each image writes OUT/preprocess/<name>.safetensors
+Adobe RGB, CMYK, YCCK) and two photo-like JPEGs (photo_like.py: a 1000x667 progressive and a
+570x380 baseline landscape) under OUT/preprocess/images/, and for each image writes
+OUT/preprocess/<name>.safetensors
 holding, as uint8 [H, W, 3]:
 
   decoded          PIL's convert('RGB') of the file
@@ -42,10 +43,9 @@ import PIL
 from PIL import Image
 from safetensors.numpy import save_file
 
+from photo_like import fixture_photos
 from preprocess_jpeg_cases import pipeline_jpegs, variant_jpegs
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-SHARED_IMAGES = ROOT / ".." / "shared" / "images"
 SIZES = [1024, 256, 97]
 # Non-square resizes of the decoded image (width, height): the resize on its own, off FastVLM's path.
 FREE_RESIZES = [(150, 200), (1000, 20)]
@@ -225,11 +225,9 @@ def main() -> None:
     image_dir = out / "images"
     image_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name, data in make_images().items():
+    for name, data in {**make_images(), **fixture_photos()}.items():
         (image_dir / name).write_bytes(data)
         paths[name] = image_dir / name
-    for name in ["waterview.jpg", "extreme_ironing.jpg"]:
-        paths[name] = SHARED_IMAGES / name
 
     processor = clip_processor(CHECK_SIZE)
     index = []
@@ -240,10 +238,7 @@ def main() -> None:
         save_file(tensors, str(out / f"{stem}.safetensors"))
         total += sum(t.nbytes for t in tensors.values())
         height, width = tensors["decoded"].shape[:2]
-        # Generated images: relative to OUT/preprocess/; the shared photos: relative to the repo root.
-        shared = path.parent == SHARED_IMAGES
-        where = f"../shared/images/{name}" if shared else f"images/{name}"
-        index.append({"name": stem, "file": where, "relative_to": "repo" if shared else "fixtures",
+        index.append({"name": stem, "file": f"images/{name}",
                       "format": name.rsplit(".", 1)[1], "mode": mode, "width": width, "height": height})
     meta = {"pillow": PIL.__version__, "sizes": SIZES, "check_size": CHECK_SIZE, "images": index,
             "free_resizes": FREE_RESIZES, "jpeg_variants": write_jpeg_variants(out)}

@@ -18,4 +18,5 @@ npx tsc -p tsconfig.json --noEmit
 echo "[test] build"
 npx tsc -b tsconfig.build.json
 echo "[test] vitest"
-npx vitest run "$@"
+npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-report.json "$@"
+node tools/setup/count-tests.mjs .cache/vitest-report.json

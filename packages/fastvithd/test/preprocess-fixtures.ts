@@ -38,7 +38,7 @@ interface IndexJson {
   sizes: number[];
   check_size: number;
   free_resizes: Array<[number, number]>;
-  images: Array<{ name: string; file: string; relative_to: 'repo' | 'fixtures'; format: 'png' | 'jpg'; mode: string; width: number; height: number }>;
+  images: Array<{ name: string; file: string; format: 'png' | 'jpg'; mode: string; width: number; height: number }>;
   jpeg_variants: Array<{ name: string; file: string; mode: string; width: number; height: number }>;
 }
 
@@ -52,10 +52,7 @@ export function readFixtureIndex(): FixtureIndex {
     checkSize: index.check_size,
     freeResizes: index.free_resizes,
     jpegVariants: index.jpeg_variants.map(({ file, ...image }) => ({ ...image, format: 'jpg' as const, path: join(FIXTURE_DIR, file) })),
-    images: index.images.map(({ file, relative_to, ...image }) => ({
-      ...image,
-      path: resolve(relative_to === 'repo' ? ROOT : FIXTURE_DIR, file),
-    })),
+    images: index.images.map(({ file, ...image }) => ({ ...image, path: join(FIXTURE_DIR, file) })),
   };
 }
 

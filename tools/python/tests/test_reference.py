@@ -3,7 +3,7 @@
     python tools/python/tests/test_reference.py [--skip-timm] [--full]
 
 --full adds the random 0.5b model (all 24 layers) at 1024 px: per-stage activation stds (minutes).
-Expects the shared spec and images beside the repo (../shared/ from the repo root).
+Reads Apple's tensor list committed beside the llava tests; the photos are photo_like.py's.
 """
 import json
 import pathlib
@@ -15,9 +15,7 @@ import traceback
 
 PYTHON_DIR = pathlib.Path(__file__).resolve().parents[1]
 REPO = PYTHON_DIR.parents[1]
-SHARED = REPO.parent / "shared"
-TENSOR_LIST = SHARED / "spec" / "fastvlm-0.5b-tensors.txt"
-IMAGES = sorted((SHARED / "images").glob("*.jpg"))
+TENSOR_LIST = REPO / "packages" / "llava" / "test" / "apple-fastvlm-0.5b-tensors.txt"
 sys.path.insert(0, str(PYTHON_DIR))
 
 import numpy as np  # noqa: E402
@@ -28,6 +26,12 @@ from safetensors import safe_open  # noqa: E402
 from fastvlm_reference import FastVLM, load_model, make_config, preprocess, save_model  # noqa: E402
 from fastvlm_reference.fastvithd import FastViTHD  # noqa: E402
 from init_random_checkpoint import build_random  # noqa: E402
+from photo_like import fixture_photos  # noqa: E402
+
+PHOTO_DIR = pathlib.Path(tempfile.mkdtemp(prefix="fastvlm-photos-"))
+for _name, _data in fixture_photos().items():
+    (PHOTO_DIR / _name).write_bytes(_data)
+IMAGES = sorted(PHOTO_DIR.glob("*.jpg"))
 
 TOWER = "model.vision_tower.vision_tower.model."
 PROMPT = [151644, 8948, 198, 2610, 525, 264, 10950, 17847, 13, 151645, 198, 151644, 872, 198, -200, 198,
@@ -149,8 +153,8 @@ def test_preprocess_images():
             pixels = preprocess(path, size)
             assert pixels.shape == (1, 3, size, size) and pixels.dtype == torch.float32, path
             assert 0 <= pixels.min() and pixels.max() <= 1, path
-    # waterview is 1000x667: black bands above and below the centred image
-    pixels = preprocess(SHARED / "images" / "waterview.jpg", 1024)
+    # the lake photo is 1000x667: black bands above and below the centred image
+    pixels = preprocess(PHOTO_DIR / "lake_1000x667_progressive.jpg", 1024)
     assert pixels[0, :, :100].max() == 0 and pixels[0, :, -100:].max() == 0 and pixels[0, :, 512].max() > 0
     # RGBA: alpha dropped, not composited, so the transparent red stays red
     assert torch.allclose(preprocess(extra[0], 64)[0, :, 32, 32], torch.tensor([200, 10, 10]) / 255)
