@@ -11,6 +11,8 @@ echo "[test] adapter: $(node tools/setup/probe-adapter.mjs 2>/dev/null)"
 python=$(bash tools/setup/python-env.sh | tail -n 1)
 FASTVLM_PYTHON="$python" bash tools/setup/fixtures.sh
 
+echo "[test] format"
+npx prettier --check . --log-level warn
 echo "[test] lint"
 npx eslint .
 echo "[test] typecheck"

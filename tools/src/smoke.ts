@@ -32,13 +32,19 @@ async function main(): Promise<void> {
     const count = block.rowCount * cols;
     const groups = Math.ceil(count / 256);
     const gx = Math.min(groups, 65535);
-    device.dispatch(kernel, [block.ref, yBlocks[i].ref, { uniform: new Uint32Array([block.rowStart, count, cols]) }], [gx, Math.ceil(groups / gx)]);
+    device.dispatch(
+      kernel,
+      [block.ref, yBlocks[i].ref, { uniform: new Uint32Array([block.rowStart, count, cols]) }],
+      [gx, Math.ceil(groups / gx)],
+    );
   });
   const out = await y.read();
   const ms = performance.now() - started;
   const last = out[out.length - 1];
   const ok = out[0] === 9 && last === 9 + rows - 1;
-  console.log(`${rows}x${cols} f32 (${(x.byteLength / 2 ** 20).toFixed(0)} MiB, ${x.blocks().length} row blocks): ${ok ? 'correct' : 'WRONG'} in ${ms.toFixed(0)} ms`);
+  console.log(
+    `${rows}x${cols} f32 (${(x.byteLength / 2 ** 20).toFixed(0)} MiB, ${x.blocks().length} row blocks): ${ok ? 'correct' : 'WRONG'} in ${ms.toFixed(0)} ms`,
+  );
   x.dispose();
   y.dispose();
   device.destroy();

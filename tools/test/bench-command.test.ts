@@ -20,7 +20,15 @@ async function bench(args: readonly string[]): Promise<{ code: number; out: stri
   return { code, out, err };
 }
 
-const MEASURED = ['ttftMs', 'visionMs', 'projectorMs', 'prefillMs', 'decodeMsPerToken', 'peakRssBytes', 'peakGpuBytes'] as const;
+const MEASURED = [
+  'ttftMs',
+  'visionMs',
+  'projectorMs',
+  'prefillMs',
+  'decodeMsPerToken',
+  'peakRssBytes',
+  'peakGpuBytes',
+] as const;
 
 describe('fastvlm bench', () => {
   it('--json prints one object with every figure measured (min over runs, medians under runs)', async () => {
@@ -50,18 +58,43 @@ describe('fastvlm bench', () => {
   }, 300_000);
 
   it('--profile adds the per-kernel profile (sections and top kernels); --ignore-eos decodes every token asked for', async () => {
-    const { code, out, err } = await bench(['--runs', '1', '--max-new-tokens', '5', '--ignore-eos', '--profile', '--json']);
+    const { code, out, err } = await bench([
+      '--runs',
+      '1',
+      '--max-new-tokens',
+      '5',
+      '--ignore-eos',
+      '--profile',
+      '--json',
+    ]);
     expect(code, err).toBe(0);
-    const report = JSON.parse(out) as { runs: { newTokens: number[] }; promptTokenIds: number[]; profile: { dispatches: number; sections: { name: string; dispatches: number }[]; kernels: { label: string; ms: number }[] } };
+    const report = JSON.parse(out) as {
+      runs: { newTokens: number[] };
+      promptTokenIds: number[];
+      profile: {
+        dispatches: number;
+        sections: { name: string; dispatches: number }[];
+        kernels: { label: string; ms: number }[];
+      };
+    };
     expect(report.runs.newTokens).toEqual([5]);
     expect(report.promptTokenIds).toContain(-200);
-    expect(report.profile.sections.map((s) => s.name)).toEqual(expect.arrayContaining(['vision', 'projector', 'prefill', 'decode']));
+    expect(report.profile.sections.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['vision', 'projector', 'prefill', 'decode']),
+    );
     expect(report.profile.sections.reduce((n, s) => n + s.dispatches, 0)).toBe(report.profile.dispatches);
     expect(report.profile.kernels.some((k) => k.label.startsWith('linear'))).toBe(true);
   }, 300_000);
 
   it('bad flags exit 2 before loading anything', async () => {
-    for (const args of [['--runs', '0'], ['--runs', '-1'], ['--runs', '1.5'], ['--max-new-tokens', '0'], ['--dtype', 'f64'], ['--vision-dtype', 'int4']]) {
+    for (const args of [
+      ['--runs', '0'],
+      ['--runs', '-1'],
+      ['--runs', '1.5'],
+      ['--max-new-tokens', '0'],
+      ['--dtype', 'f64'],
+      ['--vision-dtype', 'int4'],
+    ]) {
       const { code, err } = await bench(args);
       expect(code, args.join(' ')).toBe(2);
       expect(err).toMatch(/^error: --/);

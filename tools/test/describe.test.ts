@@ -45,7 +45,14 @@ describe('fastvlm describe', () => {
     expect(Object.keys(printed).sort()).toEqual(['adapter', 'promptTokenIds', 'text', 'timings', 'tokenIds']);
     const file = await SafetensorsFile.open(dump);
     try {
-      expect(file.names().sort()).toEqual(['image_embeds', 'inputs_embeds', 'pixel_values', 'prefill_logits', 'prompt_ids', 'vision_features']);
+      expect(file.names().sort()).toEqual([
+        'image_embeds',
+        'inputs_embeds',
+        'pixel_values',
+        'prefill_logits',
+        'prompt_ids',
+        'vision_features',
+      ]);
       expect(file.entry('prefill_logits').shape).toEqual([40, 151936]);
     } finally {
       await file.close();

@@ -58,16 +58,23 @@ export interface FakeHub {
 }
 
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-export const gitBlobId = (bytes: Uint8Array): string => createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+export const gitBlobId = (bytes: Uint8Array): string =>
+  createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 
 export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
   const requests: LoggedRequest[] = [];
   const dropsLeft = new Map<string, number>(options.drop ? [[options.drop.path, options.drop.times]] : []);
   const byHash = new Map<string, Uint8Array>();
-  for (const repo of options.repos) for (const file of repo.files) if (file.lfs === true) byHash.set(sha256Hex(file.content), file.content);
+  for (const repo of options.repos)
+    for (const file of repo.files) if (file.lfs === true) byHash.set(sha256Hex(file.content), file.content);
 
   const log = (server: 'hub' | 'cdn', request: IncomingMessage): void => {
-    requests.push({ server, path: request.url ?? '', range: request.headers.range, authorization: request.headers.authorization });
+    requests.push({
+      server,
+      path: request.url ?? '',
+      range: request.headers.range,
+      authorization: request.headers.authorization,
+    });
   };
 
   const sendFile = (request: IncomingMessage, response: ServerResponse, path: string, content: Uint8Array): void => {
@@ -79,7 +86,10 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
         response.writeHead(416, { 'content-range': `bytes */${content.length}` }).end();
         return;
       }
-      response.writeHead(206, { 'content-length': content.length - start, 'content-range': `bytes ${start}-${content.length - 1}/${content.length}` });
+      response.writeHead(206, {
+        'content-length': content.length - start,
+        'content-range': `bytes ${start}-${content.length - 1}/${content.length}`,
+      });
     } else {
       response.writeHead(200, { 'content-length': content.length, 'accept-ranges': 'bytes' });
     }
@@ -116,23 +126,37 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
     const resolve = /^\/(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     const repoId = api?.[1] ?? resolve?.[1];
     const repo = options.repos.find((candidate) => candidate.id === repoId);
-    if (repo === undefined) return json(options.missingRepoStatus ?? 404, { error: 'Repository not found' }, { 'x-error-code': 'RepoNotFound' });
+    if (repo === undefined)
+      return json(
+        options.missingRepoStatus ?? 404,
+        { error: 'Repository not found' },
+        { 'x-error-code': 'RepoNotFound' },
+      );
     const revision = decodeURIComponent((api?.[3] ?? resolve?.[2]) as string);
-    if (revision !== 'main' && revision !== repo.commit) return json(404, { error: 'Invalid rev id' }, { 'x-error-code': 'RevisionNotFound' });
+    if (revision !== 'main' && revision !== repo.commit)
+      return json(404, { error: 'Invalid rev id' }, { 'x-error-code': 'RevisionNotFound' });
 
-    if (api?.[2] === 'revision') return json(200, { id: repo.id, sha: repo.commit, siblings: repo.files.map((file) => ({ rfilename: file.path })) });
+    if (api?.[2] === 'revision')
+      return json(200, {
+        id: repo.id,
+        sha: repo.commit,
+        siblings: repo.files.map((file) => ({ rfilename: file.path })),
+      });
     if (api?.[2] === 'tree') {
       const entries = treeEntries(repo);
       const pageSize = options.pageSize ?? entries.length;
       const cursor = Number(url.searchParams.get('cursor') ?? 0);
       const headers: Record<string, string> = {};
-      if (cursor + pageSize < entries.length) headers.link = `<${url.pathname}?recursive=true&cursor=${cursor + pageSize}>; rel="next"`;
+      if (cursor + pageSize < entries.length)
+        headers.link = `<${url.pathname}?recursive=true&cursor=${cursor + pageSize}>; rel="next"`;
       return json(200, entries.slice(cursor, cursor + pageSize), headers);
     }
     const path = decodeURIComponent((resolve as RegExpExecArray)[3]);
     const file = repo.files.find((candidate) => candidate.path === path);
-    if (file === undefined || options.missing?.includes(path)) return json(404, { error: 'Entry not found' }, { 'x-error-code': 'EntryNotFound' });
-    if (file.lfs === true) return void response.writeHead(302, { location: `${cdnUrl}/lfs/${sha256Hex(file.content)}?expires=soon` }).end();
+    if (file === undefined || options.missing?.includes(path))
+      return json(404, { error: 'Entry not found' }, { 'x-error-code': 'EntryNotFound' });
+    if (file.lfs === true)
+      return void response.writeHead(302, { location: `${cdnUrl}/lfs/${sha256Hex(file.content)}?expires=soon` }).end();
     sendFile(request, response, path, file.content);
   });
   const hubUrl = await listen(hub);
@@ -141,10 +165,15 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
     url: hubUrl,
     requests,
     close: async () => {
-      await Promise.all([hub, cdn].map((server) => new Promise<void>((done) => {
-        server.close(() => done());
-        server.closeAllConnections();
-      })));
+      await Promise.all(
+        [hub, cdn].map(
+          (server) =>
+            new Promise<void>((done) => {
+              server.close(() => done());
+              server.closeAllConnections();
+            }),
+        ),
+      );
     },
   };
 }
@@ -170,7 +199,8 @@ function treeEntries(repo: FakeRepo): unknown[] {
 }
 
 function findPathByHash(repos: readonly FakeRepo[], hash: string): string {
-  for (const repo of repos) for (const file of repo.files) if (file.lfs === true && sha256Hex(file.content) === hash) return file.path;
+  for (const repo of repos)
+    for (const file of repo.files) if (file.lfs === true && sha256Hex(file.content) === hash) return file.path;
   return '';
 }
 

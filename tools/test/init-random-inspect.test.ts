@@ -34,7 +34,9 @@ function capture(): CliOutput & { stdout: string; stderr: string } {
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const program = new Command('fastvlm').exitOverride().configureOutput({ writeOut: (t) => (stdout += t), writeErr: (t) => (stderr += t) });
+  const program = new Command('fastvlm')
+    .exitOverride()
+    .configureOutput({ writeOut: (t) => (stdout += t), writeErr: (t) => (stderr += t) });
   initRandom.register(program);
   inspect.register(program);
   let code = 0;
@@ -59,12 +61,19 @@ afterAll(async () => {
 
 describe('fastvlm init-random', () => {
   it('writes the tiny preset with progress on stderr and a summary on stdout', async () => {
-    expect(written.stdout).toMatch(/^wrote .*tiny: preset tiny, 2 layers, mobileclip_l_256 \(16 image tokens\), 659 tensors, 135\.1 M elements, float16, 257\.8 MiB, seed 3, [\d.]+ s\n$/);
+    expect(written.stdout).toMatch(
+      /^wrote .*tiny: preset tiny, 2 layers, mobileclip_l_256 \(16 image tokens\), 659 tensors, 135\.1 M elements, float16, 257\.8 MiB, seed 3, [\d.]+ s\n$/,
+    );
     const lines = written.stderr.trim().split('\n');
     expect(lines).toHaveLength(10);
     expect(lines.at(-1)).toMatch(/^model\.safetensors: 100% \(257\.8 MiB of 257\.8 MiB\)$/);
     const config = JSON.parse(await readFile(join(tiny, 'config.json'), 'utf8')) as Record<string, unknown>;
-    expect(config).toMatchObject({ model_type: 'llava_qwen2', mm_vision_tower: 'mobileclip_l_256', hidden_size: 64, torch_dtype: 'float16' });
+    expect(config).toMatchObject({
+      model_type: 'llava_qwen2',
+      mm_vision_tower: 'mobileclip_l_256',
+      hidden_size: 64,
+      torch_dtype: 'float16',
+    });
   });
 
   it('refuses bad flags as usage errors', async () => {

@@ -47,12 +47,31 @@ async function serve(options: Partial<FakeHubOptions> & { files?: FakeFile[] } =
 }
 
 /** pull() with the fake hub, fast retries and short timeouts; events are collected. */
-async function pullFake(extra: Partial<PullOptions> = {}, events: PullEvent[] = []): Promise<Awaited<ReturnType<typeof pull>>> {
+async function pullFake(
+  extra: Partial<PullOptions> = {},
+  events: PullEvent[] = [],
+): Promise<Awaited<ReturnType<typeof pull>>> {
   const url = (hub as FakeHub).url;
-  return pull({ repo: REPO, outDir: out, hub: { endpoint: url, token: TOKEN }, retries: 3, retryDelayMs: 5, connectTimeoutMs: 2000, idleTimeoutMs: 2000, onEvent: (event) => events.push(event), ...extra });
+  return pull({
+    repo: REPO,
+    outDir: out,
+    hub: { endpoint: url, token: TOKEN },
+    retries: 3,
+    retryDelayMs: 5,
+    connectTimeoutMs: 2000,
+    idleTimeoutMs: 2000,
+    onEvent: (event) => events.push(event),
+    ...extra,
+  });
 }
 
-async function expectHubError(promise: Promise<unknown>, problem: HubProblem, file: string | undefined, text: RegExp, repo = REPO): Promise<HubError> {
+async function expectHubError(
+  promise: Promise<unknown>,
+  problem: HubProblem,
+  file: string | undefined,
+  text: RegExp,
+  repo = REPO,
+): Promise<HubError> {
   const error = await promise.then(
     () => undefined,
     (thrown: unknown) => thrown,
@@ -82,13 +101,25 @@ describe('pull', { timeout: 20_000 }, () => {
     expect(result.downloaded.toSorted()).toEqual(FILES.map((file) => file.path).toSorted());
     const requests = (hub as FakeHub).requests;
     // Files are fetched at the commit the revision resolved to; the listing took 4 pages of 2 (3 folders... + 5 files).
-    expect(requests.filter((request) => request.path.includes('/resolve/')).every((request) => request.path.includes(`/resolve/${COMMIT}/`))).toBe(true);
+    expect(
+      requests
+        .filter((request) => request.path.includes('/resolve/'))
+        .every((request) => request.path.includes(`/resolve/${COMMIT}/`)),
+    ).toBe(true);
     expect(requests.filter((request) => request.path.includes('/tree/')).length).toBe(3);
     // The token goes to the hub only, never to the CDN host a redirect leads to.
-    expect(requests.filter((request) => request.server === 'hub').every((request) => request.authorization === `Bearer ${TOKEN}`)).toBe(true);
-    expect(requests.filter((request) => request.server === 'cdn').map((request) => request.authorization)).toEqual([undefined]);
+    expect(
+      requests
+        .filter((request) => request.server === 'hub')
+        .every((request) => request.authorization === `Bearer ${TOKEN}`),
+    ).toBe(true);
+    expect(requests.filter((request) => request.server === 'cdn').map((request) => request.authorization)).toEqual([
+      undefined,
+    ]);
     const listed = events.find((event) => event.type === 'listed');
-    expect(listed?.type === 'listed' && listed.totalBytes).toBe(FILES.reduce((sum, file) => sum + file.content.length, 0));
+    expect(listed?.type === 'listed' && listed.totalBytes).toBe(
+      FILES.reduce((sum, file) => sum + file.content.length, 0),
+    );
   });
 
   it('finds a complete folder already there and downloads nothing', async () => {
@@ -106,7 +137,9 @@ describe('pull', { timeout: 20_000 }, () => {
     const events: PullEvent[] = [];
     await pullFake({}, events);
     expectFolderMatches(FILES);
-    const cdnRanges = (hub as FakeHub).requests.filter((request) => request.server === 'cdn').map((request) => request.range);
+    const cdnRanges = (hub as FakeHub).requests
+      .filter((request) => request.server === 'cdn')
+      .map((request) => request.range);
     expect(cdnRanges[0]).toBeUndefined();
     expect(cdnRanges.length).toBe(3);
     // Each retry asks for the rest of the file from where the part file ends.
@@ -122,7 +155,12 @@ describe('pull', { timeout: 20_000 }, () => {
 
   it('gives up on a server that stalls mid-file (idle timeout)', async () => {
     await serve({ stall: { path: 'model.safetensors', afterBytes: 5000 } });
-    await expectHubError(pullFake({ retries: 1, idleTimeoutMs: 300 }), 'dropped', 'model.safetensors', /sent nothing for 0.3 s/);
+    await expectHubError(
+      pullFake({ retries: 1, idleTimeoutMs: 300 }),
+      'dropped',
+      'model.safetensors',
+      /sent nothing for 0.3 s/,
+    );
   });
 
   it('resumes a .part file left by an earlier run, hashing what it holds first', async () => {
@@ -143,12 +181,24 @@ describe('pull', { timeout: 20_000 }, () => {
 
   it('fails with a 404 for an unknown repository', async () => {
     await serve();
-    await expectHubError(pullFake({ repo: 'acme/no-such-model' }), 'not-found', undefined, /repository not found/, 'acme/no-such-model');
+    await expectHubError(
+      pullFake({ repo: 'acme/no-such-model' }),
+      'not-found',
+      undefined,
+      /repository not found/,
+      'acme/no-such-model',
+    );
   });
 
   it('reads a 401 with X-Error-Code RepoNotFound (what huggingface.co answers without a token) as not found', async () => {
     await serve({ missingRepoStatus: 401 });
-    await expectHubError(pullFake({ repo: 'acme/private' }), 'not-found', undefined, /repository not found: .*HF_TOKEN \(HTTP 401\)/, 'acme/private');
+    await expectHubError(
+      pullFake({ repo: 'acme/private' }),
+      'not-found',
+      undefined,
+      /repository not found: .*HF_TOKEN \(HTTP 401\)/,
+      'acme/private',
+    );
   });
 
   it('fails with a 404 for an unknown revision', async () => {
@@ -162,17 +212,31 @@ describe('pull', { timeout: 20_000 }, () => {
   });
 
   it('fails on a size mismatch and deletes the partial file', async () => {
-    const files = FILES.map((file) => (file.path === 'model.safetensors' ? { ...file, listedSize: WEIGHTS.length + 10 } : file));
+    const files = FILES.map((file) =>
+      file.path === 'model.safetensors' ? { ...file, listedSize: WEIGHTS.length + 10 } : file,
+    );
     await serve({ files });
-    await expectHubError(pullFake(), 'size-mismatch', 'model.safetensors', /lists 300010 bytes, the server sends 300000.*deleted/);
+    await expectHubError(
+      pullFake(),
+      'size-mismatch',
+      'model.safetensors',
+      /lists 300010 bytes, the server sends 300000.*deleted/,
+    );
     expect(existsSync(join(out, 'model.safetensors.part'))).toBe(false);
     expect(existsSync(join(out, 'model.safetensors'))).toBe(false);
   });
 
   it('fails on an LFS sha256 mismatch and deletes the partial file', async () => {
-    const files = FILES.map((file) => (file.path === 'model.safetensors' ? { ...file, listedHash: 'ab'.repeat(32) } : file));
+    const files = FILES.map((file) =>
+      file.path === 'model.safetensors' ? { ...file, listedHash: 'ab'.repeat(32) } : file,
+    );
     await serve({ files });
-    await expectHubError(pullFake(), 'hash-mismatch', 'model.safetensors', /sha256 mismatch: got [0-9a-f]{64}, the hub lists (ab){32}/);
+    await expectHubError(
+      pullFake(),
+      'hash-mismatch',
+      'model.safetensors',
+      /sha256 mismatch: got [0-9a-f]{64}, the hub lists (ab){32}/,
+    );
     expect(existsSync(join(out, 'model.safetensors.part'))).toBe(false);
     expect(existsSync(join(out, 'model.safetensors'))).toBe(false);
   });
@@ -187,9 +251,23 @@ describe('pull', { timeout: 20_000 }, () => {
   it.each(['../escape.txt', 'tokenizer/../../escape.txt', '/etc/escape.txt', 'C:/escape.txt', 'a\\..\\escape.txt'])(
     'refuses a listed path that leaves the folder (%s) before downloading anything',
     async (path) => {
-      hub = await startFakeHub({ repos: [{ id: REPO, commit: COMMIT, files: FILES, extraEntries: [{ type: 'file', oid: '2'.repeat(40), size: 3, path }] }] });
+      hub = await startFakeHub({
+        repos: [
+          {
+            id: REPO,
+            commit: COMMIT,
+            files: FILES,
+            extraEntries: [{ type: 'file', oid: '2'.repeat(40), size: 3, path }],
+          },
+        ],
+      });
       mkdirSync(join(out, 'inner'));
-      await expectHubError(pullFake({ outDir: join(out, 'inner') }), 'unsafe-path', path, /outside the repository folder/);
+      await expectHubError(
+        pullFake({ outDir: join(out, 'inner') }),
+        'unsafe-path',
+        path,
+        /outside the repository folder/,
+      );
       expect(hub.requests.some((request) => request.path.includes('/resolve/'))).toBe(false);
       expect(readdirSync(out)).toEqual(['inner']);
     },
@@ -197,14 +275,30 @@ describe('pull', { timeout: 20_000 }, () => {
 
   it('says to set HF_TOKEN when the repository is private or gated', async () => {
     await serve({ unauthorized: true });
-    await expectHubError(pullFake({ hub: { endpoint: (hub as FakeHub).url, token: undefined } }), 'unauthorized', undefined, /set HF_TOKEN.*HTTP 401/);
+    await expectHubError(
+      pullFake({ hub: { endpoint: (hub as FakeHub).url, token: undefined } }),
+      'unauthorized',
+      undefined,
+      /set HF_TOKEN.*HTTP 401/,
+    );
   });
 
   it('fails with "cannot reach" when nothing listens at the hub address', async () => {
     const port = await closedPort();
     const started = Date.now();
-    const error = pull({ repo: REPO, outDir: out, hub: { endpoint: `http://127.0.0.1:${port}`, token: undefined }, retries: 1, retryDelayMs: 5 });
-    await expectHubError(error, 'unreachable', undefined, /cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\).*gave up after 2 tries/);
+    const error = pull({
+      repo: REPO,
+      outDir: out,
+      hub: { endpoint: `http://127.0.0.1:${port}`, token: undefined },
+      retries: 1,
+      retryDelayMs: 5,
+    });
+    await expectHubError(
+      error,
+      'unreachable',
+      undefined,
+      /cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\).*gave up after 2 tries/,
+    );
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -212,29 +306,52 @@ describe('pull', { timeout: 20_000 }, () => {
     await serve();
     const blocker = join(out, 'a-file');
     writeFileSync(blocker, 'not a folder');
-    await expectHubError(pullFake({ outDir: blocker }), 'filesystem', 'config.json', /cannot write .*a-file\/config\.json: (EEXIST|ENOTDIR)/);
+    await expectHubError(
+      pullFake({ outDir: blocker }),
+      'filesystem',
+      'config.json',
+      /cannot write .*a-file\/config\.json: (EEXIST|ENOTDIR)/,
+    );
   });
 
   it('rejects a malformed repository id without a request', async () => {
-    await expectHubError(pull({ repo: 'acme/../etc', outDir: out, hub: { endpoint: 'http://127.0.0.1:9', token: undefined } }), 'usage', undefined, /not a repository id/, 'acme/../etc');
+    await expectHubError(
+      pull({ repo: 'acme/../etc', outDir: out, hub: { endpoint: 'http://127.0.0.1:9', token: undefined } }),
+      'usage',
+      undefined,
+      /not a repository id/,
+      'acme/../etc',
+    );
   });
 });
 
 describe('hub addresses', () => {
   it('reads FASTVLM_HUB_URL before HF_ENDPOINT, and HF_TOKEN', () => {
     expect(hubConfigFromEnv({})).toEqual({ endpoint: 'https://huggingface.co', token: undefined });
-    expect(hubConfigFromEnv({ HF_ENDPOINT: 'https://mirror.example/', HF_TOKEN: 'x' })).toEqual({ endpoint: 'https://mirror.example', token: 'x' });
-    expect(hubConfigFromEnv({ HF_ENDPOINT: 'https://mirror.example', FASTVLM_HUB_URL: 'http://127.0.0.1:8080' }).endpoint).toBe('http://127.0.0.1:8080');
+    expect(hubConfigFromEnv({ HF_ENDPOINT: 'https://mirror.example/', HF_TOKEN: 'x' })).toEqual({
+      endpoint: 'https://mirror.example',
+      token: 'x',
+    });
+    expect(
+      hubConfigFromEnv({ HF_ENDPOINT: 'https://mirror.example', FASTVLM_HUB_URL: 'http://127.0.0.1:8080' }).endpoint,
+    ).toBe('http://127.0.0.1:8080');
   });
 
   it('encodes the revision as one segment and the path segment by segment', () => {
     const config = { endpoint: 'https://huggingface.co', token: undefined };
-    expect(resolveUrl(config, 'apple/FastVLM-0.5B', 'refs/pr/1', 'sub dir/a#b.json')).toBe('https://huggingface.co/apple/FastVLM-0.5B/resolve/refs%2Fpr%2F1/sub%20dir/a%23b.json');
+    expect(resolveUrl(config, 'apple/FastVLM-0.5B', 'refs/pr/1', 'sub dir/a#b.json')).toBe(
+      'https://huggingface.co/apple/FastVLM-0.5B/resolve/refs%2Fpr%2F1/sub%20dir/a%23b.json',
+    );
   });
 
   it("computes git's blob id (sha1 of 'blob {size}\\0' + content)", () => {
     // `printf 'hello\n' | git hash-object --stdin`
-    const hash = new ContentHash({ path: 'hello.txt', size: 6, sha256: undefined, gitBlobId: 'ce013625030ba8dba906f756967f9e9ca394464a' });
+    const hash = new ContentHash({
+      path: 'hello.txt',
+      size: 6,
+      sha256: undefined,
+      gitBlobId: 'ce013625030ba8dba906f756967f9e9ca394464a',
+    });
     hash.update(Buffer.from('hello\n'));
     expect(hash.mismatch()).toBeUndefined();
   });
@@ -246,7 +363,10 @@ describe('fastvlm pull (the command, in-process)', { timeout: 20_000 }, () => {
     vi.stubEnv('FASTVLM_HUB_URL', (hub as FakeHub).url);
     const stdout: string[] = [];
     const stderr: string[] = [];
-    const code = await runCli(['node', 'fastvlm', 'pull', REPO, '--out', out], { writeOut: (text) => stdout.push(text), writeErr: (text) => stderr.push(text) });
+    const code = await runCli(['node', 'fastvlm', 'pull', REPO, '--out', out], {
+      writeOut: (text) => stdout.push(text),
+      writeErr: (text) => stderr.push(text),
+    });
     expect(code).toBe(0);
     expect(stdout.join('')).toBe(`${out}\n`);
     expect(stderr.join('')).toMatch(/5 files.*pull: 100%.*pulled acme\/tiny-vlm at c0ffee000000: 5 downloaded/s);
@@ -257,7 +377,10 @@ describe('fastvlm pull (the command, in-process)', { timeout: 20_000 }, () => {
     await serve();
     vi.stubEnv('FASTVLM_HUB_URL', (hub as FakeHub).url);
     const stderr: string[] = [];
-    const code = await runCli(['node', 'fastvlm', 'pull', 'acme/missing', '--out', out, '--quiet'], { writeOut: () => {}, writeErr: (text) => stderr.push(text) });
+    const code = await runCli(['node', 'fastvlm', 'pull', 'acme/missing', '--out', out, '--quiet'], {
+      writeOut: () => {},
+      writeErr: (text) => stderr.push(text),
+    });
     expect(code).toBe(1);
     expect(stderr.join('')).toMatch(/^error: acme\/missing: repository not found[^\n]*\n$/);
   });

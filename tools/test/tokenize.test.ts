@@ -30,7 +30,8 @@ interface Fixture {
 
 function readFixture(): Fixture {
   const path = join(FIXTURES, 'ids.json');
-  if (!existsSync(path) || !existsSync(QWEN2_JSON)) throw new Error(`fixture ${path} is missing: run 'npm run fixtures'`);
+  if (!existsSync(path) || !existsSync(QWEN2_JSON))
+    throw new Error(`fixture ${path} is missing: run 'npm run fixtures'`);
   return JSON.parse(readFileSync(path, 'utf8')) as Fixture;
 }
 
@@ -89,7 +90,9 @@ describe('runTokenize', { timeout: 30_000 }, () => {
     ['both --text and --file', { text: 'a', file: 'b' }],
     ['neither --text nor --file', {}],
   ])('refuses %s', async (_, args) => {
-    await expect(runTokenize({ model: QWEN2_JSON, ...args })).rejects.toThrow(new UsageError('give exactly one of --text <text> and --file <file>'));
+    await expect(runTokenize({ model: QWEN2_JSON, ...args })).rejects.toThrow(
+      new UsageError('give exactly one of --text <text> and --file <file>'),
+    );
   });
 
   it('refuses a missing --model', async () => {
@@ -98,7 +101,9 @@ describe('runTokenize', { timeout: 30_000 }, () => {
 
   it('names a --file that cannot be read, or is not UTF-8', async () => {
     const missing = join(scratch, 'nope.txt');
-    await expect(runTokenize({ model: QWEN2_JSON, file: missing })).rejects.toThrow(new InputError(`cannot read --file ${missing}: ENOENT: no such file or directory, open '${missing}'`));
+    await expect(runTokenize({ model: QWEN2_JSON, file: missing })).rejects.toThrow(
+      new InputError(`cannot read --file ${missing}: ENOENT: no such file or directory, open '${missing}'`),
+    );
     const binary = join(scratch, 'binary.bin');
     writeFileSync(binary, Buffer.from([0x61, 0xff, 0xfe]));
     await expect(runTokenize({ model: QWEN2_JSON, file: binary })).rejects.toThrow(/is not valid UTF-8/);
@@ -108,7 +113,9 @@ describe('runTokenize', { timeout: 30_000 }, () => {
     const missing = join(scratch, 'no-model');
     await expect(runTokenize({ model: missing, text: 'a' })).rejects.toThrow(TokenizerError);
     await expect(runTokenize({ model: missing, text: 'a' })).rejects.toThrow(`${missing}: cannot open the folder`);
-    await expect(runTokenize({ model: scratch, text: 'a' })).rejects.toThrow(`${scratch}: holds neither tokenizer.json nor vocab.json + merges.txt`);
+    await expect(runTokenize({ model: scratch, text: 'a' })).rejects.toThrow(
+      `${scratch}: holds neither tokenizer.json nor vocab.json + merges.txt`,
+    );
   });
 });
 
@@ -116,19 +123,30 @@ describe('runTokenize', { timeout: 30_000 }, () => {
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(['node', 'fastvlm', ...args], { writeOut: (text) => (stdout += text), writeErr: (text) => (stderr += text) });
+  const code = await runCli(['node', 'fastvlm', ...args], {
+    writeOut: (text) => (stdout += text),
+    writeErr: (text) => (stderr += text),
+  });
   return { code, stdout, stderr };
 }
 
 describe('fastvlm tokenize (the command, in-process)', { timeout: 30_000 }, () => {
   it('prints the ids on stdout and the count on stderr, exit 0', async () => {
-    expect(await cli('tokenize', '--model', QWEN2_JSON, '--text', HELLO)).toEqual({ code: 0, stdout: '9707 11 1879 0\n', stderr: '4 tokens\n' });
+    expect(await cli('tokenize', '--model', QWEN2_JSON, '--text', HELLO)).toEqual({
+      code: 0,
+      stdout: '9707 11 1879 0\n',
+      stderr: '4 tokens\n',
+    });
   });
 
   it.each([
     [['tokenize', '--model', QWEN2_JSON], 2, 'error: give exactly one of --text <text> and --file <file>\n'],
     [['tokenize', '--text', 'a'], 1, "error: required option '--model <dir>' not specified\n"],
-    [['tokenize', '--model', '/no/such/model', '--text', 'a'], 1, /^error: \/no\/such\/model: cannot open the folder: ENOENT[^\n]*\n$/],
+    [
+      ['tokenize', '--model', '/no/such/model', '--text', 'a'],
+      1,
+      /^error: \/no\/such\/model: cannot open the folder: ENOENT[^\n]*\n$/,
+    ],
     [['tokenize', '--model', QWEN2_JSON, '--text', 'a', '--bogus'], 1, "error: unknown option '--bogus'\n"],
   ])('%j: one error line, exit %i', async (args, code, line) => {
     const result = await cli(...args);
@@ -150,14 +168,20 @@ describe('fastvlm tokenize (the command, in-process)', { timeout: 30_000 }, () =
 describe('the fastvlm bin, built and spawned', { timeout: 300_000 }, () => {
   beforeAll(async () => {
     // The bin runs tools/dist: build it (incremental, like `npm run build` for tools and what it uses).
-    await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', join(ROOT, 'tools')], { cwd: ROOT });
+    await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-b', join(ROOT, 'tools')], {
+      cwd: ROOT,
+    });
   }, 300_000);
 
   it('tokenizes, and fails with one line and a non-zero exit', async () => {
     const bin = join(ROOT, 'tools/bin/fastvlm.js');
-    const ok = await run(process.execPath, [bin, 'tokenize', '--model', QWEN2_JSON, '--text', HELLO, '--json'], { cwd: ROOT });
+    const ok = await run(process.execPath, [bin, 'tokenize', '--model', QWEN2_JSON, '--text', HELLO, '--json'], {
+      cwd: ROOT,
+    });
     expect(JSON.parse(ok.stdout)).toEqual({ ids: reference(HELLO) });
-    const failed = await run(process.execPath, [bin, 'tokenize', '--model', QWEN2_JSON, '--text', 'a', '--file', 'b'], { cwd: ROOT }).then(
+    const failed = await run(process.execPath, [bin, 'tokenize', '--model', QWEN2_JSON, '--text', 'a', '--file', 'b'], {
+      cwd: ROOT,
+    }).then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );

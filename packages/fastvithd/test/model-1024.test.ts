@@ -1,6 +1,14 @@
 import { createDevice, type Device } from '@fastvlm/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkStages, disposeResult, encodeFixture, expectStageClose, loadFixtureTower, openForward, type ForwardFixture } from './model-fixtures.js';
+import {
+  checkStages,
+  disposeResult,
+  encodeFixture,
+  expectStageClose,
+  loadFixtureTower,
+  openForward,
+  type ForwardFixture,
+} from './model-fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 const SIZE = 1024; // the real tower: 256 image tokens
@@ -22,7 +30,9 @@ describe(`FastViTHD at ${SIZE} px (FastVLM-0.5B's size) vs PyTorch`, () => {
   it('f32 weights: every stage and the features', { timeout: 400_000 }, async () => {
     const tower = await loadFixtureTower(device, 'f32', SIZE);
     const result = await encodeFixture(device, tower, fixture);
-    report.push(`  ${SIZE} px, f32 weights (${result.seconds.toFixed(1)} s): ${await checkStages(result, fixture, 'f32')}`);
+    report.push(
+      `  ${SIZE} px, f32 weights (${result.seconds.toFixed(1)} s): ${await checkStages(result, fixture, 'f32')}`,
+    );
     disposeResult(result);
     tower.dispose();
   });
@@ -30,10 +40,19 @@ describe(`FastViTHD at ${SIZE} px (FastVLM-0.5B's size) vs PyTorch`, () => {
   it('f16 weights: the features; the drift from the f32 weights is stated', { timeout: 400_000 }, async () => {
     const tower = await loadFixtureTower(device, 'f16', SIZE);
     const result = await encodeFixture(device, tower, fixture);
-    report.push(`  ${SIZE} px, f16 weights (${result.seconds.toFixed(1)} s): ${await checkStages(result, fixture, 'f16')}`);
-    const drift = expectStageClose(await result.features.read(), (await fixture.get('f32.features')).data, TOLERANCE.f16WeightsVsF32, 'f16 weights vs f32 reference');
+    report.push(
+      `  ${SIZE} px, f16 weights (${result.seconds.toFixed(1)} s): ${await checkStages(result, fixture, 'f16')}`,
+    );
+    const drift = expectStageClose(
+      await result.features.read(),
+      (await fixture.get('f32.features')).data,
+      TOLERANCE.f16WeightsVsF32,
+      'f16 weights vs f32 reference',
+    );
     expect(drift.relativeToMax).toBeGreaterThan(TOLERANCE.tower.relativeToMax);
-    report.push(`  ${SIZE} px, f16 weights vs the f32 weights' reference: features ${drift.relativeToMax.toExponential(1)}`);
+    report.push(
+      `  ${SIZE} px, f16 weights vs the f32 weights' reference: features ${drift.relativeToMax.toExponential(1)}`,
+    );
     disposeResult(result);
     tower.dispose();
   });

@@ -7,7 +7,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SafetensorsCheckpoint, SafetensorsFile, Tensor, type Device } from '@fastvlm/tensor';
 import { expect } from 'vitest';
-import { fastVitHdConfig, loadFastVitHd, type EncodeResult, type FastViTHD, type VisionDType } from '../src/model/index.js';
+import {
+  fastVitHdConfig,
+  loadFastVitHd,
+  type EncodeResult,
+  type FastViTHD,
+  type VisionDType,
+} from '../src/model/index.js';
 import { TOLERANCE, type StageTolerance } from './tolerances.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -61,7 +67,12 @@ function maxAbsOf(values: ArrayLike<number>): number {
  * stage's largest value, as the maps' scales differ by stage), and its max error relative to the max
  * against `tolerance.relativeToMax`. Fails naming the worst element.
  */
-export function expectStageClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: StageTolerance, what: string): StageError {
+export function expectStageClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tolerance: StageTolerance,
+  what: string,
+): StageError {
   expect(actual.length, `${what}: length`).toBe(expected.length);
   const maxAbsExpected = maxAbsOf(expected);
   const atol = tolerance.atol * maxAbsExpected;
@@ -92,7 +103,9 @@ export function expectStageClose(actual: ArrayLike<number>, expected: ArrayLike<
 
 /** The fixture tower (tower-f32 or tower-f16.safetensors; int8 is quantized from the f16 one at load) loaded as `dtype`. */
 export async function loadFixtureTower(device: Device, dtype: VisionDType, imageSize: number): Promise<FastViTHD> {
-  const checkpoint = await SafetensorsCheckpoint.open(fixturePath(`tower-${dtype === 'int8' ? 'f16' : dtype}.safetensors`));
+  const checkpoint = await SafetensorsCheckpoint.open(
+    fixturePath(`tower-${dtype === 'int8' ? 'f16' : dtype}.safetensors`),
+  );
   try {
     return await loadFastVitHd(device, checkpoint, { config: fastVitHdConfig(imageSize), dtype });
   } finally {
@@ -101,7 +114,11 @@ export async function loadFixtureTower(device: Device, dtype: VisionDType, image
 }
 
 /** Runs the tower on the fixture's pixels, keeping every stage; also returns the forward's wall time (recording + GPU). */
-export async function encodeFixture(device: Device, tower: FastViTHD, fixture: ForwardFixture): Promise<EncodeResult & { seconds: number }> {
+export async function encodeFixture(
+  device: Device,
+  tower: FastViTHD,
+  fixture: ForwardFixture,
+): Promise<EncodeResult & { seconds: number }> {
   const pixels = await fixture.get('pixels');
   const started = performance.now();
   const result = device.scope(() => tower.encodeWithStages(Tensor.fromArray(device, pixels.data, pixels.shape, 'f32')));
@@ -122,7 +139,12 @@ export async function checkStages(result: EncodeResult, fixture: ForwardFixture,
     const expected = await fixture.get(`${dtype}.${name}`);
     const actual = name === 'features' ? result.features : result.stages[name];
     expect(actual.shape, name).toEqual(expected.shape);
-    const error = expectStageClose(await actual.read(), expected.data, TOLERANCE.tower, `${fixture.imageSize} px ${dtype} ${name}`);
+    const error = expectStageClose(
+      await actual.read(),
+      expected.data,
+      TOLERANCE.tower,
+      `${fixture.imageSize} px ${dtype} ${name}`,
+    );
     const baseline = dtype === 'f32' && torchF32[name] !== undefined ? ` (${torchF32[name].toExponential(1)})` : '';
     parts.push(`${name} ${error.relativeToMax.toExponential(1)}${baseline}`);
   }

@@ -1,10 +1,34 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointError, createDevice, SafetensorsCheckpoint, ShapeError, sizeClass, Tensor, writeSafetensors, type Device, type TensorsToWrite } from '@fastvlm/tensor';
+import {
+  CheckpointError,
+  createDevice,
+  SafetensorsCheckpoint,
+  ShapeError,
+  sizeClass,
+  Tensor,
+  writeSafetensors,
+  type Device,
+  type TensorsToWrite,
+} from '@fastvlm/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fastVitHdConfig, loadFastVitHd, VISION_TOWER_PREFIX, visionTowerConfig, VisionConfigError } from '../src/model/index.js';
-import { checkStages, disposeResult, encodeFixture, expectStageClose, loadFixtureTower, openForward, type ForwardFixture } from './model-fixtures.js';
+import {
+  fastVitHdConfig,
+  loadFastVitHd,
+  VISION_TOWER_PREFIX,
+  visionTowerConfig,
+  VisionConfigError,
+} from '../src/model/index.js';
+import {
+  checkStages,
+  disposeResult,
+  encodeFixture,
+  expectStageClose,
+  loadFixtureTower,
+  openForward,
+  type ForwardFixture,
+} from './model-fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 const SIZE = 256; // every real channel width and depth on small maps (16 image tokens)
@@ -26,7 +50,9 @@ describe(`FastViTHD at ${SIZE} px vs PyTorch`, () => {
   it('f32 weights: every stage and the features', async () => {
     const tower = await loadFixtureTower(device, 'f32', SIZE);
     const result = await encodeFixture(device, tower, fixture);
-    report.push(`  ${SIZE} px, f32 weights (${result.seconds.toFixed(1)} s): ${await checkStages(result, fixture, 'f32')}`);
+    report.push(
+      `  ${SIZE} px, f32 weights (${result.seconds.toFixed(1)} s): ${await checkStages(result, fixture, 'f32')}`,
+    );
     disposeResult(result);
     tower.dispose();
   });
@@ -34,13 +60,17 @@ describe(`FastViTHD at ${SIZE} px vs PyTorch`, () => {
   it('f16 weights: every stage and the features; the drift from the f32 weights is stated', async () => {
     const tower = await loadFixtureTower(device, 'f16', SIZE);
     const result = await encodeFixture(device, tower, fixture);
-    report.push(`  ${SIZE} px, f16 weights (${result.seconds.toFixed(1)} s): ${await checkStages(result, fixture, 'f16')}`);
+    report.push(
+      `  ${SIZE} px, f16 weights (${result.seconds.toFixed(1)} s): ${await checkStages(result, fixture, 'f16')}`,
+    );
     // Against the unrounded weights' reference the f16 rounding shows (so the parity bound is tight enough to see it).
     const f32Reference = (await fixture.get('f32.features')).data;
     const actual = await result.features.read();
     expect(() => expectStageClose(actual, f32Reference, TOLERANCE.tower, 'f16 weights vs f32 reference')).toThrow();
     const drift = expectStageClose(actual, f32Reference, TOLERANCE.f16WeightsVsF32, 'f16 weights vs f32 reference');
-    report.push(`  ${SIZE} px, f16 weights vs the f32 weights' reference: features ${drift.relativeToMax.toExponential(1)}`);
+    report.push(
+      `  ${SIZE} px, f16 weights vs the f32 weights' reference: features ${drift.relativeToMax.toExponential(1)}`,
+    );
     disposeResult(result);
     tower.dispose();
   });
@@ -48,11 +78,15 @@ describe(`FastViTHD at ${SIZE} px vs PyTorch`, () => {
   it('int8 matrices: every stage against the reference with the same quantized weights; the drift from f32 is stated', async () => {
     const tower = await loadFixtureTower(device, 'int8', SIZE);
     const result = await encodeFixture(device, tower, fixture);
-    report.push(`  ${SIZE} px, int8 matrices (${result.seconds.toFixed(1)} s): ${await checkStages(result, fixture, 'int8')}`);
+    report.push(
+      `  ${SIZE} px, int8 matrices (${result.seconds.toFixed(1)} s): ${await checkStages(result, fixture, 'int8')}`,
+    );
     const actual = await result.features.read();
     const f32Reference = (await fixture.get('f32.features')).data;
     const drift = expectStageClose(actual, f32Reference, TOLERANCE.int8WeightsVsF32, 'int8 matrices vs f32 reference');
-    report.push(`  ${SIZE} px, int8 matrices vs the f32 weights' reference: features ${drift.relativeToMax.toExponential(1)}`);
+    report.push(
+      `  ${SIZE} px, int8 matrices vs the f32 weights' reference: features ${drift.relativeToMax.toExponential(1)}`,
+    );
     disposeResult(result);
     tower.dispose();
   });
@@ -86,9 +120,13 @@ describe(`FastViTHD at ${SIZE} px vs PyTorch`, () => {
     const tower = await loadFixtureTower(device, 'f16', SIZE);
     device.scope(() => {
       expect(() => tower.encode(Tensor.zeros(device, [SIZE, SIZE, 4], 'f32'))).toThrow(ShapeError);
-      expect(() => tower.encode(Tensor.zeros(device, [3, SIZE, SIZE], 'f32'))).toThrow(/must be f32 \[256, 256, 3\] \(channels-last\)/);
+      expect(() => tower.encode(Tensor.zeros(device, [3, SIZE, SIZE], 'f32'))).toThrow(
+        /must be f32 \[256, 256, 3\] \(channels-last\)/,
+      );
       expect(() => tower.encode(Tensor.zeros(device, [SIZE / 2, SIZE / 2, 3], 'f32'))).toThrow(ShapeError);
-      expect(() => tower.encode(Tensor.zeros(device, [SIZE, SIZE, 3], 'f16') as unknown as Tensor<'f32'>)).toThrow(ShapeError);
+      expect(() => tower.encode(Tensor.zeros(device, [SIZE, SIZE, 3], 'f16') as unknown as Tensor<'f32'>)).toThrow(
+        ShapeError,
+      );
     });
     tower.dispose();
   });
@@ -106,12 +144,19 @@ describe('FastViTHD checkpoints and config', () => {
     await rm(folder, { recursive: true, force: true });
   });
 
-  const f32 = (shape: number[]): TensorsToWrite[string] => ({ dtype: 'F32', shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+  const f32 = (shape: number[]): TensorsToWrite[string] => ({
+    dtype: 'F32',
+    shape,
+    data: new Float32Array(shape.reduce((a, b) => a * b, 1)),
+  });
 
   /** Loads a checkpoint holding only `tensors` (names relative to the tower prefix); returns the error thrown. */
   async function loadError(file: string, tensors: Record<string, number[]>): Promise<unknown> {
     const path = join(folder, file);
-    await writeSafetensors(path, Object.fromEntries(Object.entries(tensors).map(([name, shape]) => [VISION_TOWER_PREFIX + name, f32(shape)])));
+    await writeSafetensors(
+      path,
+      Object.fromEntries(Object.entries(tensors).map(([name, shape]) => [VISION_TOWER_PREFIX + name, f32(shape)])),
+    );
     const checkpoint = await SafetensorsCheckpoint.open(path);
     const before = device.liveBytes;
     try {
@@ -133,7 +178,10 @@ describe('FastViTHD checkpoints and config', () => {
   });
 
   it('a tensor of the wrong shape is a CheckpointError naming it and both shapes', async () => {
-    const error = await loadError('shape.safetensors', { 'patch_embed.0.reparam_conv.weight': [96, 3, 5, 5], 'patch_embed.0.reparam_conv.bias': [96] });
+    const error = await loadError('shape.safetensors', {
+      'patch_embed.0.reparam_conv.weight': [96, 3, 5, 5],
+      'patch_embed.0.reparam_conv.bias': [96],
+    });
     expect(error).toBeInstanceOf(CheckpointError);
     expect((error as CheckpointError).tensor).toBe(`${VISION_TOWER_PREFIX}patch_embed.0.reparam_conv.weight`);
     expect((error as Error).message).toMatch(/has shape \[96, 3, 5, 5\], the config implies \[96, 3, 3, 3\]/);
@@ -156,12 +204,25 @@ describe('FastViTHD checkpoints and config', () => {
   });
 
   it('mobileclip_l_N: the tower size and token count; other names are a VisionConfigError', () => {
-    expect(visionTowerConfig('mobileclip_l_1024')).toMatchObject({ imageSize: 1024, gridSize: 16, tokens: 256, embedDim: 3072 });
+    expect(visionTowerConfig('mobileclip_l_1024')).toMatchObject({
+      imageSize: 1024,
+      gridSize: 16,
+      tokens: 256,
+      embedDim: 3072,
+    });
     expect(visionTowerConfig('mobileclip_l_384').tokens).toBe(36);
     expect(visionTowerConfig('mobileclip_l_64').tokens).toBe(1);
-    for (const bad of ['mobileclip_l_1000', 'mobileclip_l_0', 'mobileclip_b_1024', 'openai/clip-vit-large-patch14', 'mobileclip_l_']) {
+    for (const bad of [
+      'mobileclip_l_1000',
+      'mobileclip_l_0',
+      'mobileclip_b_1024',
+      'openai/clip-vit-large-patch14',
+      'mobileclip_l_',
+    ]) {
       expect(() => visionTowerConfig(bad), bad).toThrow(VisionConfigError);
     }
-    expect(() => visionTowerConfig('mobileclip_l_1000')).toThrow(/config.json field 'mm_vision_tower': .*multiple of 64/);
+    expect(() => visionTowerConfig('mobileclip_l_1000')).toThrow(
+      /config.json field 'mm_vision_tower': .*multiple of 64/,
+    );
   });
 });

@@ -51,7 +51,11 @@ export function readFixtureIndex(): FixtureIndex {
     sizes: index.sizes,
     checkSize: index.check_size,
     freeResizes: index.free_resizes,
-    jpegVariants: index.jpeg_variants.map(({ file, ...image }) => ({ ...image, format: 'jpg' as const, path: join(FIXTURE_DIR, file) })),
+    jpegVariants: index.jpeg_variants.map(({ file, ...image }) => ({
+      ...image,
+      format: 'jpg' as const,
+      path: join(FIXTURE_DIR, file),
+    })),
     images: index.images.map(({ file, ...image }) => ({ ...image, path: join(FIXTURE_DIR, file) })),
   };
 }

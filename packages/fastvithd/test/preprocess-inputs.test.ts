@@ -60,7 +60,27 @@ function pngHeaderOnly(width: number, height: number, bitDepth = 8, colorType = 
 
 /** SOI + a baseline SOF0 for a 3-component image of the given size (no tables, no scan). */
 function jpegHeaderOnly(width: number, height: number): Uint8Array {
-  const sof = [0xff, 0xc0, 0, 17, 8, height >> 8, height & 255, width >> 8, width & 255, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1];
+  const sof = [
+    0xff,
+    0xc0,
+    0,
+    17,
+    8,
+    height >> 8,
+    height & 255,
+    width >> 8,
+    width & 255,
+    3,
+    1,
+    0x22,
+    0,
+    2,
+    0x11,
+    1,
+    3,
+    0x11,
+    1,
+  ];
   return Uint8Array.from([0xff, 0xd8, ...sof, 0xff, 0xd9]);
 }
 
@@ -115,18 +135,32 @@ describe('preprocess input forms', () => {
     const first = await preprocessImage(jpegPath, { size: 33 });
     const last = await preprocessImage(jpegPath, { size: 33, layout: 'nhwc' });
     const size = 33;
-    for (const [y, x, c] of [[0, 0, 0], [5, 7, 2], [32, 31, 1]]) {
+    for (const [y, x, c] of [
+      [0, 0, 0],
+      [5, 7, 2],
+      [32, 31, 1],
+    ]) {
       expect(last.data[(y * size + x) * 3 + c]).toBe(first.data[(c * size + y) * size + x]);
     }
   });
 
   it('pads and resizes extreme aspect ratios without building the square, identically', () => {
     const next = random(7);
-    for (const [width, height] of [[3000, 2], [2, 3000], [1, 1]]) {
-      const image = { width, height, data: Uint8Array.from({ length: width * height * 3 }, () => Math.floor(next() * 256)) };
+    for (const [width, height] of [
+      [3000, 2],
+      [2, 3000],
+      [1, 1],
+    ]) {
+      const image = {
+        width,
+        height,
+        data: Uint8Array.from({ length: width * height * 3 }, () => Math.floor(next() * 256)),
+      };
       for (const size of [97, 256]) {
         const fromSquare = resizeBicubic(padToSquare(image), size, size);
-        expect(difference(padAndResize(image, size).data, fromSquare.data).max, `${width}x${height} -> ${size}`).toBe(0);
+        expect(difference(padAndResize(image, size).data, fromSquare.data).max, `${width}x${height} -> ${size}`).toBe(
+          0,
+        );
       }
     }
   });
@@ -163,16 +197,28 @@ describe('preprocess bad inputs -> ImageError', () => {
     ];
     for (const [name, sample] of samples) {
       const bytes = typeof sample === 'string' ? Buffer.from(sample, 'latin1') : Uint8Array.from(sample);
-      await expectImageError(() => decodeImage(bytes, { source: 'x' }), new RegExp(`data is ${name}; only PNG and JPEG`));
+      await expectImageError(
+        () => decodeImage(bytes, { source: 'x' }),
+        new RegExp(`data is ${name}; only PNG and JPEG`),
+      );
     }
   });
 
   it('checks the pixel budget from the header, before decoding', async () => {
     // Headers alone: decoding would fail differently, so the budget error proves the order.
-    await expectImageError(() => decodeImage(pngHeaderOnly(100_000, 100_000)), /100000x100000 \(10000\.0 MP\), over the pixel budget of 100 MP/);
+    await expectImageError(
+      () => decodeImage(pngHeaderOnly(100_000, 100_000)),
+      /100000x100000 \(10000\.0 MP\), over the pixel budget of 100 MP/,
+    );
     await expectImageError(() => decodeImage(jpegHeaderOnly(60_000, 60_000)), /60000x60000.*over the pixel budget/);
-    await expectImageError(() => preprocessImage(pngPath, { maxPixels: 10_000 }), /333x77 .* over the pixel budget of 0\.01 MP/);
-    await expectImageError(() => preprocessImage({ width: 200, height: 100, data: new Uint8Array(60_000) }, { maxPixels: 10_000 }), /budget/);
+    await expectImageError(
+      () => preprocessImage(pngPath, { maxPixels: 10_000 }),
+      /333x77 .* over the pixel budget of 0\.01 MP/,
+    );
+    await expectImageError(
+      () => preprocessImage({ width: 200, height: 100, data: new Uint8Array(60_000) }, { maxPixels: 10_000 }),
+      /budget/,
+    );
   });
 
   it('refuses zero and malformed dimensions', async () => {
@@ -190,17 +236,23 @@ describe('preprocess bad inputs -> ImageError', () => {
   });
 
   it('refuses truncated PNGs and JPEGs at every cut', async () => {
-    for (const [path, format] of [[pngPath, 'PNG'], [jpegPath, 'JPEG']]) {
+    for (const [path, format] of [
+      [pngPath, 'PNG'],
+      [jpegPath, 'JPEG'],
+    ]) {
       const bytes = await readFile(path);
       // The last 12 bytes of a PNG are IEND, which PIL does not need either.
       const end = format === 'PNG' ? bytes.length - 12 : bytes.length - 1;
       for (let cut = 1; cut < end; cut += Math.max(1, Math.floor(end / 40))) {
-        await expectImageError(() => decodeImage(bytes.subarray(0, cut), { source: `cut ${cut}` }), /truncated|corrupt/);
+        await expectImageError(
+          () => decodeImage(bytes.subarray(0, cut), { source: `cut ${cut}` }),
+          /truncated|corrupt/,
+        );
       }
     }
   });
 
-  it('wraps corrupt data and never lets a decoder\'s own error escape', async () => {
+  it("wraps corrupt data and never lets a decoder's own error escape", async () => {
     const next = random(1234);
     for (const path of [pngPath, jpegPath, index.images.find((image) => image.name === 'progressive444')?.path ?? '']) {
       const original = await readFile(path);
@@ -217,7 +269,10 @@ describe('preprocess bad inputs -> ImageError', () => {
     }
     const corruptPng = Uint8Array.from(await readFile(pngPath));
     corruptPng[60] ^= 0xff; // inside the IDAT: the CRC no longer matches
-    await expectImageError(() => decodeImage(corruptPng, { source: 'bad.png' }), /^bad\.png: corrupt or truncated PNG data \(/);
+    await expectImageError(
+      () => decodeImage(corruptPng, { source: 'bad.png' }),
+      /^bad\.png: corrupt or truncated PNG data \(/,
+    );
   });
 
   it('decodes PNGs pngjs writes, with and without alpha', async () => {

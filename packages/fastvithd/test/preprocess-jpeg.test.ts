@@ -38,7 +38,7 @@ function frameOnly({ marker = 0xc0, precision = 8, components = 3 } = {}): Uint8
 /** The marker segments before the first scan: marker code, offset of its FF, body start and length. */
 function segments(bytes: Uint8Array): Array<{ marker: number; at: number; start: number; length: number }> {
   const found = [];
-  for (let at = 2; bytes[at + 1] !== 0xda; ) {
+  for (let at = 2; bytes[at + 1] !== 0xda;) {
     const length = ((bytes[at + 2] << 8) | bytes[at + 3]) - 2;
     found.push({ marker: bytes[at + 1], at, start: at + 4, length });
     at += 4 + length;
@@ -82,7 +82,10 @@ describe('JPEG decoder on bad and unusual input', () => {
     expectImageError(() => decodeImage(frameOnly({ marker: 0xc5 })), /JPEG process SOF5 is not supported/);
     expectImageError(() => decodeImage(frameOnly({ precision: 12 })), /12-bit JPEGs are not supported/);
     expectImageError(() => decodeImage(frameOnly({ components: 2 })), /JPEGs with 2 components are not supported/);
-    expectImageError(() => decodeImage(frameOnly()), /corrupt JPEG data \(no image data before the end-of-image marker\)/);
+    expectImageError(
+      () => decodeImage(frameOnly()),
+      /corrupt JPEG data \(no image data before the end-of-image marker\)/,
+    );
   });
 
   it('refuses structurally corrupt JPEGs as libjpeg does', async () => {
@@ -116,8 +119,13 @@ describe('JPEG decoder on bad and unusual input', () => {
   it('decodes or refuses damaged data of every coding kind, never anything else', async () => {
     const next = random(2024);
     const files = [
-      'progressive422_restart.jpg', 'baseline420_restart_optimized.jpg', 'subsampling440.jpg', 'ycck.jpg',
-      'variants/sampling_mixed_scans_restarts.jpg', 'variants/gray_progressive_restart.jpg', 'variants/tiny_5x5_s2.jpg',
+      'progressive422_restart.jpg',
+      'baseline420_restart_optimized.jpg',
+      'subsampling440.jpg',
+      'ycck.jpg',
+      'variants/sampling_mixed_scans_restarts.jpg',
+      'variants/gray_progressive_restart.jpg',
+      'variants/tiny_5x5_s2.jpg',
     ];
     for (const file of files) {
       const original = await readFile(image(file));
@@ -128,7 +136,8 @@ describe('JPEG decoder on bad and unusual input', () => {
           bytes.copyWithin(from, from + 1 + Math.floor(next() * 40)); // a chunk removed, the tail repeated
         } else {
           const flips = 1 + Math.floor(next() * 6);
-          for (let f = 0; f < flips; f++) bytes[2 + Math.floor(next() * (bytes.length - 2))] ^= 1 << Math.floor(next() * 8);
+          for (let f = 0; f < flips; f++)
+            bytes[2 + Math.floor(next() * (bytes.length - 2))] ^= 1 << Math.floor(next() * 8);
         }
         decodeOrImageError(bytes, `${file} #${trial}`);
       }
@@ -136,7 +145,11 @@ describe('JPEG decoder on bad and unusual input', () => {
   });
 
   it('decodes scans cut short before the end-of-image marker (the rest grey, as in libjpeg) or refuses them', async () => {
-    for (const file of ['progressive422_restart.jpg', 'baseline420_restart_optimized.jpg', 'variants/sampling_h1v4_scans_restarts.jpg']) {
+    for (const file of [
+      'progressive422_restart.jpg',
+      'baseline420_restart_optimized.jpg',
+      'variants/sampling_h1v4_scans_restarts.jpg',
+    ]) {
       const bytes = await readFile(image(file));
       for (let cut = 100; cut < bytes.length - 2; cut += Math.max(1, Math.floor(bytes.length / 60))) {
         const shortened = new Uint8Array(cut + 2);

@@ -37,14 +37,32 @@ describe('image preprocessing vs PIL', () => {
   const row = (name: string): Row => {
     let found = rows.get(name);
     if (found === undefined) {
-      found = { image: name, decodeMax: NaN, decodeMean: NaN, resizeMax: NaN, pipelineMax: NaN, pipelineMean: NaN, pipeline1024Max: NaN, pipeline1024Mean: NaN };
+      found = {
+        image: name,
+        decodeMax: NaN,
+        decodeMean: NaN,
+        resizeMax: NaN,
+        pipelineMax: NaN,
+        pipelineMean: NaN,
+        pipeline1024Max: NaN,
+        pipeline1024Mean: NaN,
+      };
       rows.set(name, found);
     }
     return found;
   };
   afterAll(() => {
-    console.log(`preprocess parity vs Pillow ${index.pillow} (uint8 levels; resize/pipeline at ${index.sizes.join(', ')})`);
-    console.table([...rows.values()].map((r) => ({ ...r, decodeMean: r.decodeMean.toFixed(3), pipelineMean: r.pipelineMean.toFixed(3), pipeline1024Mean: r.pipeline1024Mean.toFixed(3) })));
+    console.log(
+      `preprocess parity vs Pillow ${index.pillow} (uint8 levels; resize/pipeline at ${index.sizes.join(', ')})`,
+    );
+    console.table(
+      [...rows.values()].map((r) => ({
+        ...r,
+        decodeMean: r.decodeMean.toFixed(3),
+        pipelineMean: r.pipelineMean.toFixed(3),
+        pipeline1024Mean: r.pipeline1024Mean.toFixed(3),
+      })),
+    );
   });
 
   it('decodes every small JPEG variant as PIL does', async () => {
@@ -53,10 +71,12 @@ describe('image preprocessing vs PIL', () => {
     for (const variant of index.jpegVariants) {
       const expected = await fixture.rgb(variant.name);
       const decoded = decodeImage(await readFile(variant.path), { source: variant.path });
-      const diff = decoded.width === expected.width && decoded.height === expected.height
-        ? difference(decoded.data, expected.data).max
-        : Infinity;
-      if (diff !== 0) mismatches.push(`${variant.name} (${variant.mode}, ${variant.width}x${variant.height}): max diff ${diff}`);
+      const diff =
+        decoded.width === expected.width && decoded.height === expected.height
+          ? difference(decoded.data, expected.data).max
+          : Infinity;
+      if (diff !== 0)
+        mismatches.push(`${variant.name} (${variant.mode}, ${variant.width}x${variant.height}): max diff ${diff}`);
     }
     await fixture.close();
     expect(index.jpegVariants.length).toBeGreaterThan(40);
@@ -65,7 +85,6 @@ describe('image preprocessing vs PIL', () => {
 
   for (const image of index.images) {
     describe(`${image.name} (${image.format}, ${image.mode}, ${image.width}x${image.height})`, () => {
-
       it('decodes as PIL convert("RGB")', async () => {
         const fixture = await ImageFixture.open(image.name);
         const expected = await fixture.rgb('decoded');
@@ -77,7 +96,7 @@ describe('image preprocessing vs PIL', () => {
         expect(diff.max, `${image.format} decoding is exact`).toBe(0);
       });
 
-      it('pads and resizes PIL\'s pixels exactly (bicubic, every size, square or not)', async () => {
+      it("pads and resizes PIL's pixels exactly (bicubic, every size, square or not)", async () => {
         const fixture = await ImageFixture.open(image.name);
         const decoded = await fixture.rgb('decoded');
         const padded = await fixture.rgb('padded');
@@ -104,7 +123,7 @@ describe('image preprocessing vs PIL', () => {
         await fixture.close();
       });
 
-      it('matches CLIPImageProcessor\'s pixel values (both layouts)', async () => {
+      it("matches CLIPImageProcessor's pixel values (both layouts)", async () => {
         const fixture = await ImageFixture.open(image.name);
         const size = index.checkSize;
         const expected = await fixture.float32(`pixel_values_${size}`); // [1, 3, N, N]

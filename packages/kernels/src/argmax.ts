@@ -93,14 +93,19 @@ export function argmax(logits: Tensor<'f32'>): Tensor<'i32'> {
   const length = logits.shape[logits.rank - 1];
   const rows = logits.rank === 2 ? logits.shape[0] : 1;
   const device = logits.device;
-  if (rows > device.limits.maxComputeWorkgroupsPerDimension) throw new ShapeError(`argmax: ${rows} rows exceed ${device.limits.maxComputeWorkgroupsPerDimension}`);
+  if (rows > device.limits.maxComputeWorkgroupsPerDimension)
+    throw new ShapeError(`argmax: ${rows} rows exceed ${device.limits.maxComputeWorkgroupsPerDimension}`);
   const chunks = Math.ceil(length / CHUNK);
   const params = new Uint32Array([length, chunks]);
   const vector = length % 4 === 0;
   const out = Tensor.empty(device, [rows], 'i32'); // [R, V] -> [R]
   device.scope(() => {
     const partials = Tensor.empty(device, [rows, chunks, 2], 'u32');
-    device.dispatch(device.kernel(partialSource(vector), 'argmax-partial'), [logits, partials, { uniform: params }], [Math.ceil(chunks / PARTIAL_WG), rows]);
+    device.dispatch(
+      device.kernel(partialSource(vector), 'argmax-partial'),
+      [logits, partials, { uniform: params }],
+      [Math.ceil(chunks / PARTIAL_WG), rows],
+    );
     device.dispatch(device.kernel(FINAL_SOURCE, 'argmax-final'), [partials, out, { uniform: params }], [rows]);
   });
   return out;

@@ -47,7 +47,14 @@ fn main(${GRID_BUILTINS}) {
  * BatchNorm2d in inference form on x [H, W, C] (or any [..., C]) f32; mean, variance, gamma, beta:
  * [C] f32 / f16 / bf16 (running statistics and affine parameters).
  */
-export function batchNorm(x: Tensor<'f32'>, mean: Tensor, variance: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor<'f32'> {
+export function batchNorm(
+  x: Tensor<'f32'>,
+  mean: Tensor,
+  variance: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  eps: number,
+): Tensor<'f32'> {
   if (x.dtype !== 'f32') throw new ShapeError(`batchNorm: x must be f32, got ${x.dtype}`);
   if (x.rank < 1) throw new ShapeError('batchNorm: x must have a channel dimension');
   const channels = x.shape[x.rank - 1];
@@ -55,7 +62,9 @@ export function batchNorm(x: Tensor<'f32'>, mean: Tensor, variance: Tensor, gamm
   const dtypes = parameters.map((p, b) => checkFloatDType('batchNorm', PARAMETERS[b], p.dtype));
   parameters.forEach((p, b) => {
     if (p.rank !== 1 || p.shape[0] !== channels) {
-      throw new ShapeError(`batchNorm: ${PARAMETERS[b]} ${formatShape(p.shape)} must be [${channels}] for x ${formatShape(x.shape)}`);
+      throw new ShapeError(
+        `batchNorm: ${PARAMETERS[b]} ${formatShape(p.shape)} must be [${channels}] for x ${formatShape(x.shape)}`,
+      );
     }
   });
   const device = x.device;
@@ -88,7 +97,9 @@ export function foldBatchNorm(
 ): { scale: Float32Array; shift: Float32Array } {
   const channels = mean.length;
   if (variance.length !== channels || gamma.length !== channels || beta.length !== channels) {
-    throw new ShapeError(`foldBatchNorm: mean [${channels}], variance [${variance.length}], gamma [${gamma.length}] and beta [${beta.length}] must have one length`);
+    throw new ShapeError(
+      `foldBatchNorm: mean [${channels}], variance [${variance.length}], gamma [${gamma.length}] and beta [${beta.length}] must have one length`,
+    );
   }
   const f = Math.fround;
   const scale = new Float32Array(channels);

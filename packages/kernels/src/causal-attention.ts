@@ -38,21 +38,28 @@ const SPLIT_KEY_BLOCK = 2;
 /** Rows up to which the split kernel is used. */
 const SPLIT_MAX_ROWS = 8;
 
-const PARAMS = 'struct Params { rows: u32, start: u32, kvLength: u32, heads: u32, group: u32, maxSeq: u32, scale: f32, headChunks: u32 }';
+const PARAMS =
+  'struct Params { rows: u32, start: u32, kvLength: u32, heads: u32, group: u32, maxSeq: u32, scale: f32, headChunks: u32 }';
 const BINDINGS = /* wgsl */ `
 @group(0) @binding(0) var<storage, read> q: array<vec4<f32>>; // [T, heads, hd]
 @group(0) @binding(1) var<storage, read> keys: array<vec4<f32>>; // [kvHeads, maxSeq, hd]
 @group(0) @binding(2) var<storage, read> values: array<vec4<f32>>; // [kvHeads, maxSeq, hd]
 @group(0) @binding(3) var<storage, read_write> y: array<vec4<f32>>; // [T, heads * hd]
 @group(0) @binding(4) var<uniform> p: Params;`;
-const SUBGROUPS = 'enable subgroups;\ndiagnostic(off, subgroup_uniformity); // loop bounds are uniform over each subgroup';
+const SUBGROUPS =
+  'enable subgroups;\ndiagnostic(off, subgroup_uniformity); // loop bounds are uniform over each subgroup';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /** WGSL declaring q_i (this lane's query row, pre-scaled) and the running max m, sum l and accumulators a_i. */
 function initialState(vecs: number): string {
   const vs = range(vecs);
-  return [...vs.map((i) => `let q_${i} = q[qAt + ${i}u] * p.scale;`), 'var m = -3.0e38;', 'var l = 0.0;', ...vs.map((i) => `var a_${i} = vec4<f32>(0.0);`)].join('\n  ');
+  return [
+    ...vs.map((i) => `let q_${i} = q[qAt + ${i}u] * p.scale;`),
+    'var m = -3.0e38;',
+    'var l = 0.0;',
+    ...vs.map((i) => `var a_${i} = vec4<f32>(0.0);`),
+  ].join('\n  ');
 }
 
 /**
@@ -61,14 +68,24 @@ function initialState(vecs: number): string {
  * units (log2(e) is folded into the q scale) so exp2 does the softmax. With `team`, each lane loads
  * a slice of a key/value row and the team of 8 lanes shares it through subgroupShuffle.
  */
-function foldKeyBlock(vecs: number, block: number, team: boolean, key: (b: number) => string, valid: (b: number) => string): string {
+function foldKeyBlock(
+  vecs: number,
+  block: number,
+  team: boolean,
+  key: (b: number) => string,
+  valid: (b: number) => string,
+): string {
   const vs = range(vecs);
   const bs = range(block);
   const loadRow = (name: string, array: string, b: number): string[] =>
     team
       ? [
-          ...range(vecs / TEAM).map((o) => `let ${name}Own${o} = ${array}[(kvBase + key${b}) * ${vecs}u + ${o * TEAM}u + slot];`),
-          ...vs.map((i) => `let ${name}_${i} = subgroupShuffle(${name}Own${Math.floor(i / TEAM)}, team + ${i % TEAM}u);`),
+          ...range(vecs / TEAM).map(
+            (o) => `let ${name}Own${o} = ${array}[(kvBase + key${b}) * ${vecs}u + ${o * TEAM}u + slot];`,
+          ),
+          ...vs.map(
+            (i) => `let ${name}_${i} = subgroupShuffle(${name}Own${Math.floor(i / TEAM)}, team + ${i % TEAM}u);`,
+          ),
         ]
       : vs.map((i) => `let ${name}_${i} = ${array}[(kvBase + key${b}) * ${vecs}u + ${i}u];`);
   const out: string[] = [];
@@ -77,7 +94,10 @@ function foldKeyBlock(vecs: number, block: number, team: boolean, key: (b: numbe
     out.push(`let s${b} = select(-3.0e38, ${vs.map((i) => `dot(q_${i}, k${b}_${i})`).join(' + ')}, ${valid(b)});`);
   }
   out.push(`let mNew = ${bs.map((b) => `s${b}`).reduce((acc, s) => `max(${acc}, ${s})`, 'm')};`);
-  out.push('let alpha = exp2_flushed(m - mNew); m = mNew; l = l * alpha;', ...vs.map((i) => `a_${i} = a_${i} * alpha;`));
+  out.push(
+    'let alpha = exp2_flushed(m - mNew); m = mNew; l = l * alpha;',
+    ...vs.map((i) => `a_${i} = a_${i} * alpha;`),
+  );
   for (const b of bs) {
     out.push(`let p${b} = exp2_flushed(s${b} - m); l = l + p${b};`, ...loadRow(`v${b}`, 'values', b));
     out.push(...vs.map((i) => `a_${i} = a_${i} + p${b} * v${b}_${i};`));
@@ -86,7 +106,11 @@ function foldKeyBlock(vecs: number, block: number, team: boolean, key: (b: numbe
 }
 
 /** Rows kernel: invocation (x, head) owns query row x of one head; a team is 8 consecutive rows. */
-function causalRowsSourceUncached(headDim: number, team: boolean, keyBlock = team ? KEY_BLOCK : PLAIN_KEY_BLOCK): string {
+function causalRowsSourceUncached(
+  headDim: number,
+  team: boolean,
+  keyBlock = team ? KEY_BLOCK : PLAIN_KEY_BLOCK,
+): string {
   const VEC = headDim / 4;
   return /* wgsl */ `${team ? SUBGROUPS : ''}
 ${PARAMS}
@@ -102,11 +126,19 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>${team ? ', @builtin(subgro
   let ownEnd = min(p.start + row + 1u, p.kvLength); // this row attends keys 0 .. ownEnd - 1
   let end = ${team ? 'subgroupMax(ownEnd)' : 'ownEnd'};
   for (var j = 0u; j < end; j = j + ${keyBlock}u) {
-    ${foldKeyBlock(VEC, keyBlock, team, (b) => `min(j + ${b}u, end - 1u)`, (b) => `j + ${b}u < ownEnd`)}
+    ${foldKeyBlock(
+      VEC,
+      keyBlock,
+      team,
+      (b) => `min(j + ${b}u, end - 1u)`,
+      (b) => `j + ${b}u < ownEnd`,
+    )}
   }
   if (gid.x < p.rows) {
     let inv = 1.0 / l;
-    ${range(VEC).map((i) => `y[qAt + ${i}u] = a_${i} * inv;`).join('\n    ')}
+    ${range(VEC)
+      .map((i) => `y[qAt + ${i}u] = a_${i} * inv;`)
+      .join('\n    ')}
   }
 }`;
 }
@@ -149,11 +181,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let ownEnd = min(p.start + row + 1u, p.kvLength); // the same for the whole workgroup
   for (var base = 0u; base < ownEnd; base = base + ${teams * B}u) {
     let first = base + teamIndex * ${B}u;
-    ${foldKeyBlock(VEC, B, true, (b) => `min(first + ${b}u, ownEnd - 1u)`, (b) => `first + ${b}u < ownEnd`)}
+    ${foldKeyBlock(
+      VEC,
+      B,
+      true,
+      (b) => `min(first + ${b}u, ownEnd - 1u)`,
+      (b) => `first + ${b}u < ownEnd`,
+    )}
   }
   partMax[t] = m;
   partSum[t] = l;
-  ${range(VEC).map((i) => `partAcc[t * ${VEC}u + ${i}u] = a_${i};`).join('\n  ')}
+  ${range(VEC)
+    .map((i) => `partAcc[t * ${VEC}u + ${i}u] = a_${i};`)
+    .join('\n  ')}
   workgroupBarrier();
   let mergeSlot = t % ${TEAM}u;
   let mergeHead = (wid.y % p.headChunks) * ${TEAM}u + mergeSlot;
@@ -179,32 +219,60 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
  * q [T, heads, hd] (post-RoPE) of positions start .. start+T-1 -> [T, heads * hd], attending the
  * keys and values of `layer` in `cache` (already appended for these positions) causally.
  */
-export function causalAttention(q: Tensor<'f32'>, cache: KvCache, layer: number, options: CausalAttentionOptions): Tensor<'f32'> {
+export function causalAttention(
+  q: Tensor<'f32'>,
+  cache: KvCache,
+  layer: number,
+  options: CausalAttentionOptions,
+): Tensor<'f32'> {
   const { start, kvLength } = options;
   const { keys, values } = cache.layer(layer);
   if (q.dtype !== 'f32') throw new ShapeError(`causalAttention: q must be f32, got ${q.dtype}`);
   const [rows, heads, headDim] = q.shape;
   if (q.rank !== 3 || headDim !== cache.headDim || heads % cache.kvHeads !== 0 || rows < 1) {
-    throw new ShapeError(`causalAttention: q ${formatShape(q.shape)} is not [T, heads, ${cache.headDim}] with heads a multiple of the cache's ${cache.kvHeads} KV heads`);
+    throw new ShapeError(
+      `causalAttention: q ${formatShape(q.shape)} is not [T, heads, ${cache.headDim}] with heads a multiple of the cache's ${cache.kvHeads} KV heads`,
+    );
   }
-  if (!Number.isInteger(start) || !Number.isInteger(kvLength) || start < 0 || start + rows > kvLength || kvLength > cache.length) {
-    throw new ShapeError(`causalAttention: rows ${start}..${start + rows - 1} over kvLength ${kvLength} do not fit the ${cache.length} positions written to the cache`);
+  if (
+    !Number.isInteger(start) ||
+    !Number.isInteger(kvLength) ||
+    start < 0 ||
+    start + rows > kvLength ||
+    kvLength > cache.length
+  ) {
+    throw new ShapeError(
+      `causalAttention: rows ${start}..${start + rows - 1} over kvLength ${kvLength} do not fit the ${cache.length} positions written to the cache`,
+    );
   }
   const device = q.device;
   const group = heads / cache.kvHeads;
   const headChunks = Math.ceil(group / TEAM);
-  const teamsFit = headDim % (4 * TEAM) === 0 && subgroupTeamsFit(device, ROWS_WORKGROUP) && subgroupTeamsFit(device, splitLanes(headDim));
+  const teamsFit =
+    headDim % (4 * TEAM) === 0 &&
+    subgroupTeamsFit(device, ROWS_WORKGROUP) &&
+    subgroupTeamsFit(device, splitLanes(headDim));
   const path = options.path ?? (!teamsFit ? 'plain' : rows <= SPLIT_MAX_ROWS ? 'split' : 'team');
-  if (path !== 'plain' && !teamsFit) throw new ShapeError(`causalAttention: the ${path} kernel needs subgroups and a head dim that is a multiple of 32`);
+  if (path !== 'plain' && !teamsFit)
+    throw new ShapeError(`causalAttention: the ${path} kernel needs subgroups and a head dim that is a multiple of 32`);
   const y = Tensor.empty(device, [rows, heads * headDim], 'f32'); // [T, heads * hd]
   const params = new Uint32Array([rows, start, kvLength, heads, group, cache.maxSeq, 0, headChunks]);
   new Float32Array(params.buffer, 24, 1)[0] = Math.LOG2E / Math.sqrt(headDim);
   const bindings = [q, keys, values, y, { uniform: params }];
   // keys attended: rows x kvLength minus the causal triangle
   const pairs = rows * (kvLength - start) - (rows * (rows - 1)) / 2;
-  const work = { flops: 4 * pairs * heads * headDim, bytes: 4 * (q.size + y.size + 2 * kvLength * cache.kvHeads * headDim), detail: `T${rows} kv${kvLength}` };
+  const work = {
+    flops: 4 * pairs * heads * headDim,
+    bytes: 4 * (q.size + y.size + 2 * kvLength * cache.kvHeads * headDim),
+    detail: `T${rows} kv${kvLength}`,
+  };
   if (path === 'split') {
-    device.dispatch(device.kernel(causalSplitSource(headDim), 'causal-attention-split'), bindings, [rows, cache.kvHeads * headChunks], work);
+    device.dispatch(
+      device.kernel(causalSplitSource(headDim), 'causal-attention-split'),
+      bindings,
+      [rows, cache.kvHeads * headChunks],
+      work,
+    );
   } else {
     const kernel = device.kernel(causalRowsSource(headDim, path === 'team'), `causal-attention-${path}`);
     device.dispatch(kernel, bindings, [Math.ceil(rows / ROWS_WORKGROUP), heads], work);
@@ -212,5 +280,9 @@ export function causalAttention(q: Tensor<'f32'>, cache: KvCache, layer: number,
   return y;
 }
 
-export const causalSplitSource = memoSource((...args: Parameters<typeof causalSplitSourceUncached>) => causalSplitSourceUncached(...args) + WGSL_EXP2_FLUSHED);
-export const causalRowsSource = memoSource((...args: Parameters<typeof causalRowsSourceUncached>) => causalRowsSourceUncached(...args) + WGSL_EXP2_FLUSHED);
+export const causalSplitSource = memoSource(
+  (...args: Parameters<typeof causalSplitSourceUncached>) => causalSplitSourceUncached(...args) + WGSL_EXP2_FLUSHED,
+);
+export const causalRowsSource = memoSource(
+  (...args: Parameters<typeof causalRowsSourceUncached>) => causalRowsSourceUncached(...args) + WGSL_EXP2_FLUSHED,
+);

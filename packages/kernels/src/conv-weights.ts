@@ -28,7 +28,8 @@ export interface BatchNorm {
 
 /** Checks that `t` is a float tensor of `shape`; `what` names it in the error. */
 export function checkFloat(op: string, what: string, t: FloatTensor, shape: readonly number[]): void {
-  if (!['f32', 'f16', 'bf16'].includes(t.dtype)) throw new ShapeError(`${op}: ${what} must be f32, f16 or bf16, got ${t.dtype}`);
+  if (!['f32', 'f16', 'bf16'].includes(t.dtype))
+    throw new ShapeError(`${op}: ${what} must be f32, f16 or bf16, got ${t.dtype}`);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new ShapeError(`${op}: ${what} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)}`);
   }
@@ -37,19 +38,27 @@ export function checkFloat(op: string, what: string, t: FloatTensor, shape: read
 /** Output size of a convolution along one axis; a ShapeError if nothing fits. */
 export function convOutputSize(op: string, input: number, kernel: number, stride: number, padding: number): number {
   const out = Math.floor((input + 2 * padding - kernel) / stride) + 1;
-  if (out < 1) throw new ShapeError(`${op}: a ${kernel}-wide kernel with padding ${padding} does not fit an input of ${input}`);
+  if (out < 1)
+    throw new ShapeError(`${op}: a ${kernel}-wide kernel with padding ${padding} does not fit an input of ${input}`);
   return out;
 }
 
 const WG = 64;
 const NORM = ['norm_mean', 'norm_var', 'norm_weight', 'norm_bias'];
 
-function packSource(weightDType: FloatDType, biasDType: FloatDType | undefined, normDTypes: FloatDType[] | undefined): string {
+function packSource(
+  weightDType: FloatDType,
+  biasDType: FloatDType | undefined,
+  normDTypes: FloatDType[] | undefined,
+): string {
   const params: [string, FloatDType][] = [];
   if (biasDType) params.push(['bias', biasDType]);
   normDTypes?.forEach((d, i) => params.push([NORM[i], d]));
   const decls = params.map(([name, dtype], i) =>
-    [`@group(0) @binding(${4 + i}) var<storage, read> ${name}: array<${wgslStorageType(dtype)}>;`, loaderFn(`${name}_at`, name, dtype)].join('\n'),
+    [
+      `@group(0) @binding(${4 + i}) var<storage, read> ${name}: array<${wgslStorageType(dtype)}>;`,
+      loaderFn(`${name}_at`, name, dtype),
+    ].join('\n'),
   );
   const bias = biasDType ? 'bias_at(oc)' : '0.0';
   return /* wgsl */ `

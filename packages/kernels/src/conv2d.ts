@@ -55,7 +55,9 @@ function genericConvSourceUncached(spec: GenericConvSpec): string {
   const body: string[] = [];
   for (let p = 0; p < PIXELS; p++) body.push(`var acc_${p} = vec4<f32>(0.0);`);
   if (shared) body.push('let cin = (o0 / dims.outCPerGroup) * dims.inCPerGroup;');
-  else for (const j of lanes) body.push(`let cin_${j} = (min(o0 + ${j}u, dims.outC - 1u) / dims.outCPerGroup) * dims.inCPerGroup;`);
+  else
+    for (const j of lanes)
+      body.push(`let cin_${j} = (min(o0 + ${j}u, dims.outC - 1u) / dims.outCPerGroup) * dims.inCPerGroup;`);
   // kernel rows inside the map (runtime bounds, which also keep LLVM from unrolling the loop)
   body.push('let kyStart = u32(max(0, -iy0));');
   body.push(`let kyEnd = u32(min(${KH}, i32(dims.inH) - iy0));`);
@@ -67,8 +69,12 @@ function genericConvSourceUncached(spec: GenericConvSpec): string {
   for (let c = 0; c < cols; c++) {
     body.push(`    let ix_${c} = ix0 + ${c};`);
     body.push(`    let at_${c} = u32(row + ix_${c} * i32(dims.inC));`);
-    const load = shared ? `x[at_${c} + cin + ci]` : `vec4<f32>(${lanes.map((j) => `x[at_${c} + cin_${j} + ci]`).join(', ')})`;
-    body.push(`    let v_${c} = select(${shared ? '0.0' : 'vec4<f32>(0.0)'}, ${load}, ix_${c} >= 0 && ix_${c} < i32(dims.inW));`);
+    const load = shared
+      ? `x[at_${c} + cin + ci]`
+      : `vec4<f32>(${lanes.map((j) => `x[at_${c} + cin_${j} + ci]`).join(', ')})`;
+    body.push(
+      `    let v_${c} = select(${shared ? '0.0' : 'vec4<f32>(0.0)'}, ${load}, ix_${c} >= 0 && ix_${c} < i32(dims.inW));`,
+    );
     for (let kx = 0; kx < KW; kx++) {
       const p = (c - kx) / S;
       if (Number.isInteger(p) && p >= 0 && p < PIXELS) body.push(`    acc_${p} += v_${c} * wt_${kx};`);
@@ -119,21 +125,35 @@ fn main(${GRID_BUILTINS}) {
 export function conv2d(x: Tensor<'f32'>, weight: FloatTensor, options: Conv2dOptions = {}): Tensor<'f32'> {
   const op = 'conv2d';
   const { stride = 1, padding = 0, groups = 1, activation = 'none', bias } = options;
-  if (x.dtype !== 'f32' || x.rank !== 3) throw new ShapeError(`${op}: x must be an f32 [H, W, C] map, got ${x.dtype} ${formatShape(x.shape)}`);
+  if (x.dtype !== 'f32' || x.rank !== 3)
+    throw new ShapeError(`${op}: x must be an f32 [H, W, C] map, got ${x.dtype} ${formatShape(x.shape)}`);
   const [H, W, inC] = x.shape;
-  for (const [name, v, min] of [['stride', stride, 1], ['padding', padding, 0], ['groups', groups, 1]] as const) {
+  for (const [name, v, min] of [
+    ['stride', stride, 1],
+    ['padding', padding, 0],
+    ['groups', groups, 1],
+  ] as const) {
     if (!Number.isInteger(v) || v < min) throw new ShapeError(`${op}: ${name} must be an integer >= ${min}, got ${v}`);
   }
   if (inC % groups !== 0) throw new ShapeError(`${op}: ${inC} input channels do not split into ${groups} groups`);
   if (weight.rank !== 4 || weight.shape[1] !== inC / groups || weight.shape[0] % groups !== 0) {
-    throw new ShapeError(`${op}: weight must be [Cout, ${inC / groups}, kh, kw] with Cout a multiple of ${groups} for x ${formatShape(x.shape)} and ${groups} groups, got ${formatShape(weight.shape)}`);
+    throw new ShapeError(
+      `${op}: weight must be [Cout, ${inC / groups}, kh, kw] with Cout a multiple of ${groups} for x ${formatShape(x.shape)} and ${groups} groups, got ${formatShape(weight.shape)}`,
+    );
   }
   checkFloat(op, 'weight', weight, weight.shape);
   const [outC, , kernelH, kernelW] = weight.shape;
   if (bias) checkFloat(op, 'bias', bias, [outC]);
   if (inC === groups) {
     // one input channel per group: depthwise with channel multiplier Cout / Cin
-    return recordMultiplierConv(op, x, weight, { kernelH, kernelW, stride, padding, multiplier: outC / inC, activation }, bias, undefined);
+    return recordMultiplierConv(
+      op,
+      x,
+      weight,
+      { kernelH, kernelW, stride, padding, multiplier: outC / inC, activation },
+      bias,
+      undefined,
+    );
   }
   const outH = convOutputSize(op, H, kernelH, stride, padding);
   const outW = convOutputSize(op, W, kernelW, stride, padding);
@@ -154,7 +174,11 @@ export function conv2d(x: Tensor<'f32'>, weight: FloatTensor, options: Conv2dOpt
     const { taps, shift } = packConvWeights(weight, quads * 4, bias, undefined);
     const y = Tensor.empty(device, [outH, outW, outC], 'f32'); // [Ho, Wo, Cout]
     const kernel = device.kernel(genericConvSource(spec), `${op} ${kernelH}x${kernelW}/${stride}`);
-    const work = { flops: 2 * outH * outW * outC * (inC / groups) * kernelH * kernelW, bytes: 4 * (x.size + y.size), detail: `[${H},${W},${inC}]->${outC} g${groups}` };
+    const work = {
+      flops: 2 * outH * outW * outC * (inC / groups) * kernelH * kernelW,
+      bytes: 4 * (x.size + y.size),
+      detail: `[${H},${W},${inC}]->${outC} g${groups}`,
+    };
     device.dispatch(kernel, [x, taps, shift, y, { uniform: dims }], grid1d(device, quads * tiles * outH, WG), work);
     return y;
   });

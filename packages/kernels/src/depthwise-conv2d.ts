@@ -57,13 +57,17 @@ function multiplierConvSourceUncached(spec: MultiplierConvSpec): string {
   body.push('for (var ky = u32(max(0, -iy0)); ky < kyEnd; ky++) {');
   body.push('  let row = i32((u32(iy0 + i32(ky)) * dims.inW) * dims.inC + ch);');
   body.push(`  let tapRow = ky * ${KW}u * dims.outC + ch * ${M}u;`);
-  for (let kx = 0; kx < KW; kx++) for (const r of outputs) body.push(`  let w_${kx}_${r} = taps[tapRow + ${kx}u * dims.outC + ${r}u];`);
+  for (let kx = 0; kx < KW; kx++)
+    for (const r of outputs) body.push(`  let w_${kx}_${r} = taps[tapRow + ${kx}u * dims.outC + ${r}u];`);
   for (let c = 0; c < (P - 1) * S + KW; c++) {
     body.push(`  let ix_${c} = ix0 + ${c};`);
-    body.push(`  let v_${c} = select(0.0, x[u32(row + ix_${c} * i32(dims.inC))], ix_${c} >= 0 && ix_${c} < i32(dims.inW));`);
+    body.push(
+      `  let v_${c} = select(0.0, x[u32(row + ix_${c} * i32(dims.inC))], ix_${c} >= 0 && ix_${c} < i32(dims.inW));`,
+    );
     for (let kx = 0; kx < KW; kx++) {
       const p = (c - kx) / S;
-      if (Number.isInteger(p) && p >= 0 && p < P) for (const r of outputs) body.push(`  acc_${p}_${r} += v_${c} * w_${kx}_${r};`);
+      if (Number.isInteger(p) && p >= 0 && p < P)
+        for (const r of outputs) body.push(`  acc_${p}_${r} += v_${c} * w_${kx}_${r};`);
     }
   }
   body.push('}');
@@ -124,9 +128,16 @@ export function recordMultiplierConv(
   return device.scope(() => {
     const { taps, shift } = packConvWeights(weight, outC, bias, batchNorm);
     const y = Tensor.empty(device, [outH, outW, outC], 'f32'); // [Ho, Wo, C*M]
-    const kernel = device.kernel(multiplierConvSource(spec), `${op} ${spec.kernelH}x${spec.kernelW}/${spec.stride} x${spec.multiplier}`);
+    const kernel = device.kernel(
+      multiplierConvSource(spec),
+      `${op} ${spec.kernelH}x${spec.kernelW}/${spec.stride} x${spec.multiplier}`,
+    );
     const dims = new Uint32Array([H, W, outH, outW, tiles, C, outC]);
-    const work = { flops: 2 * outH * outW * outC * spec.kernelH * spec.kernelW, bytes: 4 * (x.size + y.size), detail: `[${H},${W},${C}]->${outC}` };
+    const work = {
+      flops: 2 * outH * outW * outC * spec.kernelH * spec.kernelW,
+      bytes: 4 * (x.size + y.size),
+      detail: `[${H},${W},${C}]->${outC}`,
+    };
     device.dispatch(kernel, [x, taps, shift, y, { uniform: dims }], grid1d(device, C * tiles * outH, WG), work);
     return y;
   });
@@ -140,19 +151,32 @@ export function recordMultiplierConv(
 export function depthwiseConv2d(x: Tensor<'f32'>, weight: FloatTensor, options: DepthwiseConv2dOptions): Tensor<'f32'> {
   const op = 'depthwiseConv2d';
   const stride = options.stride ?? 1;
-  if (x.dtype !== 'f32' || x.rank !== 3) throw new ShapeError(`${op}: x must be an f32 [H, W, C] map, got ${x.dtype} ${formatShape(x.shape)}`);
+  if (x.dtype !== 'f32' || x.rank !== 3)
+    throw new ShapeError(`${op}: x must be an f32 [H, W, C] map, got ${x.dtype} ${formatShape(x.shape)}`);
   const C = x.shape[2];
   if (weight.rank !== 4 || weight.shape[0] !== C || weight.shape[1] !== 1) {
-    throw new ShapeError(`${op}: weight must be [${C}, 1, kh, kw] for x ${formatShape(x.shape)}, got ${formatShape(weight.shape)}`);
+    throw new ShapeError(
+      `${op}: weight must be [${C}, 1, kh, kw] for x ${formatShape(x.shape)}, got ${formatShape(weight.shape)}`,
+    );
   }
   checkFloat(op, 'weight', weight, weight.shape);
   if (stride !== 1 && stride !== 2) throw new ShapeError(`${op}: stride must be 1 or 2, got ${String(stride)}`);
-  if (!Number.isInteger(options.padding) || options.padding < 0) throw new ShapeError(`${op}: padding must be a non-negative integer`);
+  if (!Number.isInteger(options.padding) || options.padding < 0)
+    throw new ShapeError(`${op}: padding must be a non-negative integer`);
   if (options.bias) checkFloat(op, 'bias', options.bias, [C]);
   const bn = options.batchNorm;
-  if (bn) for (const name of ['runningMean', 'runningVar', 'weight', 'bias'] as const) checkFloat(op, `batchNorm.${name}`, bn[name], [C]);
+  if (bn)
+    for (const name of ['runningMean', 'runningVar', 'weight', 'bias'] as const)
+      checkFloat(op, `batchNorm.${name}`, bn[name], [C]);
   const [, , kernelH, kernelW] = weight.shape;
-  const spec = { kernelH, kernelW, stride, padding: options.padding, multiplier: 1, activation: options.activation ?? 'none' };
+  const spec = {
+    kernelH,
+    kernelW,
+    stride,
+    padding: options.padding,
+    multiplier: 1,
+    activation: options.activation ?? 'none',
+  };
   return recordMultiplierConv(op, x, weight, spec, options.bias, bn);
 }
 

@@ -55,7 +55,10 @@ export function activate(x: Tensor<'f32'>, activation: Activation): Tensor<'f32'
   checkF32(activation, x);
   const device = x.device;
   const y = Tensor.empty(device, x.shape, 'f32');
-  device.dispatch(device.kernel(unarySource(activation), activation), [x, y], grid1d(device, x.size, WG), { bytes: 8 * x.size, detail: formatShape(x.shape) });
+  device.dispatch(device.kernel(unarySource(activation), activation), [x, y], grid1d(device, x.size, WG), {
+    bytes: 8 * x.size,
+    detail: formatShape(x.shape),
+  });
   return y;
 }
 
@@ -102,11 +105,16 @@ export function binary(op: BinaryOp, a: Tensor<'f32'>, b: Tensor<'f32'>): Tensor
   checkF32(op, a, b);
   const broadcastLast = !sameShape(a.shape, b.shape);
   if (broadcastLast && !(b.rank === 1 && b.shape[0] === a.shape[a.rank - 1])) {
-    throw new ShapeError(`${op}: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} do not match (b may also be a vector over a's last dimension)`);
+    throw new ShapeError(
+      `${op}: shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} do not match (b may also be a vector over a's last dimension)`,
+    );
   }
   const device = a.device;
   const y = Tensor.empty(device, a.shape, 'f32');
-  device.dispatch(device.kernel(binarySource(op, broadcastLast), op), [a, b, y], grid1d(device, a.size, WG), { bytes: 12 * a.size, detail: formatShape(a.shape) });
+  device.dispatch(device.kernel(binarySource(op, broadcastLast), op), [a, b, y], grid1d(device, a.size, WG), {
+    bytes: 12 * a.size,
+    detail: formatShape(a.shape),
+  });
   return y;
 }
 
@@ -130,11 +138,18 @@ fn main(${GRID_BUILTINS}) {
 export function layerScaleResidual(x: Tensor<'f32'>, branch: Tensor<'f32'>, scale: Tensor<'f32'>): Tensor<'f32'> {
   checkF32('layerScaleResidual', x, branch, scale);
   if (!sameShape(x.shape, branch.shape) || scale.size !== x.shape[x.rank - 1]) {
-    throw new ShapeError(`layerScaleResidual: x ${formatShape(x.shape)}, branch ${formatShape(branch.shape)}, scale ${formatShape(scale.shape)}`);
+    throw new ShapeError(
+      `layerScaleResidual: x ${formatShape(x.shape)}, branch ${formatShape(branch.shape)}, scale ${formatShape(scale.shape)}`,
+    );
   }
   const device = x.device;
   const y = Tensor.empty(device, x.shape, 'f32');
-  device.dispatch(device.kernel(LAYER_SCALE_SOURCE, 'layer-scale-residual'), [x, branch, scale, y], grid1d(device, x.size, WG), { bytes: 8 * x.size, detail: formatShape(x.shape) });
+  device.dispatch(
+    device.kernel(LAYER_SCALE_SOURCE, 'layer-scale-residual'),
+    [x, branch, scale, y],
+    grid1d(device, x.size, WG),
+    { bytes: 8 * x.size, detail: formatShape(x.shape) },
+  );
   return y;
 }
 

@@ -67,7 +67,9 @@ interface GatherPart {
 /** Rows covered by one values block and (for int8) one scales block: their intersections. */
 function gatherParts(table: Weight): GatherPart[] {
   if (!(table instanceof Int8Weight)) {
-    return table.blocks().map((values) => ({ rowStart: values.rowStart, rowEnd: values.rowStart + values.rowCount, values }));
+    return table
+      .blocks()
+      .map((values) => ({ rowStart: values.rowStart, rowEnd: values.rowStart + values.rowCount, values }));
   }
   const parts: GatherPart[] = [];
   const scaleBlocks = table.scales.blocks();
@@ -86,11 +88,14 @@ function gatherParts(table: Weight): GatherPart[] {
  * per-row or per-group scales) -> [T, D] f32. Rows of ids outside [0, V) are zeros.
  */
 export function embedding(ids: Tensor<'i32'>, table: Weight): Tensor<'f32'> {
-  if (ids.dtype !== 'i32' || ids.rank !== 1) throw new ShapeError(`embedding: ids must be an i32 vector [T], got ${formatShape(ids.shape)} ${ids.dtype}`);
+  if (ids.dtype !== 'i32' || ids.rank !== 1)
+    throw new ShapeError(`embedding: ids must be an i32 vector [T], got ${formatShape(ids.shape)} ${ids.dtype}`);
   const int8 = table instanceof Int8Weight;
   const valueDType: DType = int8 ? 'i8' : table.dtype;
-  if (!['f32', 'f16', 'bf16', 'i8'].includes(valueDType)) throw new ShapeError(`embedding: table dtype ${valueDType} is not f32, f16, bf16 or int8`);
-  if (table.shape.length !== 2) throw new ShapeError(`embedding: table must be [V, D], got ${formatShape(table.shape)}`);
+  if (!['f32', 'f16', 'bf16', 'i8'].includes(valueDType))
+    throw new ShapeError(`embedding: table dtype ${valueDType} is not f32, f16, bf16 or int8`);
+  if (table.shape.length !== 2)
+    throw new ShapeError(`embedding: table must be [V, D], got ${formatShape(table.shape)}`);
   const [vocab, dim] = table.shape;
   const tokens = ids.shape[0];
   const device = ids.device;
@@ -99,7 +104,18 @@ export function embedding(ids: Tensor<'i32'>, table: Weight): Tensor<'f32'> {
   const groupSize = int8 ? table.groupSize : dim;
   const workgroups = grid1d(device, tokens * dim, WG);
   gatherParts(table).forEach((part, index) => {
-    const params = new Int32Array([tokens, dim, part.rowStart, part.rowEnd, part.values.rowStart, part.scales?.rowStart ?? 0, vocab, index === 0 ? 1 : 0, groupSize, dim / groupSize]);
+    const params = new Int32Array([
+      tokens,
+      dim,
+      part.rowStart,
+      part.rowEnd,
+      part.values.rowStart,
+      part.scales?.rowStart ?? 0,
+      vocab,
+      index === 0 ? 1 : 0,
+      groupSize,
+      dim / groupSize,
+    ]);
     const bindings = [ids, part.values.ref, out, { uniform: params }];
     device.dispatch(kernel, part.scales ? [...bindings, part.scales.ref] : bindings, workgroups);
   });

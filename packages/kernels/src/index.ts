@@ -1,7 +1,21 @@
 export { flatIndex, grid1d, GRID_BUILTINS } from './grid.js';
 export { loaderFn, wgslStorageType, WGSL_GELU } from './wgsl-loaders.js';
 export { isTensor, weightDType, weightShape, type Weight, type WeightDType } from './weight.js';
-export { activate, activationExpr, add, binary, gelu, layerScaleResidual, mul, relu, sigmoid, silu, siluMul, type Activation, type BinaryOp } from './elementwise.js';
+export {
+  activate,
+  activationExpr,
+  add,
+  binary,
+  gelu,
+  layerScaleResidual,
+  mul,
+  relu,
+  sigmoid,
+  silu,
+  siluMul,
+  type Activation,
+  type BinaryOp,
+} from './elementwise.js';
 export { layerNorm } from './layer-norm.js';
 export { rmsNorm } from './rms-norm.js';
 export { batchNorm, foldBatchNorm } from './batch-norm.js';
@@ -19,6 +33,14 @@ export { appendKv, KvCache, type KvCacheOptions } from './kv-cache.js';
 export { checkTokenIds, embedding } from './embedding.js';
 export { spliceRows } from './splice-rows.js';
 export { argmax } from './argmax.js';
-export { checkSamplingOptions, drawToken, sample, samplingDistribution, SamplingError, type SamplingOptions, type TokenDistribution } from './sampling.js';
+export {
+  checkSamplingOptions,
+  drawToken,
+  sample,
+  samplingDistribution,
+  SamplingError,
+  type SamplingOptions,
+  type TokenDistribution,
+} from './sampling.js';
 export { SeededRandom, type RandomSource } from './rng.js';
 export { linear, linearSwiGlu, type LinearOptions } from './linear.js';

@@ -28,12 +28,15 @@ export class KvCache {
   constructor(device: Device, options: KvCacheOptions) {
     const { layers, kvHeads, maxSeq, headDim } = options;
     for (const [name, value] of Object.entries(options)) {
-      if (!Number.isInteger(value) || value < 1) throw new ShapeError(`KvCache: ${name} must be a positive integer, got ${value}`);
+      if (!Number.isInteger(value) || value < 1)
+        throw new ShapeError(`KvCache: ${name} must be a positive integer, got ${value}`);
     }
     if (headDim % 4 !== 0) throw new ShapeError(`KvCache: headDim ${headDim} must be a multiple of 4`);
     const bytes = kvHeads * maxSeq * headDim * 4;
     if (bytes > device.limits.maxStorageBufferBindingSize) {
-      throw new ShapeError(`KvCache: one layer's keys take ${bytes} bytes for maxSeq ${maxSeq}, above the ${device.limits.maxStorageBufferBindingSize}-byte binding limit`);
+      throw new ShapeError(
+        `KvCache: one layer's keys take ${bytes} bytes for maxSeq ${maxSeq}, above the ${device.limits.maxStorageBufferBindingSize}-byte binding limit`,
+      );
     }
     this.layers = layers;
     this.kvHeads = kvHeads;
@@ -41,13 +44,18 @@ export class KvCache {
     this.headDim = headDim;
     const shape = [kvHeads, maxSeq, headDim];
     // Kept out of any open scope: the cache lives until dispose().
-    this.keys = Array.from({ length: layers }, () => Tensor.empty(device, shape, 'f32', { label: 'kv-cache-keys' }).keep());
-    this.values = Array.from({ length: layers }, () => Tensor.empty(device, shape, 'f32', { label: 'kv-cache-values' }).keep());
+    this.keys = Array.from({ length: layers }, () =>
+      Tensor.empty(device, shape, 'f32', { label: 'kv-cache-keys' }).keep(),
+    );
+    this.values = Array.from({ length: layers }, () =>
+      Tensor.empty(device, shape, 'f32', { label: 'kv-cache-values' }).keep(),
+    );
   }
 
   /** Checks `layer` and returns its K and V tensors. */
   layer(layer: number): { keys: Tensor<'f32'>; values: Tensor<'f32'> } {
-    if (!Number.isInteger(layer) || layer < 0 || layer >= this.layers) throw new ShapeError(`KvCache: layer ${layer} is outside 0..${this.layers - 1}`);
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.layers)
+      throw new ShapeError(`KvCache: layer ${layer} is outside 0..${this.layers - 1}`);
     return { keys: this.keys[layer], values: this.values[layer] };
   }
 
@@ -86,19 +94,27 @@ fn main(${GRID_BUILTINS}) {
  */
 export function appendKv(cache: KvCache, layer: number, k: Tensor<'f32'>, v: Tensor<'f32'>, start: number): void {
   const { keys, values } = cache.layer(layer);
-  for (const [name, t] of [['k', k], ['v', v]] as const) {
+  for (const [name, t] of [
+    ['k', k],
+    ['v', v],
+  ] as const) {
     if (t.dtype !== 'f32') throw new ShapeError(`appendKv: ${name} must be f32, got ${t.dtype}`);
     if (t.rank !== 3 || t.shape[1] !== cache.kvHeads || t.shape[2] !== cache.headDim || t.shape[0] < 1) {
       throw new ShapeError(`appendKv: ${name} ${formatShape(t.shape)} is not [T, ${cache.kvHeads}, ${cache.headDim}]`);
     }
   }
-  if (k.shape[0] !== v.shape[0]) throw new ShapeError(`appendKv: k ${formatShape(k.shape)} and v ${formatShape(v.shape)} differ in T`);
+  if (k.shape[0] !== v.shape[0])
+    throw new ShapeError(`appendKv: k ${formatShape(k.shape)} and v ${formatShape(v.shape)} differ in T`);
   const tokens = k.shape[0];
   checkAppend('appendKv', cache, tokens, start);
   const device = k.device;
   const count = k.size / 4;
   const params = new Uint32Array([count, cache.kvHeads, cache.headDim / 4, cache.maxSeq, start]);
-  device.dispatch(device.kernel(APPEND_SOURCE, 'kv-cache-append'), [k, v, keys, values, { uniform: params }], grid1d(device, count, WG));
+  device.dispatch(
+    device.kernel(APPEND_SOURCE, 'kv-cache-append'),
+    [k, v, keys, values, { uniform: params }],
+    grid1d(device, count, WG),
+  );
   cache.length = start + tokens;
 }
 

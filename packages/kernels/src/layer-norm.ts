@@ -65,7 +65,9 @@ export function layerNorm(x: Tensor<'f32'>, weight: Tensor, bias: Tensor, eps: n
   const biasDType = checkFloatDType('layerNorm', 'bias', bias.dtype);
   const length = x.shape[x.rank - 1];
   if (x.rank < 1 || weight.rank !== 1 || weight.shape[0] !== length || bias.rank !== 1 || bias.shape[0] !== length) {
-    throw new ShapeError(`layerNorm: weight ${formatShape(weight.shape)} and bias ${formatShape(bias.shape)} must be [${length}] for x ${formatShape(x.shape)}`);
+    throw new ShapeError(
+      `layerNorm: weight ${formatShape(weight.shape)} and bias ${formatShape(bias.shape)} must be [${length}] for x ${formatShape(x.shape)}`,
+    );
   }
   const device = x.device;
   const y = Tensor.empty(device, x.shape, 'f32');
@@ -79,7 +81,10 @@ export function layerNorm(x: Tensor<'f32'>, weight: Tensor, bias: Tensor, eps: n
     [length, 'f32'],
     [eps, 'f32'],
   ]);
-  device.dispatch(kernel, [x, weight, bias, y, { uniform: params }], rowPerThreadGrid(device, rows), { bytes: 8 * x.size, detail: formatShape(x.shape) });
+  device.dispatch(kernel, [x, weight, bias, y, { uniform: params }], rowPerThreadGrid(device, rows), {
+    bytes: 8 * x.size,
+    detail: formatShape(x.shape),
+  });
   return y;
 }
 

@@ -62,7 +62,21 @@ export interface LinearParams {
 }
 
 export function linearParams(v: LinearParams): { uniform: Uint32Array } {
-  return { uniform: Uint32Array.of(v.M, v.N, v.K, v.nStart, v.nEnd, v.wRow0, v.sRow0, v.groupSize, v.mStart, v.nBlocks ?? 0, v.gridX ?? 0) };
+  return {
+    uniform: Uint32Array.of(
+      v.M,
+      v.N,
+      v.K,
+      v.nStart,
+      v.nEnd,
+      v.wRow0,
+      v.sRow0,
+      v.groupSize,
+      v.mStart,
+      v.nBlocks ?? 0,
+      v.gridX ?? 0,
+    ),
+  };
 }
 
 /** Bindings 2 (weight words) and, for int8, 3 (scales). */
@@ -101,7 +115,9 @@ function epilogueStore(config: LinearKernelConfig, m: string, n: string, value: 
 
 /** `fn act(v: f32) -> f32` for the configured activation (empty when none). */
 function activationFn(config: LinearKernelConfig): string {
-  return config.activation === 'none' ? '' : `fn act(v: f32) -> f32 { return ${activationExpr(config.activation, 'v')}; }`;
+  return config.activation === 'none'
+    ? ''
+    : `fn act(v: f32) -> f32 { return ${activationExpr(config.activation, 'v')}; }`;
 }
 
 export interface GemmTile {
@@ -206,7 +222,9 @@ function swigluStores(config: LinearKernelConfig, tileM: number, tileN: number):
     if (perChannel) stores.push(`    let sg = scales[n - p.sRow0];\n    let su = scales[n + p.N - p.sRow0];`);
     for (const i of range(tileM)) {
       const [g, up] = perChannel ? [`sg * a${i}_${j}`, `su * a${i}_${u}`] : [`a${i}_${j}`, `a${i}_${u}`];
-      stores.push(`    if (m0 + ${i}u < p.M) { let g = ${g}; y[(m0 + ${i}u) * p.N + n] = ${swigluGateExpr('g')} * (${up}); }`);
+      stores.push(
+        `    if (m0 + ${i}u < p.M) { let g = ${g}; y[(m0 + ${i}u) * p.N + n] = ${swigluGateExpr('g')} * (${up}); }`,
+      );
     }
     stores.push('  } }');
   }
@@ -234,12 +252,14 @@ function tileStores(config: LinearKernelConfig, tileM: number, tileN: number): s
 function tileSetup(config: LinearKernelConfig, tile: GemmTile, xPerElement: number, wPerElement: number): string[] {
   const lines: string[] = [];
   const lane = tile.xShare ? ` + (lane % ${SHARE_LANES}u)` : '';
-  for (const i of range(tile.tileM)) lines.push(`  let xb${i} = min(m0 + ${i}u, p.M - 1u) * (p.K / ${xPerElement}u)${lane};`);
+  for (const i of range(tile.tileM))
+    lines.push(`  let xb${i} = min(m0 + ${i}u, p.M - 1u) * (p.K / ${xPerElement}u)${lane};`);
   for (const j of range(tile.tileN)) {
     const { column, rowOffset } = tileColumn(config, tile.tileN, j);
     lines.push(`  let nc${j} = min(n0 + ${column}u, p.nEnd - 1u)${rowOffset};`);
     lines.push(`  let wb${j} = (nc${j} - p.wRow0) * (p.K / ${wPerElement}u);`);
-    if (config.weight === 'int8' && config.perGroupScales) lines.push(`  let sb${j} = (nc${j} - p.sRow0) * (p.K / p.groupSize);`);
+    if (config.weight === 'int8' && config.perGroupScales)
+      lines.push(`  let sb${j} = (nc${j} - p.sRow0) * (p.K / p.groupSize);`);
   }
   for (const i of range(tile.tileM)) for (const j of range(tile.tileN)) lines.push(`  var a${i}_${j} = 0.0;`);
   return lines;
@@ -281,9 +301,11 @@ function gemmSourceUncached(config: LinearKernelConfig, tile: GemmTile): string 
     }
   }
   for (const i of range(tileM)) {
-    for (const q of quads) step.push(`    let x${i}_${q} = ${xShare ? sharedQuad(i, q, xShare) : `x[xb${i} + k0 / 4u]`};`);
+    for (const q of quads)
+      step.push(`    let x${i}_${q} = ${xShare ? sharedQuad(i, q, xShare) : `x[xb${i} + k0 / 4u]`};`);
     // one update of each accumulator per step: inside the loop every update is a masked blend
-    for (const j of range(tileN)) step.push(`    a${i}_${j} += ${quads.map((q) => `dot(x${i}_${q}, d${j}_${q})`).join(' + ')};`);
+    for (const j of range(tileN))
+      step.push(`    a${i}_${j} += ${quads.map((q) => `dot(x${i}_${q}, d${j}_${q})`).join(' + ')};`);
   }
   return /* wgsl */ `${xShare ? 'enable subgroups;' : ''}
 ${LINEAR_PARAMS}
@@ -307,7 +329,9 @@ function scalarSourceUncached(config: LinearKernelConfig): string {
   const body: string[] = [];
   for (const j of range(tile.tileN)) {
     const weight = `loadW((nc${j} - p.wRow0) * p.K + k)`;
-    body.push(`    let d${j} = ${scaled ? `scales[(nc${j} - p.sRow0) * (p.K / p.groupSize) + k / p.groupSize] * ` : ''}${weight};`);
+    body.push(
+      `    let d${j} = ${scaled ? `scales[(nc${j} - p.sRow0) * (p.K / p.groupSize) + k / p.groupSize] * ` : ''}${weight};`,
+    );
   }
   for (const i of range(tile.tileM)) {
     body.push(`    let x${i} = x[min(m0 + ${i}u, p.M - 1u) * p.K + k];`);

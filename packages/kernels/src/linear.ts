@@ -10,7 +10,18 @@
  */
 import { formatShape, Int8Weight, sameShape, ShapeError, Tensor, type Binding, type Device } from '@fastvlm/tensor';
 import type { Activation } from './elementwise.js';
-import { epilogueOperands, gemmKStep, gemmSource, LINEAR_WORKGROUP, linearParams, outputTileN, scalarSource, SHARE_LANES, type GemmTile, type LinearKernelConfig } from './linear-gemm.js';
+import {
+  epilogueOperands,
+  gemmKStep,
+  gemmSource,
+  LINEAR_WORKGROUP,
+  linearParams,
+  outputTileN,
+  scalarSource,
+  SHARE_LANES,
+  type GemmTile,
+  type LinearKernelConfig,
+} from './linear-gemm.js';
 import { weightDType, type Weight, type WeightDType } from './weight.js';
 
 export interface LinearOptions {
@@ -42,10 +53,14 @@ export function linear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions 
  */
 export function linearSwiGlu(x: Tensor<'f32'>, gateUp: Weight): Tensor<'f32'> {
   const rows = gateUp.shape[0] ?? 0;
-  if (gateUp.shape.length !== 2 || rows % 2 !== 0) throw new ShapeError(`linearSwiGlu: gateUp must be [2N, K] ([gate; up]), got ${formatShape(gateUp.shape)}`);
+  if (gateUp.shape.length !== 2 || rows % 2 !== 0)
+    throw new ShapeError(`linearSwiGlu: gateUp must be [2N, K] ([gate; up]), got ${formatShape(gateUp.shape)}`);
   const dims = checkLinear('linearSwiGlu', x, gateUp, rows / 2, {});
   const segments = weightSegments(gateUp);
-  if (segments.length !== 1) throw new ShapeError(`linearSwiGlu: gateUp ${formatShape(gateUp.shape)} is split over several buffers; it must fit one binding`);
+  if (segments.length !== 1)
+    throw new ShapeError(
+      `linearSwiGlu: gateUp ${formatShape(gateUp.shape)} is split over several buffers; it must fit one binding`,
+    );
   // one dispatch over the N output columns; the kernel finds each column's up row N rows further
   const outputs = { range: { nStart: 0, nEnd: dims.N, wRow0: 0, sRow0: 0 }, bindings: segments[0].bindings };
   return recordLinear(x, gateUp, [outputs], {}, dims, true);
@@ -60,7 +75,14 @@ interface LinearDims {
 }
 
 /** Records the dispatches of `weight`'s segments (output column ranges, each bound to one buffer). */
-function recordLinear(x: Tensor<'f32'>, weight: Weight, segments: readonly WeightSegment[], options: LinearOptions, { M, N, K, groupSize, outShape }: LinearDims, swiglu: boolean): Tensor<'f32'> {
+function recordLinear(
+  x: Tensor<'f32'>,
+  weight: Weight,
+  segments: readonly WeightSegment[],
+  options: LinearOptions,
+  { M, N, K, groupSize, outShape }: LinearDims,
+  swiglu: boolean,
+): Tensor<'f32'> {
   const device = x.device;
   const config: LinearKernelConfig = {
     weight: weightDType(weight),
@@ -90,10 +112,16 @@ function recordLinear(x: Tensor<'f32'>, weight: Weight, segments: readonly Weigh
     if (tile?.subgroupTile) {
       // one tile per subgroup over the whole output: a 2-D grid of workgroups numbered row-major
       const nBlocks = Math.ceil(columns / (tile.subgroupTile * tileN));
-      const workgroups = Math.ceil((nBlocks * Math.ceil(M / tileM)) / ((tile.workgroup ?? LINEAR_WORKGROUP) / tile.subgroupTile));
+      const workgroups = Math.ceil(
+        (nBlocks * Math.ceil(M / tileM)) / ((tile.workgroup ?? LINEAR_WORKGROUP) / tile.subgroupTile),
+      );
       const gridX = Math.min(workgroups, maxGroups);
       const params = linearParams({ M, N, K, groupSize, mStart: 0, ...segment.range, nBlocks, gridX });
-      const work = { flops: 2 * M * weightRows * columns * K, bytes: weightBytes(config.weight, weightRows * columns, K) + 4 * (M * K + M * columns), detail };
+      const work = {
+        flops: 2 * M * weightRows * columns * K,
+        bytes: weightBytes(config.weight, weightRows * columns, K) + 4 * (M * K + M * columns),
+        detail,
+      };
       device.dispatch(kernel, [params, ...bindings], [gridX, Math.ceil(workgroups / gridX)], work);
       continue;
     }
@@ -101,7 +129,11 @@ function recordLinear(x: Tensor<'f32'>, weight: Weight, segments: readonly Weigh
     for (let mStart = 0; mStart < M; mStart += rowsPerDispatch) {
       const rows = Math.min(rowsPerDispatch, M - mStart);
       const params = linearParams({ M, N, K, groupSize, mStart, ...segment.range });
-      const work = { flops: 2 * rows * weightRows * columns * K, bytes: weightBytes(config.weight, weightRows * columns, K) + 4 * (rows * K + rows * columns), detail };
+      const work = {
+        flops: 2 * rows * weightRows * columns * K,
+        bytes: weightBytes(config.weight, weightRows * columns, K) + 4 * (rows * K + rows * columns),
+        detail,
+      };
       device.dispatch(kernel, [params, ...bindings], [columnGroups, Math.ceil(rows / tileM)], work);
     }
   }
@@ -118,7 +150,14 @@ function weightBytes(dtype: WeightDType, rows: number, K: number): number {
  * The tile for this weight dtype and row count (tuned on lavapipe), or undefined for the scalar
  * kernel when K (or an int8 group) is not a multiple of any tile's k-step.
  */
-function chooseTile(device: Device, dtype: WeightDType, M: number, N: number, K: number, groupSize: number): GemmTile | undefined {
+function chooseTile(
+  device: Device,
+  dtype: WeightDType,
+  M: number,
+  N: number,
+  K: number,
+  groupSize: number,
+): GemmTile | undefined {
   const decode = M <= DECODE_ROWS;
   const decodeRows = M === 1 ? 1 : DECODE_ROWS;
   const candidates: GemmTile[] = [];
@@ -129,7 +168,11 @@ function chooseTile(device: Device, dtype: WeightDType, M: number, N: number, K:
     const subgroupTile = subgroupMin === info.subgroupMaxSize && LINEAR_WORKGROUP % subgroupMin === 0 ? subgroupMin : 0;
     // a narrow decode GEMV (k_proj, v_proj: 128 columns) in smaller workgroups, so both cores get some
     const workgroup = subgroupTile ? narrowWorkgroup(N / 2, subgroupTile) : undefined;
-    if (decode) candidates.push({ tileM: decodeRows, tileN: 2, xShare: dtype === 'int8' ? 2 : 1, subgroupTile, workgroup }, { tileM: decodeRows, tileN: 2, xShare: 1, subgroupTile, workgroup });
+    if (decode)
+      candidates.push(
+        { tileM: decodeRows, tileN: 2, xShare: dtype === 'int8' ? 2 : 1, subgroupTile, workgroup },
+        { tileM: decodeRows, tileN: 2, xShare: 1, subgroupTile, workgroup },
+      );
     else candidates.push({ tileM: 8, tileN: dtype === 'int8' ? 8 : 4, xShare: 1, subgroupTile });
   }
   candidates.push({ tileM: decode ? decodeRows : 4, tileN: 4, xShare: 0 });
@@ -164,11 +207,14 @@ function weightSegments(weight: Weight): WeightSegment[] {
   const segments: WeightSegment[] = [];
   let v = 0;
   let s = 0;
-  for (let n = 0; n < rows; ) {
+  for (let n = 0; n < rows;) {
     while (values[v].rowStart + values[v].rowCount <= n) v++;
     while (scales[s].rowStart + scales[s].rowCount <= n) s++;
     const end = Math.min(values[v].rowStart + values[v].rowCount, scales[s].rowStart + scales[s].rowCount);
-    segments.push({ range: { nStart: n, nEnd: end, wRow0: values[v].rowStart, sRow0: scales[s].rowStart }, bindings: [values[v].ref, scales[s].ref] });
+    segments.push({
+      range: { nStart: n, nEnd: end, wRow0: values[v].rowStart, sRow0: scales[s].rowStart },
+      bindings: [values[v].ref, scales[s].ref],
+    });
     n = end;
   }
   return segments;
@@ -182,26 +228,32 @@ function checkLinear(op: string, x: Tensor<'f32'>, weight: Weight, N: number, op
   if (x.dtype !== 'f32') fail(`x must be f32, got ${x.dtype}`);
   if (x.rank < 1) fail('x must have at least one dimension');
   const isInt8 = weight instanceof Int8Weight;
-  if (!isInt8 && !['f32', 'f16', 'bf16'].includes(weight.dtype)) fail(`weight must be f32, f16, bf16 or an Int8Weight, got ${weight.dtype}`);
+  if (!isInt8 && !['f32', 'f16', 'bf16'].includes(weight.dtype))
+    fail(`weight must be f32, f16, bf16 or an Int8Weight, got ${weight.dtype}`);
   if (weight.shape.length !== 2) fail(`weight must be [out, in], got ${formatShape(weight.shape)}`);
   const K = weight.shape[1];
-  if (x.shape[x.rank - 1] !== K) fail(`x ${formatShape(x.shape)} does not end in the weight's ${K} inputs (weight ${formatShape(weight.shape)})`);
+  if (x.shape[x.rank - 1] !== K)
+    fail(`x ${formatShape(x.shape)} does not end in the weight's ${K} inputs (weight ${formatShape(weight.shape)})`);
   const outShape = [...x.shape.slice(0, -1), N];
   const M = x.size / Math.max(K, 1);
   let groupSize = K;
   if (isInt8) {
     const groups = weight.scales.shape[1];
-    if (weight.scales.shape[0] !== weight.shape[0] || K % groups !== 0) fail(`int8 scales ${formatShape(weight.scales.shape)} do not fit weight ${formatShape(weight.shape)}`);
+    if (weight.scales.shape[0] !== weight.shape[0] || K % groups !== 0)
+      fail(`int8 scales ${formatShape(weight.scales.shape)} do not fit weight ${formatShape(weight.shape)}`);
     groupSize = K / groups;
   }
   const { bias, residual, scale } = options;
-  if (bias && (bias.dtype !== 'f32' || bias.rank !== 1 || bias.size !== N)) fail(`bias must be f32 [${N}], got ${bias.dtype} ${formatShape(bias.shape)}`);
+  if (bias && (bias.dtype !== 'f32' || bias.rank !== 1 || bias.size !== N))
+    fail(`bias must be f32 [${N}], got ${bias.dtype} ${formatShape(bias.shape)}`);
   if (residual && (residual.dtype !== 'f32' || !sameShape(residual.shape, outShape))) {
     fail(`residual must be f32 ${formatShape(outShape)}, got ${residual.dtype} ${formatShape(residual.shape)}`);
   }
-  if (scale && (scale.dtype !== 'f32' || scale.rank !== 1 || scale.size !== N)) fail(`scale must be f32 [${N}], got ${scale.dtype} ${formatShape(scale.shape)}`);
+  if (scale && (scale.dtype !== 'f32' || scale.rank !== 1 || scale.size !== N))
+    fail(`scale must be f32 [${N}], got ${scale.dtype} ${formatShape(scale.shape)}`);
   if (scale && !residual) fail('scale is the layer scale of a residual branch: give residual too');
   const limit = x.device.limits.maxStorageBufferBindingSize;
-  if (M * N * 4 > limit) fail(`the output ${formatShape(outShape)} exceeds the ${limit}-byte binding limit: split x into row chunks`);
+  if (M * N * 4 > limit)
+    fail(`the output ${formatShape(outShape)} exceeds the ${limit}-byte binding limit: split x into row chunks`);
   return { M, N, K, groupSize, outShape };
 }

@@ -25,7 +25,8 @@ export interface SqueezeExciteWeights {
 }
 
 function checkMap(op: string, x: Tensor): void {
-  if (x.dtype !== 'f32' || x.rank !== 3) throw new ShapeError(`${op}: x must be an f32 [H, W, C] map, got ${x.dtype} ${formatShape(x.shape)}`);
+  if (x.dtype !== 'f32' || x.rank !== 3)
+    throw new ShapeError(`${op}: x must be an f32 [H, W, C] map, got ${x.dtype} ${formatShape(x.shape)}`);
 }
 
 /** One channel per invocation: adjacent invocations read adjacent words. */
@@ -49,12 +50,20 @@ export function globalAvgPool(x: Tensor<'f32'>): Tensor<'f32'> {
   const [H, W, C] = x.shape;
   const device = x.device;
   const y = Tensor.empty(device, [C], 'f32'); // [H, W, C] -> [C]
-  device.dispatch(device.kernel(POOL_SOURCE, 'global-avg-pool'), [x, y, { uniform: new Uint32Array([H * W, C]) }], grid1d(device, C, WG));
+  device.dispatch(
+    device.kernel(POOL_SOURCE, 'global-avg-pool'),
+    [x, y, { uniform: new Uint32Array([H * W, C]) }],
+    grid1d(device, C, WG),
+  );
   return y;
 }
 
 /** y[o] = activation(sum_i w[o, i] v[i] + b[o]), one invocation per output. */
-function matvecSourceUncached(weightDType: FloatTensor['dtype'], biasDType: FloatTensor['dtype'], activation: Activation): string {
+function matvecSourceUncached(
+  weightDType: FloatTensor['dtype'],
+  biasDType: FloatTensor['dtype'],
+  activation: Activation,
+): string {
   return /* wgsl */ `
 struct Dims { rows: u32, cols: u32 }
 @group(0) @binding(0) var<storage, read> v: array<f32>;
@@ -81,7 +90,11 @@ function pointwise(op: string, v: Tensor<'f32'>, conv: PointwiseConv, activation
   const [rows, cols] = conv.weight.shape;
   const y = Tensor.empty(device, [rows], 'f32');
   const kernel = device.kernel(matvecSource(conv.weight.dtype, conv.bias.dtype, activation), `${op} ${activation}`);
-  device.dispatch(kernel, [v, conv.weight, conv.bias, y, { uniform: new Uint32Array([rows, cols]) }], grid1d(device, rows, WG));
+  device.dispatch(
+    kernel,
+    [v, conv.weight, conv.bias, y, { uniform: new Uint32Array([rows, cols]) }],
+    grid1d(device, rows, WG),
+  );
   return y;
 }
 
@@ -112,7 +125,11 @@ function checkPointwise(op: string, name: string, conv: PointwiseConv, out: numb
  * x [H, W, C] f32; reduce weight [R, C, 1, 1], bias [R]; expand weight [C, R, 1, 1], bias [C].
  * Returns [H, W, C] f32.
  */
-export function squeezeExcite(x: Tensor<'f32'>, se: SqueezeExciteWeights, activation: Activation = 'none'): Tensor<'f32'> {
+export function squeezeExcite(
+  x: Tensor<'f32'>,
+  se: SqueezeExciteWeights,
+  activation: Activation = 'none',
+): Tensor<'f32'> {
   const op = 'squeezeExcite';
   checkMap(op, x);
   const C = x.shape[2];

@@ -46,7 +46,9 @@ export function rmsNorm(x: Tensor<'f32'>, weight: Tensor, eps: number): Tensor<'
   const weightDType = checkFloatDType('rmsNorm', 'weight', weight.dtype);
   const length = x.shape[x.rank - 1];
   if (x.rank < 1 || weight.rank !== 1 || weight.shape[0] !== length) {
-    throw new ShapeError(`rmsNorm: weight ${formatShape(weight.shape)} must be [${length}] for x ${formatShape(x.shape)}`);
+    throw new ShapeError(
+      `rmsNorm: weight ${formatShape(weight.shape)} must be [${length}] for x ${formatShape(x.shape)}`,
+    );
   }
   const device = x.device;
   const y = Tensor.empty(device, x.shape, 'f32');
@@ -60,7 +62,10 @@ export function rmsNorm(x: Tensor<'f32'>, weight: Tensor, eps: number): Tensor<'
     [length, 'f32'],
     [eps, 'f32'],
   ]);
-  device.dispatch(kernel, [x, weight, y, { uniform: params }], rowPerThreadGrid(device, rows), { bytes: 8 * x.size, detail: formatShape(x.shape) });
+  device.dispatch(kernel, [x, weight, y, { uniform: params }], rowPerThreadGrid(device, rows), {
+    bytes: 8 * x.size,
+    detail: formatShape(x.shape),
+  });
   return y;
 }
 

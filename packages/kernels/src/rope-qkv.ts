@@ -62,15 +62,26 @@ const ropeQkvSource = memoSource(ropeQkvSourceUncached);
  * many values, of the tokens at positions start .. start+T-1 -> q [T, heads, headDim] after RoPE.
  * Writes the rotated keys and the values into `layer` of the cache and sets `cache.length`.
  */
-export function ropeQkvIntoCache(qkv: Tensor<'f32'>, heads: number, cache: KvCache, layer: number, start: number, theta: number): Tensor<'f32'> {
+export function ropeQkvIntoCache(
+  qkv: Tensor<'f32'>,
+  heads: number,
+  cache: KvCache,
+  layer: number,
+  start: number,
+  theta: number,
+): Tensor<'f32'> {
   const op = 'ropeQkvIntoCache';
   const { keys, values } = cache.layer(layer);
   const { kvHeads, headDim } = cache;
-  if (!Number.isInteger(heads) || heads < 1) throw new ShapeError(`${op}: heads must be a positive integer, got ${heads}`);
-  if (headDim % 2 !== 0 || headDim > MAX_HEAD_DIM) throw new ShapeError(`${op}: head_dim ${headDim} must be even and at most ${MAX_HEAD_DIM}`);
+  if (!Number.isInteger(heads) || heads < 1)
+    throw new ShapeError(`${op}: heads must be a positive integer, got ${heads}`);
+  if (headDim % 2 !== 0 || headDim > MAX_HEAD_DIM)
+    throw new ShapeError(`${op}: head_dim ${headDim} must be even and at most ${MAX_HEAD_DIM}`);
   const width = (heads + 2 * kvHeads) * headDim;
   if (qkv.dtype !== 'f32' || qkv.rank !== 2 || qkv.shape[1] !== width || qkv.shape[0] < 1) {
-    throw new ShapeError(`${op}: qkv must be f32 [T, ${width}] (${heads} q heads + 2 x ${kvHeads} kv heads of ${headDim}), got ${qkv.dtype} ${formatShape(qkv.shape)}`);
+    throw new ShapeError(
+      `${op}: qkv must be f32 [T, ${width}] (${heads} q heads + 2 x ${kvHeads} kv heads of ${headDim}), got ${qkv.dtype} ${formatShape(qkv.shape)}`,
+    );
   }
   const tokens = qkv.shape[0];
   checkAppend(op, cache, tokens, start);
@@ -90,8 +101,16 @@ export function ropeQkvIntoCache(qkv: Tensor<'f32'>, heads: number, cache: KvCac
     theta,
     headDim,
   );
-  const work = { bytes: 4 * (qkv.size + tokens * (heads + 2 * kvHeads) * headDim), detail: `T${tokens} ${heads}+2x${kvHeads} heads` };
-  device.dispatch(device.kernel(ropeQkvSource(vec), `rope-qkv-${vec}`), [qkv, q, keys, values, { uniform: params }], grid1d(device, tokens * groups, WG), work);
+  const work = {
+    bytes: 4 * (qkv.size + tokens * (heads + 2 * kvHeads) * headDim),
+    detail: `T${tokens} ${heads}+2x${kvHeads} heads`,
+  };
+  device.dispatch(
+    device.kernel(ropeQkvSource(vec), `rope-qkv-${vec}`),
+    [qkv, q, keys, values, { uniform: params }],
+    grid1d(device, tokens * groups, WG),
+    work,
+  );
   cache.length = start + tokens;
   return q;
 }

@@ -62,13 +62,17 @@ export function rope(x: Tensor<'f32'>, positions: Tensor<'i32'> | number, theta:
   if (x.dtype !== 'f32') throw new ShapeError(`rope: x must be f32, got ${x.dtype}`);
   if (x.rank !== 3) throw new ShapeError(`rope: x must be [tokens, heads, head_dim], got ${formatShape(x.shape)}`);
   const [tokens, heads, headDim] = x.shape;
-  if (headDim % 2 !== 0 || headDim > MAX_HEAD_DIM) throw new ShapeError(`rope: head_dim ${headDim} must be even and at most ${MAX_HEAD_DIM}`);
+  if (headDim % 2 !== 0 || headDim > MAX_HEAD_DIM)
+    throw new ShapeError(`rope: head_dim ${headDim} must be even and at most ${MAX_HEAD_DIM}`);
   if (typeof positions === 'number') {
-    if (!Number.isSafeInteger(positions) || positions < 0) throw new ShapeError(`rope: start position ${positions} must be a non-negative integer`);
+    if (!Number.isSafeInteger(positions) || positions < 0)
+      throw new ShapeError(`rope: start position ${positions} must be a non-negative integer`);
   } else {
     if (positions.dtype !== 'i32') throw new ShapeError(`rope: positions must be i32, got ${positions.dtype}`);
     if (positions.rank !== 1 || positions.shape[0] !== tokens) {
-      throw new ShapeError(`rope: positions ${formatShape(positions.shape)} must be [${tokens}] for x ${formatShape(x.shape)}`);
+      throw new ShapeError(
+        `rope: positions ${formatShape(positions.shape)} must be [${tokens}] for x ${formatShape(x.shape)}`,
+      );
     }
   }
   const device = x.device;

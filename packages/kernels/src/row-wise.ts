@@ -49,7 +49,8 @@ export function rowPerThreadGrid(device: Device, rows: number): [number, number]
 export type FloatDType = 'f32' | 'f16' | 'bf16';
 
 export function checkFloatDType(op: string, what: string, dtype: DType): FloatDType {
-  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'bf16') throw new ShapeError(`${op}: ${what} must be f32, f16 or bf16, got ${dtype}`);
+  if (dtype !== 'f32' && dtype !== 'f16' && dtype !== 'bf16')
+    throw new ShapeError(`${op}: ${what} must be f32, f16 or bf16, got ${dtype}`);
   return dtype;
 }
 

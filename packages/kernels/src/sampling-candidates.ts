@@ -36,7 +36,9 @@ function chunkLoop(vector: boolean, body: string): string {
   if (!vector) {
     return `for (var index = c * ${CHUNK}u; index < min((c + 1u) * ${CHUNK}u, params.length); index++) { let v = logits[index]; ${body} }`;
   }
-  const lanes = ['x', 'y', 'z', 'w'].map((lane, k) => `{ let v = q.${lane}; let index = 4u * j + ${k}u; ${body} }`).join('\n    ');
+  const lanes = ['x', 'y', 'z', 'w']
+    .map((lane, k) => `{ let v = q.${lane}; let index = 4u * j + ${k}u; ${body} }`)
+    .join('\n    ');
   return `for (var j = c * ${CHUNK / 4}u; j < min((c + 1u) * ${CHUNK / 4}u, params.length / 4u); j++) {
     let q = logits[j];
     ${lanes}
@@ -66,7 +68,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }`;
 }
 
-const REDUCE_SOURCE = /* wgsl */ `${PARAMS}
+const REDUCE_SOURCE =
+  /* wgsl */ `${PARAMS}
 @group(0) @binding(0) var<storage, read> partials: array<vec2<f32>>;
 @group(0) @binding(1) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(2) var<storage, read_write> histogram: array<u32>;
@@ -111,14 +114,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let max_logit = stats[0];
   let mass_scale = ${MASS_ONE}.0 / stats[1];
   // Atomics only where they count: the last bin's count is what the others leave, and far bins have no mass.
-  ${chunkLoop(vector, `let b = bin_of(v, max_logit);
+  ${chunkLoop(
+    vector,
+    `let b = bin_of(v, max_logit);
     if (b < ${BINS - 1}u) {
       atomicAdd(&histogram[b], 1u);
       if (b < ${MASS_BINS}u) {
         let mass = u32(exp_flushed((v - max_logit) * params.inv_temperature) * mass_scale);
         if (mass != 0u) { atomicAdd(&histogram[${BINS}u + b], mass); }
       }
-    }`)}
+    }`,
+  )}
 }`;
 }
 
@@ -157,10 +163,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (c >= params.chunks) { return; }
   let max_logit = bitcast<f32>(atomicLoad(&stats[0]));
   let last_bin = bitcast<i32>(atomicLoad(&stats[2]));
-  ${chunkLoop(vector, `if (i32(bin_of(v, max_logit)) <= last_bin) {
+  ${chunkLoop(
+    vector,
+    `if (i32(bin_of(v, max_logit)) <= last_bin) {
     let slot = atomicAdd(&stats[4], 1u);
     if (slot < params.capacity) { candidates[slot] = vec2<u32>(bitcast<u32>(v), index); }
-  }`)}
+  }`,
+  )}
 }`;
 }
 
@@ -190,7 +199,9 @@ export interface CandidateBuffers {
 export function recordCandidates(logits: Tensor<'f32'>, request: CandidateRequest): CandidateBuffers {
   const length = logits.shape[logits.rank - 1];
   if (logits.dtype !== 'f32' || logits.size !== length || length === 0) {
-    throw new ShapeError(`sampling: expected f32 logits [V] or [1, V], got ${formatShape(logits.shape)} ${logits.dtype}`);
+    throw new ShapeError(
+      `sampling: expected f32 logits [V] or [1, V], got ${formatShape(logits.shape)} ${logits.dtype}`,
+    );
   }
   const device = logits.device;
   const chunks = Math.ceil(length / CHUNK);
@@ -209,13 +220,27 @@ export function recordCandidates(logits: Tensor<'f32'>, request: CandidateReques
     const histogram = Tensor.empty(device, [2 * BINS], 'u32');
     device.dispatch(device.kernel(statsSource(vector), 'sampling-stats'), [logits, partials, uniform], groups);
     device.dispatch(device.kernel(REDUCE_SOURCE, 'sampling-reduce'), [partials, stats, histogram, uniform], [1]);
-    device.dispatch(device.kernel(histogramSource(vector), 'sampling-histogram'), [logits, stats, histogram, uniform], groups);
+    device.dispatch(
+      device.kernel(histogramSource(vector), 'sampling-histogram'),
+      [logits, stats, histogram, uniform],
+      groups,
+    );
     device.dispatch(device.kernel(THRESHOLD_SOURCE, 'sampling-threshold'), [stats, histogram, uniform], [1]);
-    device.dispatch(device.kernel(compactSource(vector), 'sampling-compact'), [logits, stats, candidates, uniform], groups);
+    device.dispatch(
+      device.kernel(compactSource(vector), 'sampling-compact'),
+      [logits, stats, candidates, uniform],
+      groups,
+    );
   });
   return { stats, candidates };
 }
 
-const statsSource = memoSource((...args: Parameters<typeof statsSourceUncached>) => statsSourceUncached(...args) + WGSL_EXP_FLUSHED);
-const histogramSource = memoSource((...args: Parameters<typeof histogramSourceUncached>) => histogramSourceUncached(...args) + WGSL_EXP_FLUSHED);
-const compactSource = memoSource((...args: Parameters<typeof compactSourceUncached>) => compactSourceUncached(...args) + WGSL_EXP_FLUSHED);
+const statsSource = memoSource(
+  (...args: Parameters<typeof statsSourceUncached>) => statsSourceUncached(...args) + WGSL_EXP_FLUSHED,
+);
+const histogramSource = memoSource(
+  (...args: Parameters<typeof histogramSourceUncached>) => histogramSourceUncached(...args) + WGSL_EXP_FLUSHED,
+);
+const compactSource = memoSource(
+  (...args: Parameters<typeof compactSourceUncached>) => compactSourceUncached(...args) + WGSL_EXP_FLUSHED,
+);

@@ -51,10 +51,13 @@ const UNFILTERED_MASS = 0.9999;
 
 export function checkSamplingOptions(options: SamplingOptions): void {
   const { temperature, topK = 0, topP = 1, seed, maxCandidates = DEFAULT_CANDIDATES } = options;
-  if (!(Number.isFinite(temperature) && temperature >= 0)) throw new SamplingError(`temperature must be a finite number >= 0, got ${temperature}`);
-  if (!(Number.isInteger(topK) && topK >= 0)) throw new SamplingError(`topK must be an integer >= 0 (0 = off), got ${topK}`);
+  if (!(Number.isFinite(temperature) && temperature >= 0))
+    throw new SamplingError(`temperature must be a finite number >= 0, got ${temperature}`);
+  if (!(Number.isInteger(topK) && topK >= 0))
+    throw new SamplingError(`topK must be an integer >= 0 (0 = off), got ${topK}`);
   if (!(Number.isFinite(topP) && topP > 0 && topP <= 1)) throw new SamplingError(`topP must be in (0, 1], got ${topP}`);
-  if (seed !== undefined && !Number.isFinite(seed)) throw new SamplingError(`seed must be a finite number, got ${seed}`);
+  if (seed !== undefined && !Number.isFinite(seed))
+    throw new SamplingError(`seed must be a finite number, got ${seed}`);
   if (!(Number.isInteger(maxCandidates) && maxCandidates >= 1 && maxCandidates <= 1 << 20)) {
     throw new SamplingError(`maxCandidates must be an integer in [1, 2^20], got ${maxCandidates}`);
   }
@@ -74,7 +77,13 @@ interface Ranked {
   unlistedBound: number;
 }
 
-function rank(ids: Int32Array, logits: Float32Array, temperature: number, total: number | undefined, vocab: number): Ranked {
+function rank(
+  ids: Int32Array,
+  logits: Float32Array,
+  temperature: number,
+  total: number | undefined,
+  vocab: number,
+): Ranked {
   // Indexed loops throughout: 151936 tokens on the fallback path.
   const n = ids.length;
   const t = Math.fround(temperature);
@@ -199,7 +208,11 @@ function vocabOf(logits: Tensor<'f32'>): number {
  * Runs the GPU candidate passes and ranks what comes back. `wholeDistribution`: an unfiltered
  * distribution is wanted whole, not just enough of it for one draw.
  */
-async function rankCandidates(logits: Tensor<'f32'>, options: SamplingOptions, wholeDistribution: boolean): Promise<Ranked> {
+async function rankCandidates(
+  logits: Tensor<'f32'>,
+  options: SamplingOptions,
+  wholeDistribution: boolean,
+): Promise<Ranked> {
   const vocab = vocabOf(logits);
   const { topK = 0, topP = 1 } = options;
   const kFilter = topK > 0 && topK < vocab;
@@ -215,7 +228,8 @@ async function rankCandidates(logits: Tensor<'f32'>, options: SamplingOptions, w
   stats.dispose();
   candidates.dispose();
   const [maxLogit, z] = new Float32Array(statsBytes, 0, 2);
-  if (!(Number.isFinite(maxLogit) && Number.isFinite(z) && z > 0)) throw new SamplingError(`sampling: the logits are not finite (max ${maxLogit}, sum ${z})`);
+  if (!(Number.isFinite(maxLogit) && Number.isFinite(z) && z > 0))
+    throw new SamplingError(`sampling: the logits are not finite (max ${maxLogit}, sum ${z})`);
   const count = Math.min(new Uint32Array(statsBytes)[4], request.capacity);
   const words = new Uint32Array(candidateBytes, 0, 2 * count);
   const values = new Float32Array(candidateBytes, 0, 2 * count);
@@ -238,9 +252,13 @@ async function rankAll(logits: Tensor<'f32'>, temperature: number): Promise<Rank
 }
 
 /** The filtered distribution the next token is drawn from (temperature > 0). */
-export async function samplingDistribution(logits: Tensor<'f32'>, options: SamplingOptions): Promise<TokenDistribution> {
+export async function samplingDistribution(
+  logits: Tensor<'f32'>,
+  options: SamplingOptions,
+): Promise<TokenDistribution> {
   checkSamplingOptions(options);
-  if (options.temperature === 0) throw new SamplingError('samplingDistribution: temperature 0 is greedy decoding, not a distribution');
+  if (options.temperature === 0)
+    throw new SamplingError('samplingDistribution: temperature 0 is greedy decoding, not a distribution');
   const vocab = vocabOf(logits);
   const { topK = 0, topP = 1 } = options;
   let source: TokenDistribution['source'] = 'candidates';

@@ -7,7 +7,15 @@
  */
 import { ShapeError, Tensor } from '@fastvlm/tensor';
 import { grid1d } from './grid.js';
-import { horizontalMax, horizontalSum, ROW_PER_THREAD_MAIN, rowPerThreadGrid, rowType, rowVec, uniformFields } from './row-wise.js';
+import {
+  horizontalMax,
+  horizontalSum,
+  ROW_PER_THREAD_MAIN,
+  rowPerThreadGrid,
+  rowType,
+  rowVec,
+  uniformFields,
+} from './row-wise.js';
 import { memoSource } from './memo-source.js';
 import { WGSL_EXP_FLUSHED } from './wgsl-loaders.js';
 
@@ -94,7 +102,8 @@ export function softmax(x: Tensor<'f32'>, options: SoftmaxOptions = {}): Tensor<
   if (x.dtype !== 'f32') throw new ShapeError(`softmax: x must be f32, got ${x.dtype}`);
   if (x.rank < 1) throw new ShapeError('softmax: x must have at least one dimension');
   const temperature = options.temperature ?? 1;
-  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new ShapeError(`softmax: temperature must be positive and finite, got ${temperature}`);
+  if (!(temperature > 0) || !Number.isFinite(temperature))
+    throw new ShapeError(`softmax: temperature must be positive and finite, got ${temperature}`);
   const device = x.device;
   const length = x.shape[x.rank - 1];
   const inputBlocks = x.blocks();
@@ -103,7 +112,9 @@ export function softmax(x: Tensor<'f32'>, options: SoftmaxOptions = {}): Tensor<
   if (x.size === 0) return y;
   const vec = rowVec(length);
   const wide = length > WIDE_ROW;
-  const kernel = wide ? device.kernel(rowPerWorkgroupSource(vec), 'softmax-wide') : device.kernel(rowPerThreadSource(vec), 'softmax');
+  const kernel = wide
+    ? device.kernel(rowPerWorkgroupSource(vec), 'softmax-wide')
+    : device.kernel(rowPerThreadSource(vec), 'softmax');
   const outputBlocks = y.blocks();
   inputBlocks.forEach((block, b) => {
     const rows = block.ref.size / 4 / length;
@@ -118,5 +129,10 @@ export function softmax(x: Tensor<'f32'>, options: SoftmaxOptions = {}): Tensor<
   return y;
 }
 
-const rowPerWorkgroupSource = memoSource((...args: Parameters<typeof rowPerWorkgroupSourceUncached>) => rowPerWorkgroupSourceUncached(...args) + WGSL_EXP_FLUSHED);
-const rowPerThreadSource = memoSource((...args: Parameters<typeof rowPerThreadSourceUncached>) => rowPerThreadSourceUncached(...args) + WGSL_EXP_FLUSHED);
+const rowPerWorkgroupSource = memoSource(
+  (...args: Parameters<typeof rowPerWorkgroupSourceUncached>) =>
+    rowPerWorkgroupSourceUncached(...args) + WGSL_EXP_FLUSHED,
+);
+const rowPerThreadSource = memoSource(
+  (...args: Parameters<typeof rowPerThreadSourceUncached>) => rowPerThreadSourceUncached(...args) + WGSL_EXP_FLUSHED,
+);

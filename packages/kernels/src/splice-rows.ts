@@ -38,11 +38,18 @@ fn main(${GRID_BUILTINS}) {
  * by the I image rows. With `at` null there is no placeholder and the result is a copy of `text`.
  */
 export function spliceRows(text: Tensor<'f32'>, image: Tensor<'f32'>, at: number | null): Tensor<'f32'> {
-  for (const [name, t] of [['text', text], ['image', image]] as const) {
-    if (t.dtype !== 'f32' || t.rank !== 2) throw new ShapeError(`spliceRows: ${name} must be f32 [rows, D], got ${formatShape(t.shape)} ${t.dtype}`);
+  for (const [name, t] of [
+    ['text', text],
+    ['image', image],
+  ] as const) {
+    if (t.dtype !== 'f32' || t.rank !== 2)
+      throw new ShapeError(`spliceRows: ${name} must be f32 [rows, D], got ${formatShape(t.shape)} ${t.dtype}`);
   }
   const [textRows, dim] = text.shape;
-  if (image.shape[1] !== dim) throw new ShapeError(`spliceRows: image ${formatShape(image.shape)} and text ${formatShape(text.shape)} differ in width`);
+  if (image.shape[1] !== dim)
+    throw new ShapeError(
+      `spliceRows: image ${formatShape(image.shape)} and text ${formatShape(text.shape)} differ in width`,
+    );
   if (at !== null && !(Number.isInteger(at) && at >= 0 && at < textRows)) {
     throw new ShapeError(`spliceRows: placeholder row ${at} is outside the ${textRows} text rows`);
   }
@@ -53,7 +60,11 @@ export function spliceRows(text: Tensor<'f32'>, image: Tensor<'f32'>, at: number
   const vector = dim % 4 === 0;
   const width = vector ? dim / 4 : dim;
   const params = new Uint32Array([rows, width, at ?? textRows, imageRows]);
-  device.dispatch(device.kernel(spliceSource(vector), 'splice-rows'), [text, image, out, { uniform: params }], grid1d(device, rows * width, WG));
+  device.dispatch(
+    device.kernel(spliceSource(vector), 'splice-rows'),
+    [text, image, out, { uniform: params }],
+    grid1d(device, rows * width, WG),
+  );
   return out;
 }
 

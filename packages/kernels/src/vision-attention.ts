@@ -38,7 +38,9 @@ export function subgroupTeamsFit(device: Device, workgroupSize: number): boolean
   const info = device.adapter.info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
   const min = info.subgroupMinSize ?? 0;
   const max = info.subgroupMaxSize ?? 0;
-  return device.has('subgroups') && min >= TEAM && min % TEAM === 0 && max <= workgroupSize && workgroupSize % max === 0;
+  return (
+    device.has('subgroups') && min >= TEAM && min % TEAM === 0 && max <= workgroupSize && workgroupSize % max === 0
+  );
 }
 
 export function visionAttentionTiling(device: Device): VisionAttentionTiling {
@@ -53,14 +55,22 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
  * blocks of B: score the block, rescale the running sums once to the block's new max, accumulate.
  * Scores are in log2 units (log2(e) is folded into the q scale) so that exp2 does the softmax.
  */
-function visionAttentionSourceUncached({ rows: R, keyBlock: B, workgroupSize, subgroupTeam }: VisionAttentionTiling): string {
+function visionAttentionSourceUncached({
+  rows: R,
+  keyBlock: B,
+  workgroupSize,
+  subgroupTeam,
+}: VisionAttentionTiling): string {
   const rs = range(R);
   const bs = range(B);
   const vs = range(VEC);
   // a row of k or v: its VEC vec4s, loaded directly or one per lane and shuffled around the team
   const loadRow = (name: string, at: string): string[] =>
     subgroupTeam
-      ? [`let ${name}Own = qkv[${at} + slot];`, ...vs.map((i) => `let ${name}_${i} = subgroupShuffle(${name}Own, team + ${i}u);`)]
+      ? [
+          `let ${name}Own = qkv[${at} + slot];`,
+          ...vs.map((i) => `let ${name}_${i} = subgroupShuffle(${name}Own, team + ${i}u);`),
+        ]
       : vs.map((i) => `let ${name}_${i} = qkv[${at} + ${i}u];`);
   const setup: string[] = [];
   for (const r of rs) {
@@ -89,7 +99,10 @@ function visionAttentionSourceUncached({ rows: R, keyBlock: B, workgroupSize, su
   }
   const stores: string[] = [];
   for (const r of rs) {
-    stores.push(`if (firstRow + ${r}u < p.n) {`, `  let inv = 1.0 / l${r}; let o = (firstRow + ${r}u) * p.outStride + head * ${VEC}u;`);
+    stores.push(
+      `if (firstRow + ${r}u < p.n) {`,
+      `  let inv = 1.0 / l${r}; let o = (firstRow + ${r}u) * p.outStride + head * ${VEC}u;`,
+    );
     for (const i of vs) stores.push(`  y[o + ${i}u] = a${r}_${i} * inv;`);
     stores.push('}');
   }
@@ -116,10 +129,22 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>${subgroupTeam ? ', @builti
  * qkv [N, 3C] (columns which*C + head*32 + d, which = q, k, v) -> [N, C] with column head*32 + d:
  * each head's softmax(q k^T / sqrt(32)) v, ready for the block's proj Linear.
  */
-export function visionAttention(qkv: Tensor<'f32'>, heads: number, tiling: VisionAttentionTiling = visionAttentionTiling(qkv.device)): Tensor<'f32'> {
+export function visionAttention(
+  qkv: Tensor<'f32'>,
+  heads: number,
+  tiling: VisionAttentionTiling = visionAttentionTiling(qkv.device),
+): Tensor<'f32'> {
   if (qkv.dtype !== 'f32') throw new ShapeError(`visionAttention: qkv must be f32, got ${qkv.dtype}`);
-  if (qkv.rank !== 2 || qkv.shape[0] < 1 || !Number.isInteger(heads) || heads < 1 || qkv.shape[1] !== 3 * heads * HEAD_DIM) {
-    throw new ShapeError(`visionAttention: qkv ${formatShape(qkv.shape)} is not [N, 3 * heads * ${HEAD_DIM}] for ${heads} heads`);
+  if (
+    qkv.rank !== 2 ||
+    qkv.shape[0] < 1 ||
+    !Number.isInteger(heads) ||
+    heads < 1 ||
+    qkv.shape[1] !== 3 * heads * HEAD_DIM
+  ) {
+    throw new ShapeError(
+      `visionAttention: qkv ${formatShape(qkv.shape)} is not [N, 3 * heads * ${HEAD_DIM}] for ${heads} heads`,
+    );
   }
   const [n, width] = qkv.shape;
   const channels = heads * HEAD_DIM;
@@ -130,8 +155,16 @@ export function visionAttention(qkv: Tensor<'f32'>, heads: number, tiling: Visio
   new Float32Array(params.buffer, 16, 1)[0] = Math.LOG2E / Math.sqrt(HEAD_DIM);
   const kernel = device.kernel(visionAttentionSource(tiling), 'vision-attention');
   const work = { flops: 4 * n * n * channels, bytes: 4 * (qkv.size + y.size), detail: `N${n} ${heads} heads` };
-  device.dispatch(kernel, [qkv, y, { uniform: params }], [Math.ceil(n / tiling.rows / tiling.workgroupSize), heads], work);
+  device.dispatch(
+    kernel,
+    [qkv, y, { uniform: params }],
+    [Math.ceil(n / tiling.rows / tiling.workgroupSize), heads],
+    work,
+  );
   return y;
 }
 
-export const visionAttentionSource = memoSource((...args: Parameters<typeof visionAttentionSourceUncached>) => visionAttentionSourceUncached(...args) + WGSL_EXP2_FLUSHED);
+export const visionAttentionSource = memoSource(
+  (...args: Parameters<typeof visionAttentionSourceUncached>) =>
+    visionAttentionSourceUncached(...args) + WGSL_EXP2_FLUSHED,
+);

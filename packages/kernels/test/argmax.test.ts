@@ -32,7 +32,9 @@ describe('argmax vs torch.argmax', async () => {
       [Array.from({ length: 131 }, (_, i) => (i === 64 || i === 128 ? 9 : i % 5)), 64],
     ];
     for (const [values, index] of cases) {
-      const out = await device.scopeAsync(async () => argmax(Tensor.fromArray(device, values, [values.length], 'f32')).read());
+      const out = await device.scopeAsync(async () =>
+        argmax(Tensor.fromArray(device, values, [values.length], 'f32')).read(),
+      );
       expect(out[0], values.slice(0, 8).join(',')).toBe(index);
     }
   });
@@ -40,7 +42,9 @@ describe('argmax vs torch.argmax', async () => {
   it('rejects bad inputs with a ShapeError', () => {
     device.scope(() => {
       expect(() => argmax(Tensor.zeros(device, [2, 3, 4], 'f32'))).toThrow(ShapeError);
-      expect(() => argmax(Tensor.zeros(device, [2, 3], 'f16') as unknown as Tensor<'f32'>)).toThrow(/expected f32 logits/);
+      expect(() => argmax(Tensor.zeros(device, [2, 3], 'f16') as unknown as Tensor<'f32'>)).toThrow(
+        /expected f32 logits/,
+      );
     });
   });
 });

@@ -34,19 +34,25 @@ describe('batchNorm vs PyTorch (F.batch_norm, training=False, channels last)', a
       });
       expect(out.shape).toEqual(expected.shape);
       const { maxAbs, maxRel } = expectClose(await out.read(), expected.data, TOLERANCE.f32, c.name);
-      errors.push(`  ${c.name} ${expected.shape.join('x')}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`);
+      errors.push(
+        `  ${c.name} ${expected.shape.join('x')}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`,
+      );
       out.dispose();
     });
 
     it(`${c.name}: foldBatchNorm gives PyTorch's scale and shift, and x·scale + shift = batch_norm(x)`, async () => {
-      const [mean, variance, gamma, beta] = await Promise.all(PARAMETERS.map(async (p) => (await fixture.get(c.name, p)).data));
+      const [mean, variance, gamma, beta] = await Promise.all(
+        PARAMETERS.map(async (p) => (await fixture.get(c.name, p)).data),
+      );
       const { scale, shift } = foldBatchNorm(mean, variance, gamma, beta, c.eps as number);
       const fold = [expectClose(scale, (await fixture.get(c.name, 'scale')).data, TOLERANCE.f32, `${c.name} scale`)];
       fold.push(expectClose(shift, (await fixture.get(c.name, 'shift')).data, TOLERANCE.f32, `${c.name} shift`));
       const x = (await fixture.get(c.name, 'x')).data;
       const applied = x.map((v, i) => v * scale[i % scale.length] + shift[i % shift.length]);
       const { maxAbs } = expectClose(applied, (await fixture.get(c.name, 'y')).data, TOLERANCE.f32, `${c.name} folded`);
-      errors.push(`  ${c.name} fold: scale ${fold[0].maxAbs.toExponential(2)}, shift ${fold[1].maxAbs.toExponential(2)}, applied ${maxAbs.toExponential(2)}`);
+      errors.push(
+        `  ${c.name} fold: scale ${fold[0].maxAbs.toExponential(2)}, shift ${fold[1].maxAbs.toExponential(2)}, applied ${maxAbs.toExponential(2)}`,
+      );
     });
   }
 
@@ -74,8 +80,12 @@ describe('batchNorm vs PyTorch (F.batch_norm, training=False, channels last)', a
       const p = Tensor.zeros(device, [8], 'f32');
       expect(() => batchNorm(x, p, p, Tensor.zeros(device, [4], 'f32'), p, 1e-5)).toThrow(ShapeError);
       expect(() => batchNorm(x, p, p, Tensor.zeros(device, [4], 'f32'), p, 1e-5)).toThrow(/gamma \[4\] must be \[8\]/);
-      expect(() => batchNorm(x, Tensor.zeros(device, [8], 'i32'), p, p, p, 1e-5)).toThrow(/mean must be f32, f16 or bf16/);
-      expect(() => batchNorm(Tensor.zeros(device, [2, 3, 8], 'f16') as unknown as Tensor<'f32'>, p, p, p, p, 1e-5)).toThrow(/x must be f32/);
+      expect(() => batchNorm(x, Tensor.zeros(device, [8], 'i32'), p, p, p, 1e-5)).toThrow(
+        /mean must be f32, f16 or bf16/,
+      );
+      expect(() =>
+        batchNorm(Tensor.zeros(device, [2, 3, 8], 'f16') as unknown as Tensor<'f32'>, p, p, p, p, 1e-5),
+      ).toThrow(/x must be f32/);
       expect(() => foldBatchNorm([1, 2], [1], [1, 2], [1, 2], 1e-5)).toThrow(ShapeError);
     });
   });

@@ -29,7 +29,12 @@ describe('KV cache and causal GQA attention vs PyTorch (and transformers Qwen2 m
   /** Rows [start, start + count) of a fixture tensor whose first dimension is positions. */
   function rows(data: Float32Array, shape: number[], start: number, count: number): Tensor<'f32'> {
     const width = shape.slice(1).reduce((a, b) => a * b, 1);
-    return Tensor.fromArray(device, data.subarray(start * width, (start + count) * width), [count, ...shape.slice(1)], 'f32');
+    return Tensor.fromArray(
+      device,
+      data.subarray(start * width, (start + count) * width),
+      [count, ...shape.slice(1)],
+      'f32',
+    );
   }
 
   async function run(c: LlmCase, path?: CausalAttentionPath): Promise<void> {
@@ -40,12 +45,21 @@ describe('KV cache and causal GQA attention vs PyTorch (and transformers Qwen2 m
     for (const [start, count] of c.steps) {
       const y = device.scope(() => {
         appendKv(cache, LAYER, rows(k.data, k.shape, start, count), rows(v.data, v.shape, start, count), start);
-        return causalAttention(rows(q.data, q.shape, start, count), cache, LAYER, { start, kvLength: start + count, path }).keep();
+        return causalAttention(rows(q.data, q.shape, start, count), cache, LAYER, {
+          start,
+          kvLength: start + count,
+          path,
+        }).keep();
       });
       expect(cache.length).toBe(start + count);
       expect(y.shape).toEqual([count, width]);
       const what = `${c.name} ${path ?? 'auto'} rows ${start}..${start + count - 1}`;
-      const { maxAbs } = expectClose(await y.read(), expected.data.subarray(start * width, (start + count) * width), TOLERANCE.attention, what);
+      const { maxAbs } = expectClose(
+        await y.read(),
+        expected.data.subarray(start * width, (start + count) * width),
+        TOLERANCE.attention,
+        what,
+      );
       console.log(`${what}: max abs error ${maxAbs.toExponential(2)}`);
       y.dispose();
     }
@@ -76,11 +90,23 @@ describe('KV cache and causal GQA attention vs PyTorch (and transformers Qwen2 m
     const chunk = (start: number, count: number): number[] =>
       Array.from({ length: count * 2 * 4 }, (_, i) => value(start + Math.floor(i / 8), Math.floor(i / 4) % 2, i % 4));
     device.scope(() => {
-      appendKv(cache, 0, Tensor.fromArray(device, chunk(0, 3), [3, 2, 4], 'f32'), Tensor.fromArray(device, chunk(0, 3), [3, 2, 4], 'f32'), 0);
+      appendKv(
+        cache,
+        0,
+        Tensor.fromArray(device, chunk(0, 3), [3, 2, 4], 'f32'),
+        Tensor.fromArray(device, chunk(0, 3), [3, 2, 4], 'f32'),
+        0,
+      );
       const q = Tensor.zeros(device, [1, 2, 4], 'f32');
       for (let position = 3; position < 5; position++) {
         const compiled = device.kernels.compiled;
-        appendKv(cache, 0, Tensor.fromArray(device, chunk(position, 1), [1, 2, 4], 'f32'), Tensor.fromArray(device, chunk(position, 1), [1, 2, 4], 'f32'), position);
+        appendKv(
+          cache,
+          0,
+          Tensor.fromArray(device, chunk(position, 1), [1, 2, 4], 'f32'),
+          Tensor.fromArray(device, chunk(position, 1), [1, 2, 4], 'f32'),
+          position,
+        );
         causalAttention(q, cache, 0, { start: position, kvLength: position + 1 });
         if (position > 3) expect(device.kernels.compiled).toBe(compiled);
       }
@@ -103,17 +129,30 @@ describe('KV cache and causal GQA attention vs PyTorch (and transformers Qwen2 m
       expect(() => appendKv(cache, 0, kv(2, 3), kv(2, 3), 0)).toThrow(ShapeError);
       expect(() => appendKv(cache, 0, kv(2), kv(3), 0)).toThrow(/differ in T/);
       expect(() => appendKv(cache, 2, kv(2), kv(2), 0)).toThrow(/layer 2 is outside/);
-      expect(() => appendKv(cache, 0, Tensor.zeros(device, [2, 2, 64], 'f16') as unknown as Tensor<'f32'>, kv(2), 0)).toThrow(/must be f32/);
+      expect(() =>
+        appendKv(cache, 0, Tensor.zeros(device, [2, 2, 64], 'f16') as unknown as Tensor<'f32'>, kv(2), 0),
+      ).toThrow(/must be f32/);
       appendKv(cache, 0, kv(6), kv(6), 0);
       expect(() => appendKv(cache, 0, kv(3), kv(3), 6)).toThrow(ShapeError);
-      expect(() => causalAttention(kv(2, 14), cache, 0, { start: 5, kvLength: 7 })).toThrow(/do not fit the 6 positions/);
+      expect(() => causalAttention(kv(2, 14), cache, 0, { start: 5, kvLength: 7 })).toThrow(
+        /do not fit the 6 positions/,
+      );
       expect(() => causalAttention(kv(2, 14), cache, 0, { start: 5, kvLength: 6 })).toThrow(ShapeError);
       expect(() => causalAttention(kv(2, 14, 32), cache, 0, { start: 4, kvLength: 6 })).toThrow(/not \[T, heads, 64\]/);
-      expect(() => causalAttention(kv(2, 7), cache, 0, { start: 4, kvLength: 6 })).toThrow(/multiple of the cache's 2 KV heads/);
-      expect(() => causalAttention(Tensor.zeros(device, [2, 14, 64], 'f16') as unknown as Tensor<'f32'>, cache, 0, { start: 4, kvLength: 6 })).toThrow(/must be f32/);
+      expect(() => causalAttention(kv(2, 7), cache, 0, { start: 4, kvLength: 6 })).toThrow(
+        /multiple of the cache's 2 KV heads/,
+      );
+      expect(() =>
+        causalAttention(Tensor.zeros(device, [2, 14, 64], 'f16') as unknown as Tensor<'f32'>, cache, 0, {
+          start: 4,
+          kvLength: 6,
+        }),
+      ).toThrow(/must be f32/);
     });
     expect(() => new KvCache(device, { layers: 1, kvHeads: 2, maxSeq: 1 << 20, headDim: 64 })).toThrow(/binding limit/);
-    expect(() => new KvCache(device, { layers: 1, kvHeads: 2, maxSeq: 0, headDim: 64 })).toThrow(/maxSeq must be a positive integer/);
+    expect(() => new KvCache(device, { layers: 1, kvHeads: 2, maxSeq: 0, headDim: 64 })).toThrow(
+      /maxSeq must be a positive integer/,
+    );
     cache.dispose();
   });
 });

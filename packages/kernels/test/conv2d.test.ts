@@ -32,7 +32,13 @@ describe('conv2d vs PyTorch', async () => {
         const x = (await upload(c.name, 'x')) as Tensor<'f32'>;
         const weight = await upload(c.name, 'weight', wdtype);
         const bias = c.bias ? await upload(c.name, 'bias', wdtype) : undefined;
-        const options = { bias, stride: c.stride as number, padding: c.padding as number, groups: c.groups as number, activation: c.activation as Activation };
+        const options = {
+          bias,
+          stride: c.stride as number,
+          padding: c.padding as number,
+          groups: c.groups as number,
+          activation: c.activation as Activation,
+        };
         return conv2d(x, weight, options);
       });
       expect(out.shape).toEqual(expected.shape);
@@ -55,8 +61,12 @@ describe('conv2d vs PyTorch', async () => {
       expect(() => conv2d(x, w([4, 6, 3, 3]), { stride: 0 })).toThrow(/stride must be an integer >= 1/);
       expect(() => conv2d(x, w([4, 6, 3, 3]), { bias: w([5]) })).toThrow(/bias has shape \[5\]/);
       expect(() => conv2d(x, w([4, 6, 9, 9]))).toThrow(/does not fit/);
-      expect(() => conv2d(Tensor.zeros(device, [8, 8, 6], 'f16') as unknown as Tensor<'f32'>, w([4, 6, 3, 3]))).toThrow(/f32 \[H, W, C\]/);
-      expect(() => conv2d(x, Tensor.zeros(device, [4, 6, 3, 3], 'i8') as unknown as FloatTensor)).toThrow(/f32, f16 or bf16/);
+      expect(() => conv2d(Tensor.zeros(device, [8, 8, 6], 'f16') as unknown as Tensor<'f32'>, w([4, 6, 3, 3]))).toThrow(
+        /f32 \[H, W, C\]/,
+      );
+      expect(() => conv2d(x, Tensor.zeros(device, [4, 6, 3, 3], 'i8') as unknown as FloatTensor)).toThrow(
+        /f32, f16 or bf16/,
+      );
     });
   });
 });

@@ -42,7 +42,13 @@ describe('depthwiseConv2d vs PyTorch', async () => {
             }
           : undefined;
         const stride = c.stride as 1 | 2;
-        return depthwiseConv2d(x, weight, { bias, stride, padding: c.padding as number, batchNorm, activation: c.activation as Activation });
+        return depthwiseConv2d(x, weight, {
+          bias,
+          stride,
+          padding: c.padding as number,
+          batchNorm,
+          activation: c.activation as Activation,
+        });
       });
       expect(out.shape).toEqual(expected.shape);
       // f16/bf16 cases: the reference used the same rounded weights, so only summation order differs
@@ -58,15 +64,33 @@ describe('depthwiseConv2d vs PyTorch', async () => {
       const x = Tensor.zeros(device, [8, 8, 4], 'f32');
       const w = Tensor.zeros(device, [4, 1, 3, 3], 'f32');
       expect(() => depthwiseConv2d(x, Tensor.zeros(device, [5, 1, 3, 3], 'f32'), { padding: 1 })).toThrow(ShapeError);
-      expect(() => depthwiseConv2d(x, Tensor.zeros(device, [4, 2, 3, 3], 'f32'), { padding: 1 })).toThrow(/weight must be \[4, 1, kh, kw\]/);
-      expect(() => depthwiseConv2d(Tensor.zeros(device, [8, 8, 4], 'f16') as unknown as Tensor<'f32'>, w, { padding: 1 })).toThrow(/f32 \[H, W, C\]/);
-      expect(() => depthwiseConv2d(x, Tensor.zeros(device, [4, 1, 3, 3], 'i32') as unknown as FloatTensor, { padding: 1 })).toThrow(/f32, f16 or bf16/);
+      expect(() => depthwiseConv2d(x, Tensor.zeros(device, [4, 2, 3, 3], 'f32'), { padding: 1 })).toThrow(
+        /weight must be \[4, 1, kh, kw\]/,
+      );
+      expect(() =>
+        depthwiseConv2d(Tensor.zeros(device, [8, 8, 4], 'f16') as unknown as Tensor<'f32'>, w, { padding: 1 }),
+      ).toThrow(/f32 \[H, W, C\]/);
+      expect(() =>
+        depthwiseConv2d(x, Tensor.zeros(device, [4, 1, 3, 3], 'i32') as unknown as FloatTensor, { padding: 1 }),
+      ).toThrow(/f32, f16 or bf16/);
       expect(() => depthwiseConv2d(x, w, { padding: 1, stride: 3 as 2 })).toThrow(/stride must be 1 or 2/);
-      expect(() => depthwiseConv2d(x, w, { padding: 1, bias: Tensor.zeros(device, [3], 'f32') })).toThrow(/bias has shape \[3\]/);
+      expect(() => depthwiseConv2d(x, w, { padding: 1, bias: Tensor.zeros(device, [3], 'f32') })).toThrow(
+        /bias has shape \[3\]/,
+      );
       const stat = Tensor.zeros(device, [4], 'f32');
-      const batchNorm = { runningMean: stat, runningVar: stat, weight: stat, bias: Tensor.zeros(device, [8], 'f32'), eps: 1e-5 };
+      const batchNorm = {
+        runningMean: stat,
+        runningVar: stat,
+        weight: stat,
+        bias: Tensor.zeros(device, [8], 'f32'),
+        eps: 1e-5,
+      };
       expect(() => depthwiseConv2d(x, w, { padding: 1, batchNorm })).toThrow(/batchNorm.bias/);
-      expect(() => depthwiseConv2d(Tensor.zeros(device, [2, 2, 4], 'f32'), Tensor.zeros(device, [4, 1, 7, 7], 'f32'), { padding: 0 })).toThrow(/does not fit/);
+      expect(() =>
+        depthwiseConv2d(Tensor.zeros(device, [2, 2, 4], 'f32'), Tensor.zeros(device, [4, 1, 7, 7], 'f32'), {
+          padding: 0,
+        }),
+      ).toThrow(/does not fit/);
     });
   });
 });

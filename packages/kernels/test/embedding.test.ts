@@ -8,7 +8,13 @@ import { TOLERANCE } from './tolerances.js';
 type TableDType = 'f32' | 'f16' | 'bf16' | 'int8';
 const BYTES: Record<TableDType, number> = { f32: 4, f16: 2, bf16: 2, int8: 1 };
 
-function uploadTable(device: Device, data: Float32Array, shape: [number, number], dtype: TableDType, maxBlockBytes?: number): Weight {
+function uploadTable(
+  device: Device,
+  data: Float32Array,
+  shape: [number, number],
+  dtype: TableDType,
+  maxBlockBytes?: number,
+): Weight {
   const options = maxBlockBytes === undefined ? {} : { maxBlockBytes };
   switch (dtype) {
     case 'int8':
@@ -49,7 +55,11 @@ describe('embedding vs PyTorch', async () => {
           const { data, shape } = await fixture.get(c.name, 'table');
           const [vocab, dim] = shape;
           // The odd int8 table splits its scales too, at other rows than its values.
-          const maxBlockBytes = !split ? undefined : dtype === 'int8' && c.name.endsWith('odd') ? 1024 : Math.ceil((vocab * dim * BYTES[dtype]) / 3);
+          const maxBlockBytes = !split
+            ? undefined
+            : dtype === 'int8' && c.name.endsWith('odd')
+              ? 1024
+              : Math.ceil((vocab * dim * BYTES[dtype]) / 3);
           const expected = await fixture.get(c.name, `y_${dtype}`);
           const ids = await readIds(c.name);
           const out = await device.scopeAsync(async () => {
@@ -82,7 +92,10 @@ describe('embedding vs PyTorch', async () => {
         for (let t = 0; t < ids.length; t++) {
           const row = out.subarray(t * dim, (t + 1) * dim);
           const valid = ids[t] >= 0 && ids[t] < vocab;
-          expect(row.every((v) => (valid ? v !== 0 : v === 0)), `${dtype} ${maxBlockBytes} id ${ids[t]}`).toBe(true);
+          expect(
+            row.every((v) => (valid ? v !== 0 : v === 0)),
+            `${dtype} ${maxBlockBytes} id ${ids[t]}`,
+          ).toBe(true);
         }
       }
     }
@@ -103,7 +116,10 @@ describe('embedding vs PyTorch', async () => {
       words[i] = state & 0xbfffbfff;
     }
     const bits = new Uint16Array(words.buffer);
-    const prompt = [151644, 8948, 198, 2610, 525, 264, 10950, 17847, 13, 151645, 198, 151644, 872, 198, 198, 74785, 279, 2168, 13, 151645, 198, 151644, 77091, 198];
+    const prompt = [
+      151644, 8948, 198, 2610, 525, 264, 10950, 17847, 13, 151645, 198, 151644, 872, 198, 198, 74785, 279, 2168, 13,
+      151645, 198, 151644, 77091, 198,
+    ];
     const ids = Int32Array.from([...prompt, 0, 74897, 74898, 149795, 149796, 151935, -200, 151936]);
     const out = await device.scopeAsync(async () => {
       const table = Tensor.fromArray(device, bits, [vocab, dim], 'f16');
@@ -124,7 +140,9 @@ describe('embedding vs PyTorch', async () => {
       expect(() => embedding(Tensor.zeros(device, [2], 'f32') as unknown as Tensor<'i32'>, table)).toThrow(ShapeError);
       expect(() => embedding(Tensor.zeros(device, [1, 2], 'i32'), table)).toThrow(/ids must be an i32 vector/);
       expect(() => embedding(ids, Tensor.zeros(device, [40], 'f32'))).toThrow(/table must be \[V, D\]/);
-      expect(() => embedding(ids, Tensor.zeros(device, [10, 4], 'i32') as unknown as Weight)).toThrow(/not f32, f16, bf16 or int8/);
+      expect(() => embedding(ids, Tensor.zeros(device, [10, 4], 'i32') as unknown as Weight)).toThrow(
+        /not f32, f16, bf16 or int8/,
+      );
     });
   });
 });

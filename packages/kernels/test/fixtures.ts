@@ -49,7 +49,12 @@ export interface Comparison {
 }
 
 /** Compares elementwise; fails naming the worst element. Returns the error figures. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: Tolerance, what: string): Comparison {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tolerance: Tolerance,
+  what: string,
+): Comparison {
   expect(actual.length, `${what}: length`).toBe(expected.length);
   let maxAbs = 0;
   let maxRel = 0;
@@ -69,7 +74,9 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     if (Math.abs(e) > 1e-6) maxRel = Math.max(maxRel, diff / Math.abs(e));
   }
   if (worst >= 0) {
-    expect.fail(`${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (atol ${tolerance.atol}, rtol ${tolerance.rtol}; max abs error ${maxAbs.toExponential(2)})`);
+    expect.fail(
+      `${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (atol ${tolerance.atol}, rtol ${tolerance.rtol}; max abs error ${maxAbs.toExponential(2)})`,
+    );
   }
   return { maxAbs, maxRel, worst };
 }

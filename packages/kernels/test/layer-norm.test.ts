@@ -30,12 +30,19 @@ describe('layerNorm vs PyTorch (F.layer_norm over the last dim)', async () => {
       const expected = await fixture.get(c.name, 'y');
       const out = await device.scopeAsync(async () => {
         const x = (await upload(c.name, 'x')) as Tensor<'f32'>;
-        return layerNorm(x, await upload(c.name, 'weight', dtype), await upload(c.name, 'bias', dtype), c.eps as number);
+        return layerNorm(
+          x,
+          await upload(c.name, 'weight', dtype),
+          await upload(c.name, 'bias', dtype),
+          c.eps as number,
+        );
       });
       expect(out.shape).toEqual(expected.shape);
       // f32 sums in another order, against PyTorch's f32 result
       const { maxAbs, maxRel } = expectClose(await out.read(), expected.data, TOLERANCE.f32, c.name);
-      errors.push(`  ${c.name} ${expected.shape.join('x')} ${dtype}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`);
+      errors.push(
+        `  ${c.name} ${expected.shape.join('x')} ${dtype}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`,
+      );
       out.dispose();
     });
   }
@@ -46,7 +53,9 @@ describe('layerNorm vs PyTorch (F.layer_norm over the last dim)', async () => {
       const w = Tensor.zeros(device, [8], 'f32');
       expect(() => layerNorm(x, Tensor.zeros(device, [7], 'f32'), w, 1e-5)).toThrow(ShapeError);
       expect(() => layerNorm(x, w, Tensor.zeros(device, [8, 1], 'f32'), 1e-5)).toThrow(/must be \[8\]/);
-      expect(() => layerNorm(Tensor.zeros(device, [4, 8], 'f16') as unknown as Tensor<'f32'>, w, w, 1e-5)).toThrow(/x must be f32/);
+      expect(() => layerNorm(Tensor.zeros(device, [4, 8], 'f16') as unknown as Tensor<'f32'>, w, w, 1e-5)).toThrow(
+        /x must be f32/,
+      );
       expect(() => layerNorm(x, Tensor.zeros(device, [8], 'i32'), w, 1e-5)).toThrow(/weight must be f32, f16 or bf16/);
     });
   });

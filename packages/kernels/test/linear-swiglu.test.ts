@@ -28,28 +28,45 @@ describe('linearSwiGlu vs PyTorch', async () => {
     const [rows, K] = shape;
     const n = rows / 2;
     const dtype = c.dtype as string;
-    if (dtype === 'f32') return concatRows([Tensor.fromArray(on, data.subarray(0, n * K), [n, K], 'f32'), Tensor.fromArray(on, data.subarray(n * K), [n, K], 'f32')]);
+    if (dtype === 'f32')
+      return concatRows([
+        Tensor.fromArray(on, data.subarray(0, n * K), [n, K], 'f32'),
+        Tensor.fromArray(on, data.subarray(n * K), [n, K], 'f32'),
+      ]);
     if (dtype === 'f16') {
       const bits = new Uint16Array((await fixture.raw(c.name, 'weight')).slice().buffer);
-      return concatRows([Tensor.fromArray(on, bits.subarray(0, n * K), [n, K], 'f16'), Tensor.fromArray(on, bits.subarray(n * K), [n, K], 'f16')]);
+      return concatRows([
+        Tensor.fromArray(on, bits.subarray(0, n * K), [n, K], 'f16'),
+        Tensor.fromArray(on, bits.subarray(n * K), [n, K], 'f16'),
+      ]);
     }
     const groupSize = dtype.length > 4 ? Number(dtype.slice(5)) : undefined;
-    const parts = [data.subarray(0, n * K), data.subarray(n * K)].map((half) => Int8Weight.quantize(on, half, [n, K], { groupSize }));
+    const parts = [data.subarray(0, n * K), data.subarray(n * K)].map((half) =>
+      Int8Weight.quantize(on, half, [n, K], { groupSize }),
+    );
     const fused = Int8Weight.concatRows(parts);
     // quantized per row, so joining the halves must give PyTorch's quantization of the whole
-    expect(Array.from(await fused.values.read()), `${c.name}: int8 values`).toEqual(Array.from(new Int8Array((await fixture.raw(c.name, 'values')).slice().buffer)));
-    expect(Array.from(await fused.scales.read()), `${c.name}: int8 scales`).toEqual(Array.from((await fixture.get(c.name, 'scales')).data));
+    expect(Array.from(await fused.values.read()), `${c.name}: int8 values`).toEqual(
+      Array.from(new Int8Array((await fixture.raw(c.name, 'values')).slice().buffer)),
+    );
+    expect(Array.from(await fused.scales.read()), `${c.name}: int8 scales`).toEqual(
+      Array.from((await fixture.get(c.name, 'scales')).data),
+    );
     return fused;
   }
 
   async function run(on: Device, c: FixtureCase): Promise<Float32Array> {
     const { data, shape } = await fixture.get(c.shape as string, 'x');
-    return on.scopeAsync(async () => linearSwiGlu(Tensor.fromArray(on, data, shape, 'f32'), await fusedWeight(on, c)).read());
+    return on.scopeAsync(async () =>
+      linearSwiGlu(Tensor.fromArray(on, data, shape, 'f32'), await fusedWeight(on, c)).read(),
+    );
   }
 
   const cases = fixture.cases.filter((c) => c.kind === 'swiglu');
   it('has cases for decode, prefill and the scalar kernel', () => {
-    expect(cases.map((c) => c.name)).toEqual(expect.arrayContaining(['swiglu.decode.int8', 'swiglu.prefill.f16', 'swiglu.odd.f32']));
+    expect(cases.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['swiglu.decode.int8', 'swiglu.prefill.f16', 'swiglu.odd.f32']),
+    );
   });
 
   for (const c of cases) {
@@ -65,7 +82,12 @@ describe('linearSwiGlu vs PyTorch', async () => {
     try {
       for (const name of ['swiglu.decode.int8g32', 'swiglu.prefill.f16', 'swiglu.prefill.int8']) {
         const c = cases.find((k) => k.name === name)!;
-        expectClose(await run(plain, c), (await fixture.get(c.name, 'y')).data, TOLERANCE.f32DotActivation, `${name} no subgroups`);
+        expectClose(
+          await run(plain, c),
+          (await fixture.get(c.name, 'y')).data,
+          TOLERANCE.f32DotActivation,
+          `${name} no subgroups`,
+        );
       }
     } finally {
       plain.destroy();
@@ -79,8 +101,13 @@ describe('linearSwiGlu vs PyTorch', async () => {
     const [n, K] = [wShape[0] / 2, wShape[1]];
     const [fused, separate] = await device.scopeAsync(async () => {
       const x = Tensor.fromArray(device, data, shape, 'f32');
-      const [gate, up] = [0, 1].map((h) => Int8Weight.quantize(device, weights.subarray(h * n * K, (h + 1) * n * K), [n, K]));
-      return Promise.all([linearSwiGlu(x, await fusedWeight(device, c)).read(), siluMul(linear(x, gate), linear(x, up)).read()]);
+      const [gate, up] = [0, 1].map((h) =>
+        Int8Weight.quantize(device, weights.subarray(h * n * K, (h + 1) * n * K), [n, K]),
+      );
+      return Promise.all([
+        linearSwiGlu(x, await fusedWeight(device, c)).read(),
+        siluMul(linear(x, gate), linear(x, up)).read(),
+      ]);
     });
     expectClose(fused, separate, TOLERANCE.f32, 'fused vs separate');
   });
@@ -90,9 +117,15 @@ describe('linearSwiGlu vs PyTorch', async () => {
       const x = Tensor.zeros(device, [2, 8], 'f32');
       expect(() => linearSwiGlu(x, Tensor.zeros(device, [5, 8], 'f32'))).toThrow(/gateUp must be \[2N, K\]/);
       expect(() => linearSwiGlu(x, Tensor.zeros(device, [6, 4], 'f32'))).toThrow(ShapeError);
-      expect(() => linearSwiGlu(x, Tensor.zeros(device, [8, 8], 'f32', { maxBlockBytes: 128 }))).toThrow(/fit one binding/);
-      expect(() => concatRows([Tensor.zeros(device, [2, 8], 'f32'), Tensor.zeros(device, [2, 4], 'f32')])).toThrow(/part 1/);
-      expect(() => concatRows([Tensor.zeros(device, [2, 8], 'f32'), Tensor.zeros(device, [2, 8], 'f16')])).toThrow(ShapeError);
+      expect(() => linearSwiGlu(x, Tensor.zeros(device, [8, 8], 'f32', { maxBlockBytes: 128 }))).toThrow(
+        /fit one binding/,
+      );
+      expect(() => concatRows([Tensor.zeros(device, [2, 8], 'f32'), Tensor.zeros(device, [2, 4], 'f32')])).toThrow(
+        /part 1/,
+      );
+      expect(() => concatRows([Tensor.zeros(device, [2, 8], 'f32'), Tensor.zeros(device, [2, 8], 'f16')])).toThrow(
+        ShapeError,
+      );
       expect(() => concatRows([])).toThrow(/no tensors/);
       const a = Int8Weight.quantize(device, new Float32Array(16), [2, 8]);
       const b = Int8Weight.quantize(device, new Float32Array(16), [2, 8], { groupSize: 4 });

@@ -6,7 +6,11 @@ import type { Weight } from '../src/weight.js';
 import { expectClose, openFixture, type Comparison, type Fixture, type FixtureCase } from './fixtures.js';
 import { TOLERANCE, type Tolerance } from './tolerances.js';
 
-const VS_F32: Record<string, Tolerance> = { f16: TOLERANCE.f16VsF32, bf16: TOLERANCE.bf16VsF32, int8: TOLERANCE.int8VsF32 };
+const VS_F32: Record<string, Tolerance> = {
+  f16: TOLERANCE.f16VsF32,
+  bf16: TOLERANCE.bf16VsF32,
+  int8: TOLERANCE.int8VsF32,
+};
 
 /** 'int8g64' -> int8 with 64 inputs per scale; 'int8' -> one scale per row. */
 function parseDType(dtype: string): { base: 'f32' | 'f16' | 'bf16' | 'int8'; groupSize?: number } {
@@ -18,7 +22,8 @@ function parseDType(dtype: string): { base: 'f32' | 'f16' | 'bf16' | 'int8'; gro
 function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
   expect(actual.length, `${what}: length`).toBe(expected.length);
   for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i])) expect.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+    if (!Object.is(actual[i], expected[i]))
+      expect.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
   }
 }
 
@@ -47,15 +52,24 @@ describe('linear vs PyTorch', async () => {
    * Uploads the case's weight as the kernel takes it. int8 weights are quantized again in
    * TypeScript and must equal PyTorch's values and scales bit for bit.
    */
-  async function uploadWeight(on: Device, c: FixtureCase, f32Source: string, options: TensorOptions = {}): Promise<Weight> {
+  async function uploadWeight(
+    on: Device,
+    c: FixtureCase,
+    f32Source: string,
+    options: TensorOptions = {},
+  ): Promise<Weight> {
     const { base, groupSize } = parseDType(c.dtype as string);
-    const { data, shape } = await fixture.get(f32Source, f32Source.startsWith('epilogue') ? 'f32_weight' : 'weight').catch(() => ({ data: undefined, shape: undefined }));
+    const { data, shape } = await fixture
+      .get(f32Source, f32Source.startsWith('epilogue') ? 'f32_weight' : 'weight')
+      .catch(() => ({ data: undefined, shape: undefined }));
     if (base === 'f32') return Tensor.fromArray(on, data!, shape!, 'f32', options);
     if (base === 'f16' || base === 'bf16') {
       const bits = await fixture.raw(c.name, 'weight');
       const wShape = (await fixture.get(c.name, 'weight')).shape;
       const half = new Uint16Array(bits.slice().buffer);
-      return base === 'f16' ? Tensor.fromArray(on, half, wShape, 'f16', options) : Tensor.fromArray(on, half, wShape, 'bf16', options);
+      return base === 'f16'
+        ? Tensor.fromArray(on, half, wShape, 'f16', options)
+        : Tensor.fromArray(on, half, wShape, 'bf16', options);
     }
     const int8 = Int8Weight.quantize(on, data!, [shape![0], shape![1]], { groupSize, ...options });
     const values = new Int8Array((await fixture.raw(c.name, 'values')).slice().buffer);
@@ -67,7 +81,12 @@ describe('linear vs PyTorch', async () => {
     return int8;
   }
 
-  async function check(actual: Float32Array, expected: Float32Array, tolerance: Tolerance, what: string): Promise<Comparison> {
+  async function check(
+    actual: Float32Array,
+    expected: Float32Array,
+    tolerance: Tolerance,
+    what: string,
+  ): Promise<Comparison> {
     const result = expectClose(actual, expected, tolerance, what);
     report.push(`  ${what.padEnd(44)} ${result.maxAbs.toExponential(2)} / ${result.maxRel.toExponential(2)}`);
     return result;
@@ -80,7 +99,8 @@ describe('linear vs PyTorch', async () => {
     const { base } = parseDType(c.dtype as string);
     const out = await on.scopeAsync(async () => {
       const weight = await uploadWeight(on, c, shape, options);
-      if (options.maxBlockBytes) expect(weight instanceof Int8Weight ? weight.values.isSplit : weight.isSplit, 'weight is split').toBe(true);
+      if (options.maxBlockBytes)
+        expect(weight instanceof Int8Weight ? weight.values.isSplit : weight.isSplit, 'weight is split').toBe(true);
       const x = Tensor.fromArray(on, xData, xShape, 'f32');
       const bias = Tensor.fromArray(on, await f32(shape, 'bias'), [weight.shape[0]], 'f32');
       return linear(x, weight, { bias }).read();
@@ -140,8 +160,19 @@ describe('linear vs PyTorch', async () => {
   it('the per-lane kernel (no subgroups) agrees with PyTorch', async () => {
     const plain = await createDevice({ disableFeatures: ['subgroups'] });
     try {
-      for (const name of ['edge.int8g8', 'k_proj.f32', 'k_proj.f16', 'k_proj.bf16', 'decode_m3.int8g64', 'decode_up.f16']) {
-        await runShapeCase(plain, fixture.cases.find((k) => k.name === name)!, `${name} no subgroups`);
+      for (const name of [
+        'edge.int8g8',
+        'k_proj.f32',
+        'k_proj.f16',
+        'k_proj.bf16',
+        'decode_m3.int8g64',
+        'decode_up.f16',
+      ]) {
+        await runShapeCase(
+          plain,
+          fixture.cases.find((k) => k.name === name)!,
+          `${name} no subgroups`,
+        );
       }
     } finally {
       plain.destroy();
@@ -157,10 +188,16 @@ describe('linear vs PyTorch', async () => {
         [() => linear(Tensor.zeros(device, [2, 5], 'f32'), w), /does not end in the weight's 4 inputs/],
         [() => linear(x, w, { bias: vector(4) }), /bias must be f32 \[3\]/],
         [() => linear(x, w, { residual: Tensor.zeros(device, [2, 4], 'f32') }), /residual must be f32 \[2, 3\]/],
-        [() => linear(x, w, { residual: Tensor.zeros(device, [2, 3], 'f32'), scale: vector(2) }), /scale must be f32 \[3\]/],
+        [
+          () => linear(x, w, { residual: Tensor.zeros(device, [2, 3], 'f32'), scale: vector(2) }),
+          /scale must be f32 \[3\]/,
+        ],
         [() => linear(x, w, { scale: vector(3) }), /give residual too/],
         [() => linear(Tensor.zeros(device, [2, 4], 'f16') as unknown as Tensor<'f32'>, w), /x must be f32, got f16/],
-        [() => linear(x, Tensor.zeros(device, [3, 4], 'i8') as unknown as Weight), /weight must be f32, f16, bf16 or an Int8Weight/],
+        [
+          () => linear(x, Tensor.zeros(device, [3, 4], 'i8') as unknown as Weight),
+          /weight must be f32, f16, bf16 or an Int8Weight/,
+        ],
         [() => linear(x, Tensor.zeros(device, [12], 'f32')), /weight must be \[out, in\]/],
       ];
       for (const [call, message] of cases) {

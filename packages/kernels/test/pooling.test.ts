@@ -31,8 +31,15 @@ describe('globalAvgPool and squeezeExcite vs PyTorch', async () => {
         const x = (await upload(c.name, 'x')) as Tensor<'f32'>;
         if (c.op === 'avgpool') return globalAvgPool(x);
         const wdtype = c.wdtype as FloatTensor['dtype'];
-        const conv = async (name: string) => ({ weight: await upload(c.name, `${name}_weight`, wdtype), bias: await upload(c.name, `${name}_bias`, wdtype) });
-        return squeezeExcite(x, { reduce: await conv('reduce'), expand: await conv('expand') }, c.activation as Activation);
+        const conv = async (name: string) => ({
+          weight: await upload(c.name, `${name}_weight`, wdtype),
+          bias: await upload(c.name, `${name}_bias`, wdtype),
+        });
+        return squeezeExcite(
+          x,
+          { reduce: await conv('reduce'), expand: await conv('expand') },
+          c.activation as Activation,
+        );
       });
       expect(out.shape).toEqual(expected.shape);
       const tolerance = c.op === 'se' ? TOLERANCE.f32Transcendental : TOLERANCE.f32;
@@ -47,12 +54,23 @@ describe('globalAvgPool and squeezeExcite vs PyTorch', async () => {
       const t = (shape: number[]): Tensor<'f32'> => Tensor.zeros(device, shape, 'f32');
       const x = t([4, 4, 8]);
       expect(() => globalAvgPool(t([4, 8]))).toThrow(/f32 \[H, W, C\]/);
-      expect(() => globalAvgPool(Tensor.zeros(device, [4, 4, 8], 'f16') as unknown as Tensor<'f32'>)).toThrow(ShapeError);
-      const se = { reduce: { weight: t([2, 8, 1, 1]), bias: t([2]) }, expand: { weight: t([8, 2, 1, 1]), bias: t([8]) } };
+      expect(() => globalAvgPool(Tensor.zeros(device, [4, 4, 8], 'f16') as unknown as Tensor<'f32'>)).toThrow(
+        ShapeError,
+      );
+      const se = {
+        reduce: { weight: t([2, 8, 1, 1]), bias: t([2]) },
+        expand: { weight: t([8, 2, 1, 1]), bias: t([8]) },
+      };
       expect(() => squeezeExcite(t([4, 4, 6]), se)).toThrow(/reduce.weight has shape/);
-      expect(() => squeezeExcite(x, { ...se, expand: { weight: t([8, 3, 1, 1]), bias: t([8]) } })).toThrow(/expand.weight has shape/);
-      expect(() => squeezeExcite(x, { ...se, reduce: { weight: t([2, 8, 3, 3]), bias: t([2]) } })).toThrow(/reduce.weight must be \[2, 8, 1, 1\]/);
-      expect(() => squeezeExcite(x, { ...se, expand: { weight: t([8, 2, 1, 1]), bias: t([2]) } })).toThrow(/expand.bias has shape/);
+      expect(() => squeezeExcite(x, { ...se, expand: { weight: t([8, 3, 1, 1]), bias: t([8]) } })).toThrow(
+        /expand.weight has shape/,
+      );
+      expect(() => squeezeExcite(x, { ...se, reduce: { weight: t([2, 8, 3, 3]), bias: t([2]) } })).toThrow(
+        /reduce.weight must be \[2, 8, 1, 1\]/,
+      );
+      expect(() => squeezeExcite(x, { ...se, expand: { weight: t([8, 2, 1, 1]), bias: t([2]) } })).toThrow(
+        /expand.bias has shape/,
+      );
     });
   });
 });

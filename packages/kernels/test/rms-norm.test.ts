@@ -35,7 +35,9 @@ describe("rmsNorm vs transformers' Qwen2RMSNorm", async () => {
       expect(out.shape).toEqual(expected.shape);
       // the reference multiplies by the same rounded weight: only the f32 sum order differs
       const { maxAbs, maxRel } = expectClose(await out.read(), expected.data, TOLERANCE.f32, c.name);
-      errors.push(`  ${c.name} ${expected.shape.join('x')} ${dtype}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`);
+      errors.push(
+        `  ${c.name} ${expected.shape.join('x')} ${dtype}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`,
+      );
       out.dispose();
     });
   }
@@ -46,7 +48,13 @@ describe("rmsNorm vs transformers' Qwen2RMSNorm", async () => {
       expect(() => rmsNorm(x, Tensor.zeros(device, [15], 'f32'), 1e-6)).toThrow(ShapeError);
       expect(() => rmsNorm(x, Tensor.zeros(device, [16, 1], 'bf16'), 1e-6)).toThrow(/must be \[16\]/);
       expect(() => rmsNorm(x, Tensor.zeros(device, [16], 'u8'), 1e-6)).toThrow(/weight must be f32, f16 or bf16/);
-      expect(() => rmsNorm(Tensor.zeros(device, [2, 16], 'bf16') as unknown as Tensor<'f32'>, Tensor.zeros(device, [16], 'f32'), 1e-6)).toThrow(/x must be f32/);
+      expect(() =>
+        rmsNorm(
+          Tensor.zeros(device, [2, 16], 'bf16') as unknown as Tensor<'f32'>,
+          Tensor.zeros(device, [16], 'f32'),
+          1e-6,
+        ),
+      ).toThrow(/x must be f32/);
     });
   });
 });

@@ -24,7 +24,9 @@ describe("ropeQkvIntoCache vs transformers' rotary embedding", async () => {
 
   for (const c of fixture.cases.filter((c) => c.op === 'rope' && c.contiguous)) {
     it(c.name, async () => {
-      const [q, k, qOut, kOut] = await Promise.all(['q', 'k', 'q_out', 'k_out'].map((role) => fixture.get(c.name, role)));
+      const [q, k, qOut, kOut] = await Promise.all(
+        ['q', 'k', 'q_out', 'k_out'].map((role) => fixture.get(c.name, role)),
+      );
       const [T, heads, headDim] = q.shape;
       const kvHeads = k.shape[1];
       const start = c.start as number;
@@ -32,7 +34,11 @@ describe("ropeQkvIntoCache vs transformers' rotary embedding", async () => {
       const qkv = new Float32Array(T * (heads + 2 * kvHeads) * headDim);
       for (let t = 0; t < T; t++) {
         let at = t * (heads + 2 * kvHeads) * headDim;
-        for (const [data, n] of [[q.data, heads], [k.data, kvHeads], [v, kvHeads]] as const) {
+        for (const [data, n] of [
+          [q.data, heads],
+          [k.data, kvHeads],
+          [v, kvHeads],
+        ] as const) {
           qkv.set(data.subarray(t * n * headDim, (t + 1) * n * headDim), at);
           at += n * headDim;
         }
@@ -40,7 +46,16 @@ describe("ropeQkvIntoCache vs transformers' rotary embedding", async () => {
       const cache = new KvCache(device, { layers: 1, kvHeads, maxSeq: start + T, headDim });
       try {
         cache.length = start; // positions before start stand for an earlier prompt
-        const out = device.scope(() => ropeQkvIntoCache(Tensor.fromArray(device, qkv, [T, qkv.length / T], 'f32'), heads, cache, 0, start, c.theta as number).keep());
+        const out = device.scope(() =>
+          ropeQkvIntoCache(
+            Tensor.fromArray(device, qkv, [T, qkv.length / T], 'f32'),
+            heads,
+            cache,
+            0,
+            start,
+            c.theta as number,
+          ).keep(),
+        );
         expectClose(await out.read(), qOut.data, TOLERANCE.rope, `${c.name} q`);
         out.dispose();
         // the cache is [kvHeads, maxSeq, d]: positions start .. start+T-1 of each head, as [T, kvHeads, d]
@@ -48,7 +63,11 @@ describe("ropeQkvIntoCache vs transformers' rotary embedding", async () => {
         const written = (all: Float32Array): Float32Array => {
           const rows = new Float32Array(T * kvHeads * headDim);
           for (let t = 0; t < T; t++) {
-            for (let h = 0; h < kvHeads; h++) rows.set(all.subarray((h * (start + T) + start + t) * headDim, (h * (start + T) + start + t + 1) * headDim), (t * kvHeads + h) * headDim);
+            for (let h = 0; h < kvHeads; h++)
+              rows.set(
+                all.subarray((h * (start + T) + start + t) * headDim, (h * (start + T) + start + t + 1) * headDim),
+                (t * kvHeads + h) * headDim,
+              );
           }
           return rows;
         };
@@ -72,7 +91,8 @@ describe('ropeQkvIntoCache', () => {
   });
   afterAll(() => device?.destroy());
 
-  const values = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(seed + i * 0.37) * 3);
+  const values = (n: number, seed: number): Float32Array =>
+    Float32Array.from({ length: n }, (_, i) => Math.sin(seed + i * 0.37) * 3);
 
   /** The columns [from, from + width) of a row-major [T, cols] matrix. */
   function columns(data: Float32Array, T: number, cols: number, from: number, width: number): Float32Array {
@@ -93,12 +113,18 @@ describe('ropeQkvIntoCache', () => {
       const fused = new KvCache(device, options);
       const separate = new KvCache(device, options);
       try {
-        for (const [start, T] of [[0, 5], [5, 1], [6, 1], [7, 3]]) {
+        for (const [start, T] of [
+          [0, 5],
+          [5, 1],
+          [6, 1],
+          [7, 3],
+        ]) {
           const data = values(T * cols, start);
           const [q, qRef] = device.scope(() => {
             const qkv = Tensor.fromArray(device, data, [T, cols], 'f32');
             const q = ropeQkvIntoCache(qkv, heads, fused, 1, start, theta);
-            const part = (from: number, n: number): Tensor<'f32'> => Tensor.fromArray(device, columns(data, T, cols, from * headDim, n * headDim), [T, n, headDim], 'f32');
+            const part = (from: number, n: number): Tensor<'f32'> =>
+              Tensor.fromArray(device, columns(data, T, cols, from * headDim, n * headDim), [T, n, headDim], 'f32');
             const qRef = rope(part(0, heads), start, theta);
             appendKv(separate, 1, rope(part(heads, kvHeads), start, theta), part(heads + kvHeads, kvHeads), start);
             return [q.keep(), qRef.keep()];
@@ -129,7 +155,9 @@ describe('ropeQkvIntoCache', () => {
         expect(() => ropeQkvIntoCache(qkv(9, 32), 4, cache, 0, 0, 1e4)).toThrow(/runs past the cache's maxSeq 8/);
         expect(() => ropeQkvIntoCache(qkv(1, 32), 4, cache, 1, 0, 1e4)).toThrow(/layer 1 is outside/);
         expect(() => ropeQkvIntoCache(qkv(1, 32), 0, cache, 0, 0, 1e4)).toThrow(ShapeError);
-        expect(() => ropeQkvIntoCache(Tensor.zeros(device, [1, 32], 'i32') as unknown as Tensor<'f32'>, 4, cache, 0, 0, 1e4)).toThrow(/qkv must be f32/);
+        expect(() =>
+          ropeQkvIntoCache(Tensor.zeros(device, [1, 32], 'i32') as unknown as Tensor<'f32'>, 4, cache, 0, 0, 1e4),
+        ).toThrow(/qkv must be f32/);
       });
     } finally {
       cache.dispose();

@@ -1,7 +1,14 @@
 import { createDevice, FastVlmError, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../src/rng.js';
-import { drawToken, sample, samplingDistribution, SamplingError, type SamplingOptions, type TokenDistribution } from '../src/sampling.js';
+import {
+  drawToken,
+  sample,
+  samplingDistribution,
+  SamplingError,
+  type SamplingOptions,
+  type TokenDistribution,
+} from '../src/sampling.js';
 import { expectClose, openFixture, type Fixture } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
@@ -46,7 +53,9 @@ describe('sampling vs transformers logits warpers', async () => {
     for (const maxCandidates of [undefined, 64]) {
       it(`${c.name}${maxCandidates ? ` with ${maxCandidates} candidates` : ''}`, async () => {
         const expected = await fixture.get(c.name, 'probs');
-        const distribution = await device.scopeAsync(async () => samplingDistribution(await logitsOf(c.name), { ...optionsOf(c), maxCandidates }));
+        const distribution = await device.scopeAsync(async () =>
+          samplingDistribution(await logitsOf(c.name), { ...optionsOf(c), maxCandidates }),
+        );
         if (maxCandidates === undefined) expect(distribution.source).toBe(EXPECTED_SOURCE[c.name] ?? 'candidates');
         expectClose(dense(distribution, expected.data.length), expected.data, TOLERANCE.samplingProbabilities, c.name);
       });
@@ -97,14 +106,18 @@ describe('sampling vs transformers logits warpers', async () => {
   it('is greedy at temperature 0', async () => {
     const { data } = await fixture.get('sampling.flat_t1_p09', 'logits');
     const best = data.reduce((b, v, i) => (v > data[b] ? i : b), 0);
-    const token = await device.scopeAsync(async () => sample(await logitsOf('sampling.flat_t1_p09'), { temperature: 0, topP: 0.5, seed: 3 }));
+    const token = await device.scopeAsync(async () =>
+      sample(await logitsOf('sampling.flat_t1_p09'), { temperature: 0, topP: 0.5, seed: 3 }),
+    );
     expect(token).toBe(best);
   });
 
   it('matches the probabilities over 20000 seeded draws (chi-square)', async () => {
     const logits = [0, 1, 2, 0.5, -1, 3, -0.25, 1.5];
     const options = { temperature: 0.9, topP: 0.95 };
-    const distribution = await device.scopeAsync(async () => samplingDistribution(Tensor.fromArray(device, logits, [logits.length], 'f32'), options));
+    const distribution = await device.scopeAsync(async () =>
+      samplingDistribution(Tensor.fromArray(device, logits, [logits.length], 'f32'), options),
+    );
     expect(Array.from(distribution.ids)).toEqual([5, 2, 7, 1, 3]); // top-p removed the three least likely
     const counts = new Map<number, number>();
     const rng = new SeededRandom(2024);
@@ -143,7 +156,9 @@ describe('sampling vs transformers logits warpers', async () => {
       await expect(sample(logits, { temperature: 1, topK: -1 })).rejects.toThrow(FastVlmError);
       await expect(samplingDistribution(logits, { temperature: 0 })).rejects.toThrow(/greedy/);
       await expect(sample(Tensor.zeros(device, [2, 3], 'f32'), { temperature: 1 })).rejects.toThrow(ShapeError);
-      await expect(sample(Tensor.zeros(device, [3], 'f16') as unknown as Tensor<'f32'>, { temperature: 1 })).rejects.toThrow(ShapeError);
+      await expect(
+        sample(Tensor.zeros(device, [3], 'f16') as unknown as Tensor<'f32'>, { temperature: 1 }),
+      ).rejects.toThrow(ShapeError);
     });
   });
 

@@ -34,15 +34,24 @@ describe('softmax vs PyTorch (F.softmax over the last dim)', async () => {
     it(`${c.name} (temperature ${c.temperature as number})`, async () => {
       const { data, shape } = await fixture.get(c.name, 'x');
       const expected = await fixture.get(c.name, 'y');
-      const out = await device.scopeAsync(async () => softmax(Tensor.fromArray(device, data, shape, 'f32'), { temperature: c.temperature as number }));
+      const out = await device.scopeAsync(async () =>
+        softmax(Tensor.fromArray(device, data, shape, 'f32'), { temperature: c.temperature as number }),
+      );
       expect(out.shape).toEqual(expected.shape);
       const y = await out.read();
       const length = shape[shape.length - 1];
       // exp() in WGSL vs PyTorch's vectorised exp: a few ulp relative; over the vocabulary PyTorch's own f32 sum is further off
       const tolerance = length > 100_000 ? TOLERANCE.softmaxVocab : TOLERANCE.f32Transcendental;
       const { maxAbs, maxRel } = expectClose(y, expected.data, tolerance, c.name);
-      const exact = expectClose(y, softmaxF64(data, length, c.temperature as number), TOLERANCE.f32Transcendental, `${c.name} vs f64`);
-      errors.push(`  ${c.name} ${shape.join('x')}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)} (vs f64: ${exact.maxAbs.toExponential(2)}, ${exact.maxRel.toExponential(2)})`);
+      const exact = expectClose(
+        y,
+        softmaxF64(data, length, c.temperature as number),
+        TOLERANCE.f32Transcendental,
+        `${c.name} vs f64`,
+      );
+      errors.push(
+        `  ${c.name} ${shape.join('x')}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)} (vs f64: ${exact.maxAbs.toExponential(2)}, ${exact.maxRel.toExponential(2)})`,
+      );
       out.dispose();
     });
   }
@@ -67,7 +76,9 @@ describe('softmax vs PyTorch (F.softmax over the last dim)', async () => {
     device.scope(() => {
       expect(() => softmax(Tensor.zeros(device, [2, 8], 'f16') as unknown as Tensor<'f32'>)).toThrow(ShapeError);
       expect(() => softmax(Tensor.zeros(device, [2, 8], 'i32') as unknown as Tensor<'f32'>)).toThrow(/x must be f32/);
-      expect(() => softmax(Tensor.zeros(device, [2, 8], 'f32'), { temperature: 0 })).toThrow(/temperature must be positive/);
+      expect(() => softmax(Tensor.zeros(device, [2, 8], 'f32'), { temperature: 0 })).toThrow(
+        /temperature must be positive/,
+      );
     });
   });
 });

@@ -23,7 +23,9 @@ describe('spliceRows vs PyTorch', async () => {
   for (const c of fixture.cases.filter((x) => x.op === 'splice')) {
     it(c.name, async () => {
       const expected = await fixture.get(c.name, 'y');
-      const out = await device.scopeAsync(async () => spliceRows(await upload(c.name, 'text'), await upload(c.name, 'image'), c.at as number | null));
+      const out = await device.scopeAsync(async () =>
+        spliceRows(await upload(c.name, 'text'), await upload(c.name, 'image'), c.at as number | null),
+      );
       expect(out.shape).toEqual(expected.shape);
       const { maxAbs } = expectClose(await out.read(), expected.data, TOLERANCE.exactCopy, c.name);
       expect(maxAbs).toBe(0);
@@ -40,7 +42,9 @@ describe('spliceRows vs PyTorch', async () => {
       expect(() => spliceRows(text, image, -1)).toThrow(ShapeError);
       expect(() => spliceRows(text, image, 1.5)).toThrow(ShapeError);
       expect(() => spliceRows(Tensor.zeros(device, [40], 'f32'), image, 0)).toThrow(/text must be f32 \[rows, D\]/);
-      expect(() => spliceRows(text, Tensor.zeros(device, [3, 8], 'f16') as unknown as Tensor<'f32'>, 0)).toThrow(/image must be f32/);
+      expect(() => spliceRows(text, Tensor.zeros(device, [3, 8], 'f16') as unknown as Tensor<'f32'>, 0)).toThrow(
+        /image must be f32/,
+      );
     });
   });
 });

@@ -18,7 +18,10 @@ function subnormals(values: Float32Array): number[] {
 }
 
 /** Inputs across the ranges where exp, erfc and their products underflow. */
-const EXTREMES = Float32Array.from([-1e30, -1e4, -200, -120, -100, -90, -88, -87.4, -87, -60, -20, -14, -13.3, -13, -12.5, -12, -11, -10, -5, -1, -1e-3, 0, 1e-3, 1, 5, 10, 12, 13, 14, 20, 87, 88, 90, 100, 1e4, 1e30]);
+const EXTREMES = Float32Array.from([
+  -1e30, -1e4, -200, -120, -100, -90, -88, -87.4, -87, -60, -20, -14, -13.3, -13, -12.5, -12, -11, -10, -5, -1, -1e-3,
+  0, 1e-3, 1, 5, 10, 12, 13, 14, 20, 87, 88, 90, 100, 1e4, 1e30,
+]);
 
 describe('no subnormal results', () => {
   let device: Device;
@@ -37,7 +40,9 @@ describe('no subnormal results', () => {
       expect(subnormals(y), `${name} subnormal outputs at inputs`).toEqual([]);
       EXTREMES.forEach((x, i) => {
         const want = exact(x);
-        expect(Math.abs(y[i] - want), `${name}(${x}) = ${y[i]}, exact ${want}`).toBeLessThanOrEqual(1e-30 + 1e-5 * Math.abs(want));
+        expect(Math.abs(y[i] - want), `${name}(${x}) = ${y[i]}, exact ${want}`).toBeLessThanOrEqual(
+          1e-30 + 1e-5 * Math.abs(want),
+        );
       });
     });
   }
@@ -49,7 +54,12 @@ describe('no subnormal results', () => {
     expect(subnormals(gated), 'silu(x) * 1e-3: subnormal at inputs').toEqual([]);
     // one input column, weight 1: the GEMM's epilogue applies GELU to each x
     const w = Tensor.fromArray(device, new Float32Array(8).fill(1), [1, 8], 'f32');
-    const rows = Tensor.fromArray(device, Float32Array.from(Array.from(EXTREMES).flatMap((v) => [v, 0, 0, 0, 0, 0, 0, 0])), [EXTREMES.length, 8], 'f32');
+    const rows = Tensor.fromArray(
+      device,
+      Float32Array.from(Array.from(EXTREMES).flatMap((v) => [v, 0, 0, 0, 0, 0, 0, 0])),
+      [EXTREMES.length, 8],
+      'f32',
+    );
     const out = await device.scope(() => linear(rows, w, { activation: 'gelu' })).read();
     expect(subnormals(out)).toEqual([]);
     for (const t of [x, ones, w, rows]) t.dispose();
@@ -67,11 +77,12 @@ describe('no subnormal results', () => {
     // one head (32 wide), 16 tokens; q and k large so that scores differ by thousands
     const n = 16;
     const qkv = new Float32Array(n * 96);
-    for (let t = 0; t < n; t++) for (let d = 0; d < 32; d++) {
-      qkv[t * 96 + d] = 10 * (t + 1); // q
-      qkv[t * 96 + 32 + d] = t % 2 === 0 ? 10 * (t + 1) : -10 * (t + 1); // k
-      qkv[t * 96 + 64 + d] = Math.sin(t + d); // v
-    }
+    for (let t = 0; t < n; t++)
+      for (let d = 0; d < 32; d++) {
+        qkv[t * 96 + d] = 10 * (t + 1); // q
+        qkv[t * 96 + 32 + d] = t % 2 === 0 ? 10 * (t + 1) : -10 * (t + 1); // k
+        qkv[t * 96 + 64 + d] = Math.sin(t + d); // v
+      }
     const y = await device.scope(() => visionAttention(Tensor.fromArray(device, qkv, [n, 96], 'f32'), 1)).read();
     expect(subnormals(y)).toEqual([]);
   });

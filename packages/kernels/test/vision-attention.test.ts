@@ -1,6 +1,11 @@
 import { createDevice, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VISION_ATTENTION_TILINGS, visionAttention, visionAttentionTiling, type VisionAttentionTiling } from '../src/vision-attention.js';
+import {
+  VISION_ATTENTION_TILINGS,
+  visionAttention,
+  visionAttentionTiling,
+  type VisionAttentionTiling,
+} from '../src/vision-attention.js';
 import { expectClose, openFixture, type Fixture } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
@@ -18,10 +23,14 @@ describe('visionAttention vs PyTorch scaled_dot_product_attention', async () => 
   async function check(caseName: string, heads: number, tiling?: VisionAttentionTiling): Promise<void> {
     const qkv = await fixture.get(caseName, 'qkv');
     const expected = await fixture.get(caseName, 'y');
-    const y = device.scope(() => visionAttention(Tensor.fromArray(device, qkv.data, qkv.shape, 'f32'), heads, tiling).keep());
+    const y = device.scope(() =>
+      visionAttention(Tensor.fromArray(device, qkv.data, qkv.shape, 'f32'), heads, tiling).keep(),
+    );
     expect(y.shape).toEqual(expected.shape);
     const { maxAbs } = expectClose(await y.read(), expected.data, TOLERANCE.attention, caseName);
-    console.log(`${caseName} ${JSON.stringify(tiling ?? visionAttentionTiling(device))}: max abs error ${maxAbs.toExponential(2)}`);
+    console.log(
+      `${caseName} ${JSON.stringify(tiling ?? visionAttentionTiling(device))}: max abs error ${maxAbs.toExponential(2)}`,
+    );
     y.dispose();
   }
 
@@ -37,9 +46,13 @@ describe('visionAttention vs PyTorch scaled_dot_product_attention', async () => 
   it('rejects a wrong width, rank or dtype with a ShapeError', () => {
     device.scope(() => {
       expect(() => visionAttention(Tensor.zeros(device, [16, 3 * 96], 'f32'), 4)).toThrow(ShapeError);
-      expect(() => visionAttention(Tensor.zeros(device, [16, 3 * 96], 'f32'), 4)).toThrow(/not \[N, 3 \* heads \* 32\]/);
+      expect(() => visionAttention(Tensor.zeros(device, [16, 3 * 96], 'f32'), 4)).toThrow(
+        /not \[N, 3 \* heads \* 32\]/,
+      );
       expect(() => visionAttention(Tensor.zeros(device, [2, 16, 3 * 96], 'f32'), 3)).toThrow(ShapeError);
-      expect(() => visionAttention(Tensor.zeros(device, [16, 3 * 96], 'f16') as unknown as Tensor<'f32'>, 3)).toThrow(/must be f32/);
+      expect(() => visionAttention(Tensor.zeros(device, [16, 3 * 96], 'f16') as unknown as Tensor<'f32'>, 3)).toThrow(
+        /must be f32/,
+      );
     });
   });
 });

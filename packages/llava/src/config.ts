@@ -47,11 +47,17 @@ function requireString(json: Json, field: string): string {
 export function towerImageSize(visionTower: string): number {
   const match = TOWER_NAME.exec(visionTower);
   if (match === null) {
-    throw new ConfigError('mm_vision_tower', `'${visionTower}' is not supported (FastVLM's tower is 'mobileclip_l_N', N a multiple of 64)`);
+    throw new ConfigError(
+      'mm_vision_tower',
+      `'${visionTower}' is not supported (FastVLM's tower is 'mobileclip_l_N', N a multiple of 64)`,
+    );
   }
   const size = Number(match[1]);
   if (size < FASTVITHD_DOWNSAMPLING || size % FASTVITHD_DOWNSAMPLING !== 0) {
-    throw new ConfigError('mm_vision_tower', `image size ${size} in '${visionTower}' must be a positive multiple of 64`);
+    throw new ConfigError(
+      'mm_vision_tower',
+      `image size ${size} in '${visionTower}' must be a positive multiple of 64`,
+    );
   }
   return size;
 }
@@ -66,7 +72,8 @@ function checkEqual(json: Json, field: string, expected: unknown, why: string): 
 function optionalTokenId(json: Json, field: string): number | undefined {
   const value = json[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw new ConfigError(field, `must be a token id, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw new ConfigError(field, `must be a token id, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -75,7 +82,10 @@ function torchDtype(json: Json): string | undefined {
     const value = json[field];
     if (value === undefined || value === null) continue;
     if (value !== 'float16' && value !== 'float32' && value !== 'bfloat16') {
-      throw new ConfigError(field, `${JSON.stringify(value)} is not a weight dtype this loader knows (float16, bfloat16, float32)`);
+      throw new ConfigError(
+        field,
+        `${JSON.stringify(value)} is not a weight dtype this loader knows (float16, bfloat16, float32)`,
+      );
     }
     return value;
   }
@@ -84,10 +94,12 @@ function torchDtype(json: Json): string | undefined {
 
 /** Reads and checks a parsed FastVLM config.json. */
 export function parseFastVlmConfig(json: unknown): FastVlmConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError('(root)', 'config.json must hold a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ConfigError('(root)', 'config.json must hold a JSON object');
   const c = json as Json;
   const modelType = requireString(c, 'model_type');
-  if (modelType !== 'llava_qwen2') throw new ConfigError('model_type', `'${modelType}' is not a FastVLM model (expected 'llava_qwen2')`);
+  if (modelType !== 'llava_qwen2')
+    throw new ConfigError('model_type', `'${modelType}' is not a FastVLM model (expected 'llava_qwen2')`);
   const llm = parseQwen2Config(c);
 
   const visionTower = requireString(c, 'mm_vision_tower');
@@ -96,15 +108,22 @@ export function parseFastVlmConfig(json: unknown): FastVlmConfig {
 
   if (c.mm_hidden_size === undefined) throw new ConfigError('mm_hidden_size', 'is missing');
   if (c.mm_hidden_size !== FASTVITHD_FEATURE_WIDTH) {
-    throw new ConfigError('mm_hidden_size', `${JSON.stringify(c.mm_hidden_size)} does not match the FastViTHD tower's ${FASTVITHD_FEATURE_WIDTH} feature channels`);
+    throw new ConfigError(
+      'mm_hidden_size',
+      `${JSON.stringify(c.mm_hidden_size)} does not match the FastViTHD tower's ${FASTVITHD_FEATURE_WIDTH} feature channels`,
+    );
   }
   // Apple's builder falls back to a single 'linear' projector when the field is absent.
   const projectorType = requireString(c, 'mm_projector_type');
   if (projectorType !== 'mlp2x_gelu') {
-    throw new ConfigError('mm_projector_type', `'${projectorType}' is not supported (only 'mlp2x_gelu': Linear, GELU, Linear)`);
+    throw new ConfigError(
+      'mm_projector_type',
+      `'${projectorType}' is not supported (only 'mlp2x_gelu': Linear, GELU, Linear)`,
+    );
   }
   const aspect = requireString(c, 'image_aspect_ratio');
-  if (aspect !== 'pad') throw new ConfigError('image_aspect_ratio', `'${aspect}' is not supported (only 'pad': centred on a black square)`);
+  if (aspect !== 'pad')
+    throw new ConfigError('image_aspect_ratio', `'${aspect}' is not supported (only 'pad': centred on a black square)`);
   checkEqual(c, 'mm_patch_merge_type', 'flat', "only 'flat' image features are supported");
   checkEqual(c, 'mm_use_im_start_end', false, 'image start/end tokens are not supported');
 

@@ -1,4 +1,10 @@
-export { ConfigError, FASTVITHD_FEATURE_WIDTH, parseFastVlmConfig, towerImageSize, type FastVlmConfig } from './config.js';
+export {
+  ConfigError,
+  FASTVITHD_FEATURE_WIDTH,
+  parseFastVlmConfig,
+  towerImageSize,
+  type FastVlmConfig,
+} from './config.js';
 export {
   expectedTensors,
   PROJECTOR_PREFIX,
@@ -21,7 +27,14 @@ export {
 } from './random-checkpoint.js';
 export { fillRandom, initRule, type InitRule } from './random-init.js';
 export { RandomStream } from './random-stream.js';
-export { planSafetensors, writeSafetensorsStreaming, type SafetensorsPlan, type StreamingWriteOptions, type TensorSlot, type WriteBytes } from './stream-safetensors.js';
+export {
+  planSafetensors,
+  writeSafetensorsStreaming,
+  type SafetensorsPlan,
+  type StreamingWriteOptions,
+  type TensorSlot,
+  type WriteBytes,
+} from './stream-safetensors.js';
 export { QWEN2_ADDED_TOKENS, writeQwen2TokenizerFiles } from './tokenizer-files.js';
 export {
   inspectModelFolder,

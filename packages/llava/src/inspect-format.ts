@@ -48,14 +48,21 @@ export function formatInspectReport(report: InspectReport): string {
     String(g.tensors),
     formatCount(g.elements),
     formatBytes(g.bytes),
-    Object.entries(g.dtypes).map(([dtype, n]) => `${dtype} ${n}`).join(', ') || '-',
+    Object.entries(g.dtypes)
+      .map(([dtype, n]) => `${dtype} ${n}`)
+      .join(', ') || '-',
   ]);
-  const total = report.groups.reduce((sum, g) => ({ tensors: sum.tensors + g.tensors, elements: sum.elements + g.elements, bytes: sum.bytes + g.bytes }), { tensors: 0, elements: 0, bytes: 0 });
+  const total = report.groups.reduce(
+    (sum, g) => ({ tensors: sum.tensors + g.tensors, elements: sum.elements + g.elements, bytes: sum.bytes + g.bytes }),
+    { tensors: 0, elements: 0, bytes: 0 },
+  );
   rows.push(['total', String(total.tensors), formatCount(total.elements), formatBytes(total.bytes), '']);
   const header = ['group', 'tensors', 'elements', 'size', 'dtypes'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const row of [header, ...rows]) {
-    lines.push(`  ${row.map((cell, i) => (i === 0 || i === 4 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')}`.trimEnd());
+    lines.push(
+      `  ${row.map((cell, i) => (i === 0 || i === 4 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')}`.trimEnd(),
+    );
   }
 
   const expectedCount = report.tensors.length - report.unexpected.length + report.missing.length;
@@ -68,11 +75,19 @@ export function formatInspectReport(report: InspectReport): string {
     );
     lines.push(...listed('missing', report.missing, (t) => `${t.name} ${shapeText(t.shape)}`));
     lines.push(...listed('unexpected', report.unexpected, (t) => `${t.name} ${t.dtype} ${shapeText(t.shape)}`));
-    lines.push(...listed('wrong shape', report.wrongShape, (m) => `${m.name}: ${shapeText(m.actual)}, expected ${shapeText(m.expected)}`));
+    lines.push(
+      ...listed(
+        'wrong shape',
+        report.wrongShape,
+        (m) => `${m.name}: ${shapeText(m.actual)}, expected ${shapeText(m.expected)}`,
+      ),
+    );
     lines.push(...listed('wrong dtype', report.wrongDtype, (m) => `${m.name}: ${m.actual}, expected ${m.expected}`));
   }
   for (const note of report.notes) lines.push(`note: ${note}`);
   const tokenizer = report.tokenizerFiles.length === 0 ? 'no tokenizer files' : report.tokenizerFiles.join(', ');
-  lines.push(`tokenizer: ${tokenizer}${report.tokenizerUsable ? '' : ' (not enough to load a tokenizer: need tokenizer.json, or vocab.json + merges.txt)'}`);
+  lines.push(
+    `tokenizer: ${tokenizer}${report.tokenizerUsable ? '' : ' (not enough to load a tokenizer: need tokenizer.json, or vocab.json + merges.txt)'}`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -4,8 +4,21 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { FastVlmError, SafetensorsCheckpoint, SafetensorsError, type SafetensorsDType, type TensorEntry } from '@fastvlm/tensor';
-import { expectedTensors, safetensorsDtypeOf, TENSOR_GROUPS, tensorGroup, type ExpectedTensor, type TensorGroup } from './checkpoint-layout.js';
+import {
+  FastVlmError,
+  SafetensorsCheckpoint,
+  SafetensorsError,
+  type SafetensorsDType,
+  type TensorEntry,
+} from '@fastvlm/tensor';
+import {
+  expectedTensors,
+  safetensorsDtypeOf,
+  TENSOR_GROUPS,
+  tensorGroup,
+  type ExpectedTensor,
+  type TensorGroup,
+} from './checkpoint-layout.js';
 import { ConfigError, parseFastVlmConfig, type FastVlmConfig } from './config.js';
 
 /** A model folder cannot be loaded at all; `reason` says why in one line, `cause` holds the typed error behind it. */
@@ -44,7 +57,13 @@ export interface Mismatch<T> {
 }
 
 /** Tokenizer file names a Hugging Face folder may hold. */
-export const TOKENIZER_FILES = ['tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'added_tokens.json'] as const;
+export const TOKENIZER_FILES = [
+  'tokenizer.json',
+  'vocab.json',
+  'merges.txt',
+  'tokenizer_config.json',
+  'added_tokens.json',
+] as const;
 
 export interface InspectReport {
   dir: string;
@@ -70,7 +89,10 @@ export interface InspectReport {
 const isInteger = (dtype: string): boolean => dtype.startsWith('I') || dtype === 'U8' || dtype === 'BOOL';
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function readConfig(dir: string): Promise<FastVlmConfig> {
@@ -78,7 +100,8 @@ async function readConfig(dir: string): Promise<FastVlmConfig> {
     if (!(await stat(dir)).isDirectory()) throw new ModelFolderError(dir, 'is not a folder');
   } catch (error) {
     if (error instanceof ModelFolderError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ModelFolderError(dir, 'no such folder', { cause: error });
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new ModelFolderError(dir, 'no such folder', { cause: error });
     throw new ModelFolderError(dir, `cannot open the model folder: ${(error as Error).message}`, { cause: error });
   }
   const path = join(dir, 'config.json');
@@ -87,7 +110,11 @@ async function readConfig(dir: string): Promise<FastVlmConfig> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new ModelFolderError(dir, missing ? 'no config.json in the folder' : `cannot read config.json: ${(error as Error).message}`, { cause: error });
+    throw new ModelFolderError(
+      dir,
+      missing ? 'no config.json in the folder' : `cannot read config.json: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   let json: unknown;
   try {
@@ -103,7 +130,9 @@ async function readConfig(dir: string): Promise<FastVlmConfig> {
   }
 }
 
-async function readEntries(dir: string): Promise<{ entries: TensorEntry[]; files: { file: string; bytes: number }[]; sharded: boolean }> {
+async function readEntries(
+  dir: string,
+): Promise<{ entries: TensorEntry[]; files: { file: string; bytes: number }[]; sharded: boolean }> {
   let checkpoint: SafetensorsCheckpoint;
   try {
     checkpoint = await SafetensorsCheckpoint.open(dir);
@@ -138,7 +167,13 @@ function summarize(tensors: readonly StoredTensor[]): GroupSummary[] {
 export async function inspectModelFolder(dir: string): Promise<InspectReport> {
   const config = await readConfig(dir);
   const { entries, files, sharded } = await readEntries(dir);
-  const tensors: StoredTensor[] = entries.map((e) => ({ name: e.name, dtype: e.dtype, shape: e.shape, bytes: e.byteLength, file: relative(dir, e.file) }));
+  const tensors: StoredTensor[] = entries.map((e) => ({
+    name: e.name,
+    dtype: e.dtype,
+    shape: e.shape,
+    bytes: e.byteLength,
+    file: relative(dir, e.file),
+  }));
   const stored = new Map(tensors.map((t) => [t.name, t]));
   const expected = expectedTensors(config);
   const expectedNames = new Set(expected.map((t) => t.name));
@@ -172,12 +207,17 @@ export async function inspectModelFolder(dir: string): Promise<InspectReport> {
     const tiedHead = tensor.name === 'lm_head.weight' && config.llm.tieWordEmbeddings;
     const headShape = [config.llm.vocabSize, config.llm.hiddenSize];
     if (tiedHead && tensor.shape.length === 2 && tensor.shape.every((d, i) => d === headShape[i])) {
-      notes.push('lm_head.weight is stored although tie_word_embeddings is true: it is ignored (the embedding is the head)');
+      notes.push(
+        'lm_head.weight is stored although tie_word_embeddings is true: it is ignored (the embedding is the head)',
+      );
     } else {
       unexpected.push(tensor);
     }
   }
-  if (otherFloat > 0) notes.push(`${otherFloat} float tensors are stored in a dtype other than config.json's ${config.torchDtype} (converted at load)`);
+  if (otherFloat > 0)
+    notes.push(
+      `${otherFloat} float tensors are stored in a dtype other than config.json's ${config.torchDtype} (converted at load)`,
+    );
 
   const tokenizerFiles: string[] = [];
   for (const name of TOKENIZER_FILES) if (await exists(join(dir, name))) tokenizerFiles.push(name);

@@ -20,8 +20,20 @@ export type RandomPreset = 'tiny' | '0.5b';
 export type RandomWeightDtype = 'float16' | 'float32';
 
 const QWEN2_SHAPES: Readonly<Record<RandomPreset, Readonly<Record<string, number>>>> = {
-  '0.5b': { hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2 },
-  tiny: { hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2 },
+  '0.5b': {
+    hidden_size: 896,
+    intermediate_size: 4864,
+    num_hidden_layers: 24,
+    num_attention_heads: 14,
+    num_key_value_heads: 2,
+  },
+  tiny: {
+    hidden_size: 64,
+    intermediate_size: 128,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+  },
 };
 const DEFAULT_IMAGE_SIZE: Readonly<Record<RandomPreset, number>> = { '0.5b': 1024, tiny: 256 };
 
@@ -34,11 +46,16 @@ export interface RandomConfigOptions {
 }
 
 /** config.json for a preset, with every field FastVLM-0.5B's carries (spec section 7). */
-export function randomCheckpointConfig(preset: RandomPreset, { layers, imageSize, dtype = 'float16' }: RandomConfigOptions = {}): Record<string, unknown> {
+export function randomCheckpointConfig(
+  preset: RandomPreset,
+  { layers, imageSize, dtype = 'float16' }: RandomConfigOptions = {},
+): Record<string, unknown> {
   const shape = QWEN2_SHAPES[preset];
   if (shape === undefined) throw new RangeError(`unknown preset '${String(preset)}' (expected 'tiny' or '0.5b')`);
-  if (layers !== undefined && (!Number.isSafeInteger(layers) || layers < 1)) throw new RangeError(`layers must be a positive integer, got ${layers}`);
-  if (dtype !== 'float16' && dtype !== 'float32') throw new RangeError(`dtype must be 'float16' or 'float32', got '${String(dtype)}'`);
+  if (layers !== undefined && (!Number.isSafeInteger(layers) || layers < 1))
+    throw new RangeError(`layers must be a positive integer, got ${layers}`);
+  if (dtype !== 'float16' && dtype !== 'float32')
+    throw new RangeError(`dtype must be 'float16' or 'float32', got '${String(dtype)}'`);
   const numHiddenLayers = layers ?? shape.num_hidden_layers;
   const size = imageSize ?? DEFAULT_IMAGE_SIZE[preset];
   return {
@@ -163,7 +180,10 @@ async function produceRandom(tensor: TensorSlot, seed: number, write: WriteBytes
 }
 
 /** Writes a random-weight checkpoint folder (created if needed) for a preset. */
-export async function writeRandomCheckpoint(dir: string, options: RandomCheckpointOptions = {}): Promise<RandomCheckpointResult> {
+export async function writeRandomCheckpoint(
+  dir: string,
+  options: RandomCheckpointOptions = {},
+): Promise<RandomCheckpointResult> {
   const started = performance.now();
   const { preset = 'tiny', seed = 0, tokenizer = true, onProgress } = options;
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
@@ -179,14 +199,25 @@ export async function writeRandomCheckpoint(dir: string, options: RandomCheckpoi
   const files = ['config.json'];
   let bytesDone = 0;
   let elementCount = 0;
-  const plan = await writeSafetensorsStreaming(join(dir, 'model.safetensors'), slots, (tensor, _index, write) => produceRandom(tensor, seed, write), {
-    metadata: { format: 'pt' },
-    onTensorWritten: (tensor, index, { header, byteLengths, fileBytes }) => {
-      elementCount += tensor.shape.reduce((a, b) => a * b, 1);
-      bytesDone += (index === 0 ? header.byteLength : 0) + byteLengths[index];
-      onProgress?.({ tensor: tensor.name, tensorsDone: index + 1, tensorCount: slots.length, bytesDone, bytesTotal: fileBytes });
+  const plan = await writeSafetensorsStreaming(
+    join(dir, 'model.safetensors'),
+    slots,
+    (tensor, _index, write) => produceRandom(tensor, seed, write),
+    {
+      metadata: { format: 'pt' },
+      onTensorWritten: (tensor, index, { header, byteLengths, fileBytes }) => {
+        elementCount += tensor.shape.reduce((a, b) => a * b, 1);
+        bytesDone += (index === 0 ? header.byteLength : 0) + byteLengths[index];
+        onProgress?.({
+          tensor: tensor.name,
+          tensorsDone: index + 1,
+          tensorCount: slots.length,
+          bytesDone,
+          bytesTotal: fileBytes,
+        });
+      },
     },
-  });
+  );
   files.push('model.safetensors');
   if (tokenizer) files.push(...(await writeQwen2TokenizerFiles(dir)));
   return {

@@ -14,12 +14,17 @@ export type InitRule =
   | { kind: 'normal'; std: number }
   | { kind: 'identityTap'; std: number; kernel: number };
 
-const IDENTITY_FOLDED = ['token_mixer.reparam_conv.weight', 'network.6.reparam_conv.weight', 'network.9.reparam_conv.weight'];
+const IDENTITY_FOLDED = [
+  'token_mixer.reparam_conv.weight',
+  'network.6.reparam_conv.weight',
+  'network.9.reparam_conv.weight',
+];
 // Folded convs followed by GELU outside any residual (stem, downsamples, conv_exp) get gain sqrt(2):
 // GELU roughly halves the RMS of a small input.
 const BEFORE_GELU = ['lkb_reparam.weight', 'proj.1.reparam_conv.weight', 'conv_exp.reparam_conv.weight'];
 
-const endsWithAny = (name: string, suffixes: readonly string[]): boolean => suffixes.some((suffix) => name.endsWith(suffix));
+const endsWithAny = (name: string, suffixes: readonly string[]): boolean =>
+  suffixes.some((suffix) => name.endsWith(suffix));
 
 /** conv [out, in/groups, k, k] or linear [out, in] -> in/groups * k * k. */
 const fanIn = (shape: readonly number[]): number => shape.slice(1).reduce((a, b) => a * b, 1);
@@ -30,17 +35,20 @@ export function initRule(name: string, shape: readonly number[]): InitRule {
   if (name.endsWith('bn.running_mean')) return { kind: 'normal', std: 0.5 };
   if (name.endsWith('bn.running_var')) return { kind: 'uniform', low: 0.5, high: 2 };
   // BatchNorm, LayerNormChannel and RMSNorm gains.
-  if (endsWithAny(name, ['bn.weight', 'norm.weight', 'layernorm.weight'])) return { kind: 'uniform', low: 0.5, high: 1.5 };
+  if (endsWithAny(name, ['bn.weight', 'norm.weight', 'layernorm.weight']))
+    return { kind: 'uniform', low: 0.5, high: 1.5 };
   if (name.includes('layer_scale')) return { kind: 'uniform', low: 0.1, high: 0.4 };
   if (name.endsWith('.bias')) return { kind: 'normal', std: 0.1 };
   if (name.endsWith('head.proj')) return { kind: 'normal', std: shape[0] ** -0.5 }; // [3072, 768], used as x @ proj
   // Logits O(1) through the tied head.
-  if (endsWithAny(name, ['embed_tokens.weight', 'lm_head.weight'])) return { kind: 'normal', std: 2 * shape[1] ** -0.5 };
+  if (endsWithAny(name, ['embed_tokens.weight', 'lm_head.weight']))
+    return { kind: 'normal', std: 2 * shape[1] ** -0.5 };
   if (endsWithAny(name, IDENTITY_FOLDED)) {
     const kernel = shape[shape.length - 1];
     return { kind: 'identityTap', std: 0.2 / kernel, kernel };
   }
-  if (endsWithAny(name, BEFORE_GELU) || name.includes('patch_embed')) return { kind: 'normal', std: Math.sqrt(2 / fanIn(shape)) };
+  if (endsWithAny(name, BEFORE_GELU) || name.includes('patch_embed'))
+    return { kind: 'normal', std: Math.sqrt(2 / fanIn(shape)) };
   if (name.endsWith('.weight')) return { kind: 'normal', std: fanIn(shape) ** -0.5 };
   throw new Error(`no random init rule for ${name} [${shape.join(', ')}]`);
 }

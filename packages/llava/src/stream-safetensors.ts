@@ -22,20 +22,38 @@ export interface SafetensorsPlan {
   fileBytes: number;
 }
 
-const BYTES_PER_ELEMENT: Readonly<Record<SafetensorsDType, number>> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const BYTES_PER_ELEMENT: Readonly<Record<SafetensorsDType, number>> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 
 const elementCount = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** Lays out the header for `tensors`, stored in the order given. */
-export function planSafetensors(tensors: readonly TensorSlot[], metadata?: Readonly<Record<string, string>>): SafetensorsPlan {
+export function planSafetensors(
+  tensors: readonly TensorSlot[],
+  metadata?: Readonly<Record<string, string>>,
+): SafetensorsPlan {
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) header.__metadata__ = { ...metadata };
   const byteLengths: number[] = [];
   let offset = 0;
   for (const { name, dtype, shape } of tensors) {
-    if (name === '__metadata__' || Object.hasOwn(header, name)) throw new SafetensorsError('<plan>', 'duplicate or reserved tensor name', name);
+    if (name === '__metadata__' || Object.hasOwn(header, name))
+      throw new SafetensorsError('<plan>', 'duplicate or reserved tensor name', name);
     const bytes = elementCount(shape) * BYTES_PER_ELEMENT[dtype];
-    Object.defineProperty(header, name, { value: { dtype, shape: [...shape], data_offsets: [offset, offset + bytes] }, enumerable: true });
+    Object.defineProperty(header, name, {
+      value: { dtype, shape: [...shape], data_offsets: [offset, offset + bytes] },
+      enumerable: true,
+    });
     byteLengths.push(bytes);
     offset += bytes;
   }
@@ -93,7 +111,11 @@ export async function writeSafetensorsStreaming(
         await writeAll(handle, bytes);
       });
       if (written !== plan.byteLengths[index]) {
-        throw new SafetensorsError(path, `producer wrote ${written} bytes, the header says ${plan.byteLengths[index]}`, tensors[index].name);
+        throw new SafetensorsError(
+          path,
+          `producer wrote ${written} bytes, the header says ${plan.byteLengths[index]}`,
+          tensors[index].name,
+        );
       }
       onTensorWritten?.(tensors[index], index, plan);
     }

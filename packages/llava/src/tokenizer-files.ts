@@ -43,7 +43,10 @@ function checkSource(spec: TokenizerJson, path: string): void {
   }
   for (const [id, content] of Object.entries(QWEN2_ADDED_TOKENS)) {
     const token = spec.added_tokens.find((t) => t.id === Number(id));
-    if (token?.content !== content) throw new Error(`${path}: added token ${id} is ${JSON.stringify(token?.content)}, not ${JSON.stringify(content)}`);
+    if (token?.content !== content)
+      throw new Error(
+        `${path}: added token ${id} is ${JSON.stringify(token?.content)}, not ${JSON.stringify(content)}`,
+      );
   }
 }
 
@@ -52,7 +55,10 @@ export function qwen2TokenizerJson(spec: TokenizerJson): TokenizerJson {
   return {
     ...spec,
     added_tokens: spec.added_tokens.filter((token) => Object.hasOwn(QWEN2_ADDED_TOKENS, token.id)),
-    model: { ...spec.model, merges: spec.model.merges.map((merge) => (typeof merge === 'string' ? merge : `${merge[0]} ${merge[1]}`)) },
+    model: {
+      ...spec.model,
+      merges: spec.model.merges.map((merge) => (typeof merge === 'string' ? merge : `${merge[0]} ${merge[1]}`)),
+    },
   };
 }
 

@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
-type Header = Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+type Header = Record<
+  string,
+  { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>
+>;
 
 async function readHeader(path: string): Promise<{ header: Header; dataStart: number }> {
   const file = await open(path, 'r');
@@ -40,14 +43,21 @@ export async function folderWithoutATensor(source: string): Promise<{ folder: st
   length.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
   const target = join(folder, 'model.safetensors');
   await writeFile(target, Buffer.concat([length, Buffer.from(json, 'utf8')]));
-  if (removedStart > 0) await pipeline(createReadStream(path, { start: dataStart, end: dataStart + removedStart - 1 }), createWriteStream(target, { flags: 'a' }));
+  if (removedStart > 0)
+    await pipeline(
+      createReadStream(path, { start: dataStart, end: dataStart + removedStart - 1 }),
+      createWriteStream(target, { flags: 'a' }),
+    );
   await copyFile(join(source, 'config.json'), join(folder, 'config.json'));
   await symlink(join(source, 'tokenizer.json'), join(folder, 'tokenizer.json'));
   return { folder, removed };
 }
 
 /** The fixture's weights with a config.json edited by `edit` (e.g. a width the tensors do not have). */
-export async function folderWithConfig(source: string, edit: (config: Record<string, unknown>) => void): Promise<string> {
+export async function folderWithConfig(
+  source: string,
+  edit: (config: Record<string, unknown>) => void,
+): Promise<string> {
   const folder = await mkdtemp(join(tmpdir(), 'fastvlm-config-'));
   const config = JSON.parse(await readFile(join(source, 'config.json'), 'utf8')) as Record<string, unknown>;
   edit(config);

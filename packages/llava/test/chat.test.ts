@@ -10,11 +10,15 @@ async function greedyOverWhole(model: FastVLM, ids: number[], maxNewTokens: numb
   const { embeds } = await model.embedInputs(ids, pixels);
   const tokens: number[] = [];
   try {
-    const stream = generateTokens(model.llm, { embeds }, {
-      maxNewTokens,
-      stopTokenIds: defaultStopTokenIds(model.llm, model.tokenizer),
-      vocabLimit: Math.min(model.config.llm.vocabSize, model.tokenizer.vocabSize),
-    });
+    const stream = generateTokens(
+      model.llm,
+      { embeds },
+      {
+        maxNewTokens,
+        stopTokenIds: defaultStopTokenIds(model.llm, model.tokenizer),
+        vocabLimit: Math.min(model.config.llm.vocabSize, model.tokenizer.vocabSize),
+      },
+    );
     for await (const token of stream) tokens.push(token);
   } finally {
     embeds.dispose();
@@ -49,7 +53,9 @@ describe('ChatSession (tiny random checkpoint, f32, greedy)', () => {
     }
     const second = step.value;
     expect(streamed).toBe(second.text);
-    expect(second.promptTokenIds).toEqual(model.tokenizer.encode('<|im_end|>\n<|im_start|>user\nWhat colour is it?<|im_end|>\n<|im_start|>assistant\n'));
+    expect(second.promptTokenIds).toEqual(
+      model.tokenizer.encode('<|im_end|>\n<|im_start|>user\nWhat colour is it?<|im_end|>\n<|im_start|>assistant\n'),
+    );
     expect(second.prefillPositions).toBe(1 + second.promptTokenIds.length); // the carried token and the new turn, nothing earlier
     expect(chat.position).toBe(first.prefillPositions + 6 + second.promptTokenIds.length + second.tokenIds.length - 1);
 
@@ -64,7 +70,9 @@ describe('ChatSession (tiny random checkpoint, f32, greedy)', () => {
     const answerStart = first.promptTokenIds.length;
     expect(template.slice(0, answerStart)).toEqual(whole.slice(0, answerStart));
     expect(template.slice(-second.promptTokenIds.length)).toEqual(second.promptTokenIds);
-    expect(model.tokenizer.decode(template.slice(answerStart, -second.promptTokenIds.length))).toBe(model.tokenizer.decode(first.tokenIds));
+    expect(model.tokenizer.decode(template.slice(answerStart, -second.promptTokenIds.length))).toBe(
+      model.tokenizer.decode(first.tokenIds),
+    );
 
     expect(await greedyOverWhole(model, whole, 5)).toEqual(second.tokenIds);
 

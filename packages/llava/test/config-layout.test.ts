@@ -43,14 +43,24 @@ describe('FastVLM checkpoint layout', () => {
   });
 
   it('sizes the decoder from config.json and adds lm_head only when untied', () => {
-    const config = parseFastVlmConfig({ ...randomCheckpointConfig('0.5b', { layers: 3 }), tie_word_embeddings: false, torch_dtype: 'float32', dtype: undefined });
+    const config = parseFastVlmConfig({
+      ...randomCheckpointConfig('0.5b', { layers: 3 }),
+      tie_word_embeddings: false,
+      torch_dtype: 'float32',
+      dtype: undefined,
+    });
     const tensors = expectedTensors(config);
     const names = tensors.map((t) => t.name);
     expect(names.filter((n) => n.endsWith('.self_attn.q_proj.weight'))).toHaveLength(3);
     expect(names).not.toContain('model.layers.3.input_layernorm.weight');
-    expect(tensors.find((t) => t.name === 'lm_head.weight')).toEqual({ name: 'lm_head.weight', shape: [151936, 896], dtype: 'F32' });
+    expect(tensors.find((t) => t.name === 'lm_head.weight')).toEqual({
+      name: 'lm_head.weight',
+      shape: [151936, 896],
+      dtype: 'F32',
+    });
     // The tower's weights do not depend on the image size.
-    const tower = (c: unknown): ExpectedTensor[] => expectedTensors(parseFastVlmConfig(c)).filter((t) => tensorGroup(t.name) === 'vision tower');
+    const tower = (c: unknown): ExpectedTensor[] =>
+      expectedTensors(parseFastVlmConfig(c)).filter((t) => tensorGroup(t.name) === 'vision tower');
     expect(tower(randomCheckpointConfig('tiny'))).toEqual(tower(randomCheckpointConfig('0.5b')));
     expect(tower(randomCheckpointConfig('tiny'))).toHaveLength(923 - 24 * 12 - 2 - 4);
     const tiny = expectedTensors(parseFastVlmConfig(randomCheckpointConfig('tiny')));
@@ -73,10 +83,31 @@ describe('FastVLM config.json', () => {
 
   it('reads the tower size, token count, projector and Qwen2 fields', () => {
     const config = parseFastVlmConfig(good);
-    expect(config).toMatchObject({ visionTower: 'mobileclip_l_1024', imageSize: 1024, imageTokens: 256, mmHiddenSize: 3072, projectorType: 'mlp2x_gelu', imageAspectRatio: 'pad', torchDtype: 'float16', bosTokenId: 151643 });
-    expect(config.llm).toMatchObject({ hiddenSize: 896, numHiddenLayers: 24, numAttentionHeads: 14, numKeyValueHeads: 2, headDim: 64, vocabSize: 151936, tieWordEmbeddings: true, eosTokenIds: [151645] });
+    expect(config).toMatchObject({
+      visionTower: 'mobileclip_l_1024',
+      imageSize: 1024,
+      imageTokens: 256,
+      mmHiddenSize: 3072,
+      projectorType: 'mlp2x_gelu',
+      imageAspectRatio: 'pad',
+      torchDtype: 'float16',
+      bosTokenId: 151643,
+    });
+    expect(config.llm).toMatchObject({
+      hiddenSize: 896,
+      numHiddenLayers: 24,
+      numAttentionHeads: 14,
+      numKeyValueHeads: 2,
+      headDim: 64,
+      vocabSize: 151936,
+      tieWordEmbeddings: true,
+      eosTokenIds: [151645],
+    });
     expect(parseFastVlmConfig(randomCheckpointConfig('tiny'))).toMatchObject({ imageSize: 256, imageTokens: 16 });
-    expect(parseFastVlmConfig({ ...good, mm_vision_tower: 'mobileclip_l_384' })).toMatchObject({ imageSize: 384, imageTokens: 36 });
+    expect(parseFastVlmConfig({ ...good, mm_vision_tower: 'mobileclip_l_384' })).toMatchObject({
+      imageSize: 384,
+      imageTokens: 36,
+    });
   });
 
   it('refuses what it cannot run, naming the field', () => {

@@ -19,7 +19,13 @@ export const REAL_WIDTH_FIXTURES = join(ROOT, '.cache/fixtures/llava-real');
 export const REAL_WIDTH_MODEL_FOLDER = join(REAL_WIDTH_FIXTURES, 'model');
 export const REAL_WIDTH_IMAGE_PATH = join(REAL_WIDTH_FIXTURES, 'image.png');
 
-export const DUMP_NAMES = ['pixel_values', 'vision_features', 'image_embeds', 'inputs_embeds', 'prefill_logits'] as const;
+export const DUMP_NAMES = [
+  'pixel_values',
+  'vision_features',
+  'image_embeds',
+  'inputs_embeds',
+  'prefill_logits',
+] as const;
 export type DumpName = (typeof DUMP_NAMES)[number];
 
 export interface E2eReference {
@@ -31,7 +37,9 @@ export interface E2eReference {
 
 export function checkFixtures(fixtures = LLAVA_FIXTURES): void {
   if (!existsSync(join(fixtures, 'reference.safetensors'))) {
-    throw new Error(`fixtures ${fixtures} are missing: run '.venv/bin/python tools/python/make_llava_fixtures.py --out .cache/fixtures'`);
+    throw new Error(
+      `fixtures ${fixtures} are missing: run '.venv/bin/python tools/python/make_llava_fixtures.py --out .cache/fixtures'`,
+    );
   }
 }
 
@@ -45,8 +53,14 @@ export async function readE2eReference(fixtures = LLAVA_FIXTURES): Promise<E2eRe
       return [...new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))];
     };
     const dumps = {} as E2eReference['dumps'];
-    for (const name of DUMP_NAMES) dumps[name] = { data: await file.readAsFloat32(name), shape: [...file.entry(name).shape] };
-    return { promptIds: await ids('prompt_ids'), dumps, greedyIds: await ids('greedy_ids'), greedyGaps: await file.readAsFloat32('greedy_gaps') };
+    for (const name of DUMP_NAMES)
+      dumps[name] = { data: await file.readAsFloat32(name), shape: [...file.entry(name).shape] };
+    return {
+      promptIds: await ids('prompt_ids'),
+      dumps,
+      greedyIds: await ids('greedy_ids'),
+      greedyGaps: await file.readAsFloat32('greedy_gaps'),
+    };
   } finally {
     await file.close();
   }

@@ -16,7 +16,11 @@ import { randomCheckpointConfig } from '../src/random-checkpoint.js';
 import { planSafetensors, type TensorSlot } from '../src/stream-safetensors.js';
 
 const CONFIG = randomCheckpointConfig('0.5b');
-const LAYOUT: TensorSlot[] = expectedTensors(parseFastVlmConfig(CONFIG)).map(({ name, shape, dtype }) => ({ name, shape, dtype: dtype ?? 'F16' }));
+const LAYOUT: TensorSlot[] = expectedTensors(parseFastVlmConfig(CONFIG)).map(({ name, shape, dtype }) => ({
+  name,
+  shape,
+  dtype: dtype ?? 'F16',
+}));
 const EMBED = 'model.embed_tokens.weight';
 const QKV = 'model.vision_tower.vision_tower.model.network.7.0.token_mixer.qkv.weight';
 const BN_COUNT = 'model.vision_tower.vision_tower.model.network.0.0.convffn.conv.bn.num_batches_tracked';
@@ -46,7 +50,8 @@ async function modelFolder(tensors: readonly TensorSlot[] | null = LAYOUT, confi
   return dir;
 }
 
-const replaced = (name: string, change: Partial<TensorSlot>): TensorSlot[] => LAYOUT.map((t) => (t.name === name ? { ...t, ...change } : t));
+const replaced = (name: string, change: Partial<TensorSlot>): TensorSlot[] =>
+  LAYOUT.map((t) => (t.name === name ? { ...t, ...change } : t));
 
 async function folderError(dir: string): Promise<ModelFolderError> {
   const error: unknown = await inspectModelFolder(dir).then(
@@ -61,7 +66,7 @@ async function folderError(dir: string): Promise<ModelFolderError> {
 }
 
 describe('inspectModelFolder', () => {
-  it("reports a complete FastVLM-0.5B folder: config, parts, dtypes, sizes", async () => {
+  it('reports a complete FastVLM-0.5B folder: config, parts, dtypes, sizes', async () => {
     const dir = await modelFolder();
     await writeFile(join(dir, 'tokenizer.json'), '{}');
     const report = await inspectModelFolder(dir);
@@ -100,7 +105,9 @@ describe('inspectModelFolder', () => {
     expect(wrongShape.wrongShape).toEqual([{ name: QKV, expected: [2304, 768], actual: [768, 2304] }]);
     expect(formatInspectReport(wrongShape)).toContain(`${QKV}: [768, 2304], expected [2304, 768]`);
 
-    const extra = await inspectModelFolder(await modelFolder([...LAYOUT, { name: 'model.layers.24.input_layernorm.weight', dtype: 'F16', shape: [896] }]));
+    const extra = await inspectModelFolder(
+      await modelFolder([...LAYOUT, { name: 'model.layers.24.input_layernorm.weight', dtype: 'F16', shape: [896] }]),
+    );
     expect(extra.unexpected.map((t) => t.name)).toEqual(['model.layers.24.input_layernorm.weight']);
     expect(extra.complete).toBe(false);
 
@@ -109,7 +116,10 @@ describe('inspectModelFolder', () => {
   });
 
   it('accepts a stored lm_head with tied embeddings, and float32 weights, with notes', async () => {
-    const withHead = [...replaced(EMBED, { dtype: 'F32' }), { name: 'lm_head.weight', dtype: 'F16' as const, shape: [151936, 896] }];
+    const withHead = [
+      ...replaced(EMBED, { dtype: 'F32' }),
+      { name: 'lm_head.weight', dtype: 'F16' as const, shape: [151936, 896] },
+    ];
     const report = await inspectModelFolder(await modelFolder(withHead));
     expect(report.complete).toBe(true);
     expect(report.notes).toHaveLength(2);
@@ -149,13 +159,20 @@ describe('inspectModelFolder on folders that cannot be loaded', () => {
     expect(broken.cause).toBeInstanceOf(SyntaxError);
     const projector = await folderError(await modelFolder(LAYOUT, { ...CONFIG, mm_projector_type: 'linear' }));
     expect(projector.cause).toBeInstanceOf(ConfigError);
-    expect(projector.reason).toBe("config.json field 'mm_projector_type': 'linear' is not supported (only 'mlp2x_gelu': Linear, GELU, Linear)");
+    expect(projector.reason).toBe(
+      "config.json field 'mm_projector_type': 'linear' is not supported (only 'mlp2x_gelu': Linear, GELU, Linear)",
+    );
   });
 
   it('no checkpoint, or a malformed safetensors file', async () => {
-    expect((await folderError(await modelFolder(null))).reason).toMatch(/holds neither model.safetensors nor model.safetensors.index.json/);
+    expect((await folderError(await modelFolder(null))).reason).toMatch(
+      /holds neither model.safetensors nor model.safetensors.index.json/,
+    );
     const garbage = await modelFolder(null);
-    await writeFile(join(garbage, 'model.safetensors'), new Uint8Array([16, 0, 0, 0, 0, 0, 0, 0, ...new TextEncoder().encode('{"a": {"dtype"')]));
+    await writeFile(
+      join(garbage, 'model.safetensors'),
+      new Uint8Array([16, 0, 0, 0, 0, 0, 0, 0, ...new TextEncoder().encode('{"a": {"dtype"')]),
+    );
     const malformed = await folderError(garbage);
     expect(malformed.cause).toBeInstanceOf(SafetensorsError);
     const truncated = await modelFolder();
@@ -170,10 +187,20 @@ describe('inspectModelFolder on folders that cannot be loaded', () => {
       await writeFile(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: weightMap }));
       return dir;
     };
-    const missing = await folderError(await indexed({ [LAYOUT[0].name]: 'model-00001-of-00002.safetensors', [LAYOUT[1].name]: 'model-00002-of-00002.safetensors' }));
+    const missing = await folderError(
+      await indexed({
+        [LAYOUT[0].name]: 'model-00001-of-00002.safetensors',
+        [LAYOUT[1].name]: 'model-00002-of-00002.safetensors',
+      }),
+    );
     expect(missing.cause).toBeInstanceOf(SafetensorsError);
     expect(missing.reason).toMatch(/shard 'model-00002-of-00002.safetensors' named in weight_map is missing/);
-    const outside = await folderError(await indexed({ [LAYOUT[0].name]: 'model-00001-of-00002.safetensors', [LAYOUT[1].name]: '../elsewhere.safetensors' }));
+    const outside = await folderError(
+      await indexed({
+        [LAYOUT[0].name]: 'model-00001-of-00002.safetensors',
+        [LAYOUT[1].name]: '../elsewhere.safetensors',
+      }),
+    );
     expect(outside.cause).toBeInstanceOf(SafetensorsError);
     expect(outside.reason).toMatch(/escapes the checkpoint folder/);
   });

@@ -63,15 +63,21 @@ describe('FastVLM: bad inputs are typed errors, and the model keeps working (f16
   });
 
   it('an unknown weight dtype is a LoadOptionsError naming the option', async () => {
-    await expect(FastVLM.load(MODEL_FOLDER, { dtype: 'int4' as 'int8', device })).rejects.toThrow(/dtype must be 'f32', 'f16' or 'int8', got "int4"/);
-    await expect(FastVLM.load(MODEL_FOLDER, { visionDtype: 'bf16' as 'f16', device })).rejects.toThrow(LoadOptionsError);
+    await expect(FastVLM.load(MODEL_FOLDER, { dtype: 'int4' as 'int8', device })).rejects.toThrow(
+      /dtype must be 'f32', 'f16' or 'int8', got "int4"/,
+    );
+    await expect(FastVLM.load(MODEL_FOLDER, { visionDtype: 'bf16' as 'f16', device })).rejects.toThrow(
+      LoadOptionsError,
+    );
     await expectStillWorks();
   });
 
   it('a corrupt image is an ImageError', async () => {
     const bytes = await readFile(IMAGE_PATH);
     await expect(model.generate({ ...TEXT_REQUEST, image: bytes.subarray(0, 200) })).rejects.toThrow(ImageError);
-    await expect(model.generate({ ...TEXT_REQUEST, image: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]) })).rejects.toThrow(ImageError);
+    await expect(
+      model.generate({ ...TEXT_REQUEST, image: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]) }),
+    ).rejects.toThrow(ImageError);
     await expectStillWorks();
   });
 
@@ -86,13 +92,16 @@ describe('FastVLM: bad inputs are typed errors, and the model keeps working (f16
     const { dispatches } = device.stats;
     const long = 'hello '.repeat(model.config.llm.maxPositionEmbeddings + 10);
     await expect(model.generate({ ...TEXT_REQUEST, prompt: long, image: IMAGE_PATH })).rejects.toThrow(GenerationError);
-    await expect(model.generate({ ...TEXT_REQUEST, maxNewTokens: model.config.llm.maxPositionEmbeddings })).rejects.toThrow(GenerationError);
+    await expect(
+      model.generate({ ...TEXT_REQUEST, maxNewTokens: model.config.llm.maxPositionEmbeddings }),
+    ).rejects.toThrow(GenerationError);
     expect(device.stats.dispatches).toBe(dispatches);
     await expectStillWorks();
   });
 
   it('maxNewTokens <= 0 (or not an integer) is a GenerationError', async () => {
-    for (const maxNewTokens of [0, -1, 1.5]) await expect(model.generate({ ...TEXT_REQUEST, maxNewTokens })).rejects.toThrow(GenerationError);
+    for (const maxNewTokens of [0, -1, 1.5])
+      await expect(model.generate({ ...TEXT_REQUEST, maxNewTokens })).rejects.toThrow(GenerationError);
     await expectStillWorks();
   });
 
@@ -105,13 +114,19 @@ describe('FastVLM: bad inputs are typed errors, and the model keeps working (f16
     const stopped = await model.generate({ ...TEXT_REQUEST, maxNewTokens: 6, stopTokenIds: [first] });
     expect(stopped.tokenIds).toEqual([]);
     expect(stopped.finishReason).toBe('stop-token');
-    for (const bad of [-1, 1.5]) await expect(model.generate({ ...TEXT_REQUEST, stopTokenIds: [bad] })).rejects.toThrow(GenerationError);
+    for (const bad of [-1, 1.5])
+      await expect(model.generate({ ...TEXT_REQUEST, stopTokenIds: [bad] })).rejects.toThrow(GenerationError);
     await expectStillWorks();
   });
 
   it('an aborted request throws the reason and frees what it held', async () => {
     const controller = new AbortController();
-    const stream = model.stream({ image: IMAGE_PATH, prompt: 'Describe the image.', maxNewTokens: 20, signal: controller.signal });
+    const stream = model.stream({
+      image: IMAGE_PATH,
+      prompt: 'Describe the image.',
+      maxNewTokens: 20,
+      signal: controller.signal,
+    });
     await stream.next();
     controller.abort(new Error('stop now'));
     await expect(stream.next()).rejects.toThrow('stop now');
@@ -121,7 +136,10 @@ describe('FastVLM: bad inputs are typed errors, and the model keeps working (f16
   it('20 consecutive requests (an image every 5th) leave device.liveBytes where it was', async () => {
     const started = performance.now();
     for (let i = 0; i < 20; i++) {
-      const request: GenerateRequest = i % 5 === 0 ? { image: IMAGE_PATH, prompt: 'Describe the image.', maxNewTokens: 3 } : { ...TEXT_REQUEST, temperature: 0.7, seed: i };
+      const request: GenerateRequest =
+        i % 5 === 0
+          ? { image: IMAGE_PATH, prompt: 'Describe the image.', maxNewTokens: 3 }
+          : { ...TEXT_REQUEST, temperature: 0.7, seed: i };
       const result = await model.generate(request);
       expect(result.tokenIds.length).toBeGreaterThan(0);
       expect(device.liveBytes, `live bytes after request ${i}`).toBe(baseline);
@@ -134,9 +152,16 @@ describe('FastVLM: bad inputs are typed errors, and the model keeps working (f16
       const int8 = await FastVLM.load(MODEL_FOLDER, { dtype: 'int8', visionDtype, device });
       try {
         expect(int8.visionDtype).toBe(visionDtype);
-        const result = await int8.generate({ image: IMAGE_PATH, prompt: 'Describe the image.', maxNewTokens: 4, stopTokenIds: [] });
+        const result = await int8.generate({
+          image: IMAGE_PATH,
+          prompt: 'Describe the image.',
+          maxNewTokens: 4,
+          stopTokenIds: [],
+        });
         expect(result.tokenIds).toHaveLength(4);
-        report.push(`int8 (vision ${visionDtype}): ${JSON.stringify(result.tokenIds)}, ttft ${result.timings.ttftMs?.toFixed(0)} ms`);
+        report.push(
+          `int8 (vision ${visionDtype}): ${JSON.stringify(result.tokenIds)}, ttft ${result.timings.ttftMs?.toFixed(0)} ms`,
+        );
       } finally {
         int8.dispose();
       }

@@ -63,7 +63,9 @@ describe('FastVLM (real widths, 2 Qwen2 layers, random checkpoint, f32) vs the f
     for (const name of DUMP_NAMES) {
       expect(dump[name].shape, name).toEqual(reference.dumps[name].shape);
       const error = compareDump(dump[name].data, reference.dumps[name].data, TOLERANCES[name]);
-      report.push(`${name} ${dump[name].shape.join('x')}: max error / max |ref| ${error.relativeToMax.toExponential(2)}, needs atol ${error.neededAtol.toExponential(2)} (bound ${TOLERANCES[name].atol})`);
+      report.push(
+        `${name} ${dump[name].shape.join('x')}: max error / max |ref| ${error.relativeToMax.toExponential(2)}, needs atol ${error.neededAtol.toExponential(2)} (bound ${TOLERANCES[name].atol})`,
+      );
       expect(error.passes, `${name}: needs atol ${error.neededAtol}`).toBe(true);
     }
   });
@@ -73,7 +75,9 @@ describe('FastVLM (real widths, 2 Qwen2 layers, random checkpoint, f32) vs the f
     let max = 0;
     for (const v of logits) max = Math.max(max, Math.abs(v));
     const smallestGap = Math.min(...reference.greedyGaps);
-    report.push(`smallest reference top-1 - top-2 gap: ${smallestGap.toExponential(2)} (${(smallestGap / max).toExponential(2)} of max |logit|)`);
+    report.push(
+      `smallest reference top-1 - top-2 gap: ${smallestGap.toExponential(2)} (${(smallestGap / max).toExponential(2)} of max |logit|)`,
+    );
     expect(reference.greedyGaps).toHaveLength(GREEDY_TOKENS);
     // Two logits each within the logits' bound (atol * max + rtol * |v| <= (atol + rtol) * max) of
     // the reference cannot swap places unless their gap is below twice that bound.
@@ -83,7 +87,12 @@ describe('FastVLM (real widths, 2 Qwen2 layers, random checkpoint, f32) vs the f
   });
 
   it(`the first ${GREEDY_TOKENS} greedy tokens are the reference ones`, async () => {
-    const result = await model.generate({ image: REAL_WIDTH_IMAGE_PATH, prompt: 'Describe the image.', maxNewTokens: GREEDY_TOKENS, profile: true });
+    const result = await model.generate({
+      image: REAL_WIDTH_IMAGE_PATH,
+      prompt: 'Describe the image.',
+      maxNewTokens: GREEDY_TOKENS,
+      profile: true,
+    });
     const t = result.timings;
     report.push(
       `generate ${GREEDY_TOKENS} tokens: preprocess ${t.preprocessMs.toFixed(0)} ms, vision ${t.visionMs?.toFixed(0)} ms, projector ${t.projectorMs?.toFixed(0)} ms, ` +

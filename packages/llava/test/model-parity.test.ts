@@ -1,7 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpPipeline, encodePrompt, FastVLM, IMAGE_TOKEN_INDEX } from '../src/model/index.js';
-import { compareDump, DUMP_NAMES, IMAGE_PATH, MODEL_FOLDER, readE2eReference, type DumpName, type E2eReference } from './e2e-fixtures.js';
+import {
+  compareDump,
+  DUMP_NAMES,
+  IMAGE_PATH,
+  MODEL_FOLDER,
+  readE2eReference,
+  type DumpName,
+  type E2eReference,
+} from './e2e-fixtures.js';
 import { E2E_TOLERANCE, type DumpTolerance } from './tolerances.js';
 
 const TOLERANCES: Record<DumpName, DumpTolerance> = {
@@ -41,13 +49,20 @@ describe('FastVLM (tiny random checkpoint, f32) vs the float64 PyTorch reference
     for (const name of DUMP_NAMES) {
       expect(dump[name].shape, name).toEqual(reference.dumps[name].shape);
       const error = compareDump(dump[name].data, reference.dumps[name].data, TOLERANCES[name]);
-      report.push(`${name} ${dump[name].shape.join('x')}: max error / max |ref| ${error.relativeToMax.toExponential(2)}, needs atol ${error.neededAtol.toExponential(2)} (bound ${TOLERANCES[name].atol})`);
+      report.push(
+        `${name} ${dump[name].shape.join('x')}: max error / max |ref| ${error.relativeToMax.toExponential(2)}, needs atol ${error.neededAtol.toExponential(2)} (bound ${TOLERANCES[name].atol})`,
+      );
       expect(error.passes, `${name}: needs atol ${error.neededAtol}`).toBe(true);
     }
   });
 
   it('the first 32 greedy tokens are the reference ones', async () => {
-    const result = await model.generate({ image: IMAGE_PATH, prompt: 'Describe the image.', maxNewTokens: 32, profile: true });
+    const result = await model.generate({
+      image: IMAGE_PATH,
+      prompt: 'Describe the image.',
+      maxNewTokens: 32,
+      profile: true,
+    });
     const t = result.timings;
     report.push(
       `generate 32 tokens: preprocess ${t.preprocessMs.toFixed(0)} ms, vision ${t.visionMs?.toFixed(0)} ms, projector ${t.projectorMs?.toFixed(0)} ms, ` +

@@ -20,7 +20,9 @@ describe("Apple's qwen_2 prompt template", () => {
   it('a text-only prompt is one piece, with no placeholder', () => {
     const ids = encodePrompt(tokenizer, 'Hi', { image: false });
     expect(ids).not.toContain(IMAGE_TOKEN_INDEX);
-    expect(tokenizer.decode(ids)).toBe('<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
+    expect(tokenizer.decode(ids)).toBe(
+      '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n',
+    );
   });
 
   it('multi-turn: turns in order, the image in the first user turn only, a custom system prompt', () => {
@@ -40,7 +42,23 @@ describe("Apple's qwen_2 prompt template", () => {
   it('refuses empty prompts and malformed conversations', () => {
     expect(() => formatPrompt('', { image: false })).toThrow(PromptError);
     expect(() => formatPrompt([{ role: 'assistant', content: 'x' }], { image: false })).toThrow(PromptError);
-    expect(() => formatPrompt([{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }], { image: false })).toThrow(PromptError);
-    expect(() => formatPrompt([{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }], { image: false })).toThrow(PromptError);
+    expect(() =>
+      formatPrompt(
+        [
+          { role: 'user', content: 'a' },
+          { role: 'assistant', content: 'b' },
+        ],
+        { image: false },
+      ),
+    ).toThrow(PromptError);
+    expect(() =>
+      formatPrompt(
+        [
+          { role: 'user', content: 'a' },
+          { role: 'user', content: 'b' },
+        ],
+        { image: false },
+      ),
+    ).toThrow(PromptError);
   });
 });

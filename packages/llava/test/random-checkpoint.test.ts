@@ -24,8 +24,14 @@ const TOWER = 'model.vision_tower.vision_tower.model.';
 
 // Spec section 5: the FastVLM prompt on either side of <image>, and its ids.
 const PROMPT_PIECES: [string, number[]][] = [
-  ['<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n', [151644, 8948, 198, 2610, 525, 264, 10950, 17847, 13, 151645, 198, 151644, 872, 198]],
-  ['\nDescribe the image.<|im_end|>\n<|im_start|>assistant\n', [198, 74785, 279, 2168, 13, 151645, 198, 151644, 77091, 198]],
+  [
+    '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n',
+    [151644, 8948, 198, 2610, 525, 264, 10950, 17847, 13, 151645, 198, 151644, 872, 198],
+  ],
+  [
+    '\nDescribe the image.<|im_end|>\n<|im_start|>assistant\n',
+    [198, 74785, 279, 2168, 13, 151645, 198, 151644, 77091, 198],
+  ],
 ];
 
 function stats(values: Float32Array): { min: number; max: number; mean: number; std: number } {
@@ -58,9 +64,17 @@ describe('tiny random checkpoint', () => {
 
   it("is written in Apple's layout, tensor by tensor with progress", async () => {
     expect(result.files).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
-    expect(result.config).toMatchObject({ imageSize: 256, imageTokens: 16, llm: { hiddenSize: 64, numHiddenLayers: 2, vocabSize: 151936 } });
+    expect(result.config).toMatchObject({
+      imageSize: 256,
+      imageTokens: 16,
+      llm: { hiddenSize: 64, numHiddenLayers: 2, vocabSize: 151936 },
+    });
     expect(progress).toHaveLength(result.tensorCount);
-    expect(progress.at(-1)).toMatchObject({ tensorsDone: result.tensorCount, bytesDone: result.fileBytes, bytesTotal: result.fileBytes });
+    expect(progress.at(-1)).toMatchObject({
+      tensorsDone: result.tensorCount,
+      bytesDone: result.fileBytes,
+      bytesTotal: result.fileBytes,
+    });
     const checkpoint = await SafetensorsCheckpoint.open(dir);
     try {
       expect(checkpoint.metadata).toEqual({ format: 'pt' });
@@ -112,7 +126,9 @@ describe('tiny random checkpoint', () => {
       await normal(`${TOWER}head.proj`, 3072 ** -0.5);
       await normal('model.embed_tokens.weight', 2 / 8);
       await normal('model.layers.0.mlp.down_proj.weight', 128 ** -0.5);
-      expect(Array.from(await checkpoint.read(`${block}convffn.conv.bn.num_batches_tracked`))).toEqual(new Array(8).fill(0));
+      expect(Array.from(await checkpoint.read(`${block}convffn.conv.bn.num_batches_tracked`))).toEqual(
+        new Array(8).fill(0),
+      );
       // Folded RepCPE: 1 at the centre tap of every 7x7 kernel, noise of std 0.2/7 elsewhere.
       const cpe = await read(`${TOWER}network.9.reparam_conv.weight`);
       const centre = cpe.filter((_, i) => i % 49 === 24);
@@ -130,37 +146,65 @@ describe('tiny random checkpoint', () => {
     for (const [text, ids] of PROMPT_PIECES) expect(tokenizer.encode(text)).toEqual(ids);
     expect(tokenizer.tokenToId('<|im_end|>')).toBe(151645);
     expect(tokenizer.tokenToId('<think>')).toBeUndefined(); // a Qwen3 added token
-    const tokenizerConfig = JSON.parse(await readFile(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
-    expect(tokenizerConfig).toMatchObject({ eos_token: '<|im_end|>', pad_token: '<|endoftext|>', tokenizer_class: 'Qwen2Tokenizer' });
+    const tokenizerConfig = JSON.parse(await readFile(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(tokenizerConfig).toMatchObject({
+      eos_token: '<|im_end|>',
+      pad_token: '<|endoftext|>',
+      tokenizer_class: 'Qwen2Tokenizer',
+    });
     expect(Object.keys(tokenizerConfig.added_tokens_decoder as object)).toEqual(['151643', '151644', '151645']);
   });
 
   const venv = existsSync(PYTHON);
-  it.skipIf(!venv)(`loads in the PyTorch reference with strict names${venv ? '' : ` (skipped: ${PYTHON} is missing)`}`, async () => {
-    const script = [
-      'import json, sys, torch',
-      `sys.path.insert(0, ${JSON.stringify(join(REPO_ROOT, 'tools/python'))})`,
-      'from fastvlm_reference import load_model',
-      'from fastvlm_reference.llava_qwen2 import qwen2_config',
-      'model = load_model(sys.argv[1])',
-      'q = qwen2_config(model.config)',
-      'torch.manual_seed(0)',
-      'features = model.encode_image(torch.rand(1, 3, model.image_size, model.image_size))',
-      'embeds = model.project(features)',
-      'print(json.dumps({"image_size": model.image_size, "hidden": q.hidden_size, "layers": q.num_hidden_layers, "kv_heads": q.num_key_value_heads,',
-      '  "tied": model.tied, "tensors": len(model.state_dict()), "features": list(features.shape), "finite": bool(torch.isfinite(embeds).all()),',
-      '  "feature_std": float(features.std()), "down_proj_sum": float(model.state_dict()["model.layers.0.mlp.down_proj.weight"].double().sum())}))',
-    ].join('\n');
-    const { stdout } = await promisify(execFile)(PYTHON, ['-c', script, dir], { timeout: 110_000, maxBuffer: 1 << 20 });
-    const loaded = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown>;
-    expect(loaded).toMatchObject({ image_size: 256, hidden: 64, layers: 2, kv_heads: 2, tied: true, tensors: result.tensorCount, features: [1, 16, 3072], finite: true });
-    // Every branch in play keeps the features O(1): neither collapsed nor blown up.
-    expect(loaded.feature_std as number).toBeGreaterThan(0.05);
-    expect(loaded.feature_std as number).toBeLessThan(20);
-    const checkpoint = await SafetensorsCheckpoint.open(dir);
-    const downProj = await checkpoint.readAsFloat32('model.layers.0.mlp.down_proj.weight').finally(() => checkpoint.close());
-    expect(loaded.down_proj_sum as number).toBeCloseTo(downProj.reduce((a, b) => a + b, 0), 3);
-  }, 120_000);
+  it.skipIf(!venv)(
+    `loads in the PyTorch reference with strict names${venv ? '' : ` (skipped: ${PYTHON} is missing)`}`,
+    async () => {
+      const script = [
+        'import json, sys, torch',
+        `sys.path.insert(0, ${JSON.stringify(join(REPO_ROOT, 'tools/python'))})`,
+        'from fastvlm_reference import load_model',
+        'from fastvlm_reference.llava_qwen2 import qwen2_config',
+        'model = load_model(sys.argv[1])',
+        'q = qwen2_config(model.config)',
+        'torch.manual_seed(0)',
+        'features = model.encode_image(torch.rand(1, 3, model.image_size, model.image_size))',
+        'embeds = model.project(features)',
+        'print(json.dumps({"image_size": model.image_size, "hidden": q.hidden_size, "layers": q.num_hidden_layers, "kv_heads": q.num_key_value_heads,',
+        '  "tied": model.tied, "tensors": len(model.state_dict()), "features": list(features.shape), "finite": bool(torch.isfinite(embeds).all()),',
+        '  "feature_std": float(features.std()), "down_proj_sum": float(model.state_dict()["model.layers.0.mlp.down_proj.weight"].double().sum())}))',
+      ].join('\n');
+      const { stdout } = await promisify(execFile)(PYTHON, ['-c', script, dir], {
+        timeout: 110_000,
+        maxBuffer: 1 << 20,
+      });
+      const loaded = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown>;
+      expect(loaded).toMatchObject({
+        image_size: 256,
+        hidden: 64,
+        layers: 2,
+        kv_heads: 2,
+        tied: true,
+        tensors: result.tensorCount,
+        features: [1, 16, 3072],
+        finite: true,
+      });
+      // Every branch in play keeps the features O(1): neither collapsed nor blown up.
+      expect(loaded.feature_std as number).toBeGreaterThan(0.05);
+      expect(loaded.feature_std as number).toBeLessThan(20);
+      const checkpoint = await SafetensorsCheckpoint.open(dir);
+      const downProj = await checkpoint
+        .readAsFloat32('model.layers.0.mlp.down_proj.weight')
+        .finally(() => checkpoint.close());
+      expect(loaded.down_proj_sum as number).toBeCloseTo(
+        downProj.reduce((a, b) => a + b, 0),
+        3,
+      );
+    },
+    120_000,
+  );
 });
 
 describe('random streams', () => {
@@ -171,7 +215,8 @@ describe('random streams', () => {
     fillRandom(rule, new RandomStream(3, 'a'), whole, 0);
     const chunked = new Float32Array(96 * 9);
     const random = new RandomStream(3, 'a');
-    for (let start = 0; start < chunked.length; start += 100) fillRandom(rule, random, chunked.subarray(start, start + 100), start);
+    for (let start = 0; start < chunked.length; start += 100)
+      fillRandom(rule, random, chunked.subarray(start, start + 100), start);
     expect(chunked).toEqual(whole);
     const other = new Float32Array(96 * 9);
     fillRandom(rule, new RandomStream(4, 'a'), other, 0);

@@ -45,7 +45,8 @@ describe('Qwen2 generation', () => {
     device?.destroy();
   });
 
-  const greedy = (options: Partial<GenerationOptions> = {}): Promise<number[]> => collect(generateTokens(model, prompt, { maxNewTokens: 32, stopTokenIds: [], ...options }));
+  const greedy = (options: Partial<GenerationOptions> = {}): Promise<number[]> =>
+    collect(generateTokens(model, prompt, { maxNewTokens: 32, stopTokenIds: [], ...options }));
 
   it('greedy: the reference ids; decode steps give the logits of a full forward pass', async () => {
     expect(await greedy()).toEqual(reference.greedyIds);
@@ -57,7 +58,12 @@ describe('Qwen2 generation', () => {
         const ids = reference.promptIds.subarray(start, start === 0 ? 7 : start + 1);
         const logits = model.forward({ ids }, cache, start, 'last');
         const row = start + ids.length - 1;
-        expectLogitsClose(await logits.read(), reference.logits.subarray(row * reference.vocab, (row + 1) * reference.vocab), MODEL_TOLERANCE.f32Logits, `position ${row}`);
+        expectLogitsClose(
+          await logits.read(),
+          reference.logits.subarray(row * reference.vocab, (row + 1) * reference.vocab),
+          MODEL_TOLERANCE.f32Logits,
+          `position ${row}`,
+        );
         logits.dispose();
       }
     } finally {
@@ -84,7 +90,7 @@ describe('Qwen2 generation', () => {
     const T = reference.promptIds.length;
     const cache = model.createCache(T + 6);
     try {
-      (await (model.forward(prompt, cache, 0, 'last')).read());
+      await model.forward(prompt, cache, 0, 'last').read();
       const step = async (position: number): Promise<void> => {
         const logits = model.forward({ ids: [7] }, cache, position, 'last');
         await logits.read();
@@ -102,9 +108,17 @@ describe('Qwen2 generation', () => {
   });
 
   it('input embeddings give what their ids give', async () => {
-    const embeds = device.scope(() => model.model.embedTokens.forward(Tensor.fromArray(device, reference.promptIds, [reference.promptIds.length], 'i32'))).keep();
+    const embeds = device
+      .scope(() =>
+        model.model.embedTokens.forward(
+          Tensor.fromArray(device, reference.promptIds, [reference.promptIds.length], 'i32'),
+        ),
+      )
+      .keep();
     try {
-      expect(await collect(generateTokens(model, { embeds }, { maxNewTokens: 32, stopTokenIds: [] }))).toEqual(reference.greedyIds);
+      expect(await collect(generateTokens(model, { embeds }, { maxNewTokens: 32, stopTokenIds: [] }))).toEqual(
+        reference.greedyIds,
+      );
     } finally {
       embeds.dispose();
     }
@@ -152,7 +166,11 @@ describe('Qwen2 generation', () => {
 
     const full = tokenizer.decode(ids, { skipSpecial: true });
     const stop = full.slice(Math.floor(full.length / 2), Math.floor(full.length / 2) + 3);
-    const stopped = await generateText(model, tokenizer, prompt, { maxNewTokens: 32, stopTokenIds: [], stopStrings: ['never appears', stop] });
+    const stopped = await generateText(model, tokenizer, prompt, {
+      maxNewTokens: 32,
+      stopTokenIds: [],
+      stopStrings: ['never appears', stop],
+    });
     expect(stopped.finishReason).toBe('stop-string');
     expect(stopped.text).toBe(full.slice(0, full.indexOf(stop)));
     expect(stopped.tokenIds.length).toBeLessThan(32);
@@ -171,7 +189,11 @@ describe('Qwen2 generation', () => {
     const controller = new AbortController();
     const seen: number[] = [];
     const run = async (): Promise<void> => {
-      for await (const id of generateTokens(model, prompt, { maxNewTokens: 32, stopTokenIds: [], signal: controller.signal })) {
+      for await (const id of generateTokens(model, prompt, {
+        maxNewTokens: 32,
+        stopTokenIds: [],
+        signal: controller.signal,
+      })) {
         seen.push(id);
         if (seen.length === 3) controller.abort();
       }
@@ -186,10 +208,14 @@ describe('Qwen2 generation', () => {
 
   it('bad requests throw typed errors, and the model still works after them', async () => {
     const start = device.liveBytes;
-    const run = (input: ForwardInput, options: Partial<GenerationOptions>): Promise<number[]> => collect(generateTokens(model, input, { maxNewTokens: 4, ...options }));
+    const run = (input: ForwardInput, options: Partial<GenerationOptions>): Promise<number[]> =>
+      collect(generateTokens(model, input, { maxNewTokens: 4, ...options }));
     await expect(run({ ids: [] }, {})).rejects.toThrow(GenerationError);
-    for (const maxNewTokens of [0, -1, 1.5, NaN]) await expect(run(prompt, { maxNewTokens })).rejects.toThrow(GenerationError);
-    await expect(run({ ids: new Int32Array(model.config.maxPositionEmbeddings + 1) }, {})).rejects.toThrow(/max_position_embeddings/);
+    for (const maxNewTokens of [0, -1, 1.5, NaN])
+      await expect(run(prompt, { maxNewTokens })).rejects.toThrow(GenerationError);
+    await expect(run({ ids: new Int32Array(model.config.maxPositionEmbeddings + 1) }, {})).rejects.toThrow(
+      /max_position_embeddings/,
+    );
     await expect(run({ ids: new Int32Array(500) }, { maxNewTokens: 20 })).rejects.toThrow(GenerationError);
     await expect(run(prompt, { temperature: -1 })).rejects.toThrow(SamplingError);
     await expect(run(prompt, { temperature: 1, topP: 0 })).rejects.toThrow(SamplingError);
@@ -200,7 +226,9 @@ describe('Qwen2 generation', () => {
     const wrongWidth = Tensor.zeros(device, [3, model.config.hiddenSize + 1], 'f32');
     await expect(run({ embeds: wrongWidth }, {})).rejects.toThrow(ShapeError);
     wrongWidth.dispose();
-    await expect(generateText(model, tokenizer, prompt, { maxNewTokens: 4, stopStrings: [''] })).rejects.toThrow(GenerationError);
+    await expect(generateText(model, tokenizer, prompt, { maxNewTokens: 4, stopStrings: [''] })).rejects.toThrow(
+      GenerationError,
+    );
     // A cache too small for the input: the forward pass throws a ShapeError part-way through recording.
     const cache = model.createCache(4);
     expect(() => model.forward(prompt, cache, 0)).toThrow(ShapeError);
@@ -214,11 +242,18 @@ describe('Qwen2 generation', () => {
     const start = device.liveBytes;
     await greedy();
     await collect(generateTokens(model, prompt, { maxNewTokens: 16, temperature: 0.8, topP: 0.9, seed: 5 }));
-    for await (const piece of streamText(model, tokenizer, prompt, { maxNewTokens: 32, stopTokenIds: [] })) if (piece.length > 0) break; // stopped early
+    for await (const piece of streamText(model, tokenizer, prompt, { maxNewTokens: 32, stopTokenIds: [] }))
+      if (piece.length > 0) break; // stopped early
     await generateText(model, tokenizer, prompt, { maxNewTokens: 32, stopTokenIds: [], stopStrings: ['e'] });
     const controller = new AbortController();
     const aborted = async (): Promise<void> => {
-      for await (const piece of streamText(model, tokenizer, prompt, { maxNewTokens: 32, stopTokenIds: [], temperature: 0.5, seed: 2, signal: controller.signal })) {
+      for await (const piece of streamText(model, tokenizer, prompt, {
+        maxNewTokens: 32,
+        stopTokenIds: [],
+        temperature: 0.5,
+        seed: 2,
+        signal: controller.signal,
+      })) {
         if (piece.length > 0) controller.abort();
       }
     };
@@ -236,8 +271,12 @@ describe('Qwen2 generation', () => {
     try {
       // An untied config over a tied checkpoint: every decoder weight loads, then lm_head.weight is missing.
       const untied = { ...model.config, tieWordEmbeddings: false };
-      await expect(loadQwen2FromCheckpoint(device, checkpoint, untied, { dtype: 'f16' })).rejects.toThrow(CheckpointError);
-      await expect(loadQwen2FromCheckpoint(device, checkpoint, { ...model.config, intermediateSize: 96 })).rejects.toThrow(/mlp.gate_proj.weight/);
+      await expect(loadQwen2FromCheckpoint(device, checkpoint, untied, { dtype: 'f16' })).rejects.toThrow(
+        CheckpointError,
+      );
+      await expect(
+        loadQwen2FromCheckpoint(device, checkpoint, { ...model.config, intermediateSize: 96 }),
+      ).rejects.toThrow(/mlp.gate_proj.weight/);
     } finally {
       await checkpoint.close();
     }

@@ -26,7 +26,8 @@ export interface Reference {
 
 export function variantFolder(variant: string): string {
   const folder = join(QWEN2_FIXTURES, variant);
-  if (!existsSync(join(folder, 'reference.safetensors'))) throw new Error(`fixture ${folder} is missing: run 'npm run fixtures'`);
+  if (!existsSync(join(folder, 'reference.safetensors')))
+    throw new Error(`fixture ${folder} is missing: run 'npm run fixtures'`);
   return folder;
 }
 
@@ -60,7 +61,12 @@ export interface LogitsError {
 }
 
 /** Fails unless |actual - expected| <= atol + rtol * |expected| everywhere; returns the errors seen. */
-export function expectLogitsClose(actual: Float32Array, expected: Float32Array, tolerance: Tolerance, what: string): LogitsError {
+export function expectLogitsClose(
+  actual: Float32Array,
+  expected: Float32Array,
+  tolerance: Tolerance,
+  what: string,
+): LogitsError {
   expect(actual.length, `${what}: length`).toBe(expected.length);
   let maxAbs = 0;
   let sumSquares = 0;
@@ -79,7 +85,10 @@ export function expectLogitsClose(actual: Float32Array, expected: Float32Array, 
     }
   }
   const rms = Math.sqrt(sumSquares / expected.length);
-  if (worst >= 0) expect.fail(`${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (atol ${tolerance.atol}, rtol ${tolerance.rtol}; max abs error ${maxAbs.toExponential(2)})`);
+  if (worst >= 0)
+    expect.fail(
+      `${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (atol ${tolerance.atol}, rtol ${tolerance.rtol}; max abs error ${maxAbs.toExponential(2)})`,
+    );
   return { maxAbs, maxAbsOverRms: maxAbs / rms, rms, rmsError: Math.sqrt(errorSquares / expected.length) };
 }
 
@@ -124,7 +133,11 @@ export async function greedyIds(model: Qwen2ForCausalLM, ids: Int32Array, count:
 }
 
 /** Cosine of the last position's logits and the share of positions whose top-1 agrees. */
-export function int8Agreement(actual: Float32Array, expected: Float32Array, vocab: number): { lastCosine: number; top1: number } {
+export function int8Agreement(
+  actual: Float32Array,
+  expected: Float32Array,
+  vocab: number,
+): { lastCosine: number; top1: number } {
   const rows = expected.length / vocab;
   let agree = 0;
   for (let r = 0; r < rows; r++) if (rowArgmax(actual, vocab, r) === rowArgmax(expected, vocab, r)) agree++;

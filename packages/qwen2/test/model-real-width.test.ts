@@ -7,7 +7,15 @@
 import { createDevice, type Device } from '@fastvlm/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadQwen2, type ModelDType } from '../src/index.js';
-import { expectLogitsClose, greedyIds, int8Agreement, promptLogits, readReference, variantFolder, type Reference } from './model-fixtures.js';
+import {
+  expectLogitsClose,
+  greedyIds,
+  int8Agreement,
+  promptLogits,
+  readReference,
+  variantFolder,
+  type Reference,
+} from './model-fixtures.js';
 import { INT8_MIN_COSINE, INT8_MIN_TOP1_AGREEMENT, MODEL_TOLERANCE } from './model-tolerances.js';
 
 describe('Qwen2 at 0.5B widths (2 layers) vs transformers', () => {

@@ -38,7 +38,8 @@ function readFixture(): Fixture {
   if (!existsSync(path)) throw new Error(`fixture ${path} is missing: run 'npm run fixtures'`);
   const fixture = JSON.parse(readFileSync(path, 'utf8')) as Fixture;
   const corpusHash = createHash('sha256').update(readFileSync(CORPUS_PATH)).digest('hex');
-  if (fixture.corpus_sha256 !== corpusHash) throw new Error(`fixture ${path} was made from another corpus: run 'npm run fixtures'`);
+  if (fixture.corpus_sha256 !== corpusHash)
+    throw new Error(`fixture ${path} was made from another corpus: run 'npm run fixtures'`);
   return fixture;
 }
 
@@ -46,8 +47,16 @@ function readFixture(): Fixture {
 const FOLDERS: { name: string; folder: string; variant: string }[] = [
   { name: 'qwen3 tokenizer.json (merges as pairs, 26 added tokens)', folder: QWEN3_FOLDER, variant: 'qwen3' },
   { name: 'qwen2 tokenizer.json (merges as strings)', folder: join(FIXTURES, 'qwen2-json'), variant: 'qwen2' },
-  { name: 'qwen2 vocab.json + merges.txt + tokenizer_config.json', folder: join(FIXTURES, 'qwen2-files'), variant: 'qwen2' },
-  { name: 'qwen2 plus added tokens with lstrip/rstrip/single_word/normalized', folder: join(FIXTURES, 'qwen2-flags'), variant: 'qwen2-flags' },
+  {
+    name: 'qwen2 vocab.json + merges.txt + tokenizer_config.json',
+    folder: join(FIXTURES, 'qwen2-files'),
+    variant: 'qwen2',
+  },
+  {
+    name: 'qwen2 plus added tokens with lstrip/rstrip/single_word/normalized',
+    folder: join(FIXTURES, 'qwen2-flags'),
+    variant: 'qwen2-flags',
+  },
 ];
 
 // Each folder is read once for the whole file (a 151k-token vocabulary takes a second or so).
@@ -81,8 +90,12 @@ describe.each(FOLDERS)('$name', ({ folder, variant }) => {
     const mismatches = corpus.flatMap((text, i) => {
       const ids = tokenizer.encode(text);
       const plain = tokenizer.encode(text, { allowSpecial: false });
-      const same = JSON.stringify(ids) === JSON.stringify(expected.encode[i]) && JSON.stringify(plain) === JSON.stringify(expected.encode_no_special[i]);
-      return same ? [] : [{ text, ids, expected: expected.encode[i], plain, expectedPlain: expected.encode_no_special[i] }];
+      const same =
+        JSON.stringify(ids) === JSON.stringify(expected.encode[i]) &&
+        JSON.stringify(plain) === JSON.stringify(expected.encode_no_special[i]);
+      return same
+        ? []
+        : [{ text, ids, expected: expected.encode[i], plain, expectedPlain: expected.encode_no_special[i] }];
     });
     expect(mismatches).toEqual([]);
   });
@@ -90,7 +103,9 @@ describe.each(FOLDERS)('$name', ({ folder, variant }) => {
   it('decodes the ids to the text HF tokenizers gives, special tokens kept and skipped', () => {
     corpus.forEach((text, i) => {
       expect(tokenizer.decode(expected.encode[i]), JSON.stringify(text)).toBe(expected.decode[i]);
-      expect(tokenizer.decode(expected.encode[i], { skipSpecial: true }), JSON.stringify(text)).toBe(expected.decode_skip_special[i]);
+      expect(tokenizer.decode(expected.encode[i], { skipSpecial: true }), JSON.stringify(text)).toBe(
+        expected.decode_skip_special[i],
+      );
     });
   });
 
@@ -102,7 +117,11 @@ describe.each(FOLDERS)('$name', ({ folder, variant }) => {
         pieces.push(stream.flush());
         const whole = skipSpecial ? expected.decode_skip_special[i] : expected.decode[i];
         expect(pieces.join(''), JSON.stringify(text)).toBe(whole);
-        if (!whole.includes('\ufffd')) expect(pieces.filter((piece) => piece.includes('\ufffd')), JSON.stringify(text)).toEqual([]);
+        if (!whole.includes('\ufffd'))
+          expect(
+            pieces.filter((piece) => piece.includes('\ufffd')),
+            JSON.stringify(text),
+          ).toEqual([]);
       });
     }
   });
@@ -131,7 +150,9 @@ describe('Qwen vocabulary facts', () => {
     const after = '\nDescribe the image.<|im_end|>\n<|im_start|>assistant\n';
     for (const tokenizer of [qwen3, qwen2]) {
       const ids = [...tokenizer.encode(before), -200, ...tokenizer.encode(after)];
-      expect(ids.join(' ')).toBe('151644 8948 198 2610 525 264 10950 17847 13 151645 198 151644 872 198 -200 198 74785 279 2168 13 151645 198 151644 77091 198');
+      expect(ids.join(' ')).toBe(
+        '151644 8948 198 2610 525 264 10950 17847 13 151645 198 151644 872 198 -200 198 74785 279 2168 13 151645 198 151644 77091 198',
+      );
     }
   });
 
@@ -156,6 +177,11 @@ describe('Qwen vocabulary facts', () => {
   it('splits a long digit run into single digits', () => {
     const digits = '31415926535897932384626433832795';
     expect(qwen2.encode(digits)).toHaveLength(digits.length);
-    expect(qwen2.encode(digits).map((id) => qwen2.idToToken(id)).join('')).toBe(digits);
+    expect(
+      qwen2
+        .encode(digits)
+        .map((id) => qwen2.idToToken(id))
+        .join(''),
+    ).toBe(digits);
   });
 });

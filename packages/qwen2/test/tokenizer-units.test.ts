@@ -18,7 +18,15 @@ function tinyTokenizerJson(merges: [string, string][], added: { content: string;
   const size = Object.keys(vocab).length;
   return JSON.stringify({
     version: '1.0',
-    added_tokens: added.map(({ content, special = true }, i) => ({ id: size + i, content, special, normalized: false, lstrip: false, rstrip: false, single_word: false })),
+    added_tokens: added.map(({ content, special = true }, i) => ({
+      id: size + i,
+      content,
+      special,
+      normalized: false,
+      lstrip: false,
+      rstrip: false,
+      single_word: false,
+    })),
     normalizer: { type: 'NFC' },
     pre_tokenizer: {
       type: 'Sequence',
@@ -29,7 +37,18 @@ function tinyTokenizerJson(merges: [string, string][], added: { content: string;
     },
     post_processor: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false },
     decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges,
+    },
   });
 }
 
@@ -154,14 +173,25 @@ describe('BPE', () => {
   });
 
   it('takes a whole word from the vocabulary with ignore_merges', () => {
-    const merges: [string, string][] = [['a', 'b'], ['b', 'c'], ['a', 'bc']];
+    const merges: [string, string][] = [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['a', 'bc'],
+    ];
     expect(tokensOf(bpeOf(merges).bpe.encode('abc'), bpeOf(merges).vocab)).toEqual(['ab', 'c']);
     expect(tokensOf(bpeOf(merges, true).bpe.encode('abc'), bpeOf(merges).vocab)).toEqual(['abc']);
   });
 });
 
 describe('Tokenizer on a small vocabulary', () => {
-  const merges: [string, string][] = [['Ġ', 't'], ['h', 'e'], ['Ġt', 'he'], ['l', 'l'], ['he', 'll'], ['hell', 'o']];
+  const merges: [string, string][] = [
+    ['Ġ', 't'],
+    ['h', 'e'],
+    ['Ġt', 'he'],
+    ['l', 'l'],
+    ['he', 'll'],
+    ['hell', 'o'],
+  ];
 
   it('encodes with merges, and encodes nothing as nothing', () => {
     const tokenizer = tiny(merges);
@@ -188,7 +218,10 @@ describe('Tokenizer on a small vocabulary', () => {
 
   it('matches added tokens holding regex syntax literally', () => {
     const contents = ['<fim-pre>', 'a.b', '(x|y)*', '[\\d]', '{1,2}', '$^', 'a/b'];
-    const tokenizer = tiny([], contents.map((content) => ({ content })));
+    const tokenizer = tiny(
+      [],
+      contents.map((content) => ({ content })),
+    );
     expect(tokenizer.encode(contents.join(''))).toEqual(contents.map((_, i) => 256 + i));
     expect(tokenizer.encode('axb')).toEqual([0x61, 0x78, 0x62]);
   });

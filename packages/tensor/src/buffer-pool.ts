@@ -66,7 +66,8 @@ export class BufferPool {
   private takeLarger(capacity: number): PooledBuffer | undefined {
     let best: number | undefined;
     for (const [size, list] of this.free) {
-      if (size > capacity && size <= 2 * capacity && list.length > 0 && (best === undefined || size < best)) best = size;
+      if (size > capacity && size <= 2 * capacity && list.length > 0 && (best === undefined || size < best))
+        best = size;
     }
     return best === undefined ? undefined : this.free.get(best)?.pop();
   }

@@ -13,16 +13,28 @@ export function concatRows<D extends DType>(parts: readonly Tensor<D>[], options
   if (first === undefined) throw new ShapeError('concatRows: no tensors given');
   const rest = first.shape.slice(1);
   for (const [i, part] of parts.entries()) {
-    if (part.rank === 0 || part.dtype !== first.dtype || !sameShape(part.shape.slice(1), rest) || part.device !== first.device) {
-      throw new ShapeError(`concatRows: part ${i} is ${part.dtype} ${formatShape(part.shape)}, not ${first.dtype} [n, ${rest.join(', ')}] on the same device`);
+    if (
+      part.rank === 0 ||
+      part.dtype !== first.dtype ||
+      !sameShape(part.shape.slice(1), rest) ||
+      part.device !== first.device
+    ) {
+      throw new ShapeError(
+        `concatRows: part ${i} is ${part.dtype} ${formatShape(part.shape)}, not ${first.dtype} [n, ${rest.join(', ')}] on the same device`,
+      );
     }
-    if (part.byteLength % 4 !== 0) throw new ShapeError(`concatRows: part ${i} (${part.dtype} ${formatShape(part.shape)}) is not a whole number of 4-byte words`);
+    if (part.byteLength % 4 !== 0)
+      throw new ShapeError(
+        `concatRows: part ${i} (${part.dtype} ${formatShape(part.shape)}) is not a whole number of 4-byte words`,
+      );
   }
   const rows = parts.reduce((sum, p) => sum + p.shape[0], 0);
   const out = Tensor.empty(first.device, [rows, ...rest], first.dtype, options);
   if (out.isSplit) {
     out.dispose();
-    throw new ShapeError(`concatRows: the result ${first.dtype} ${formatShape([rows, ...rest])} exceeds one buffer binding`);
+    throw new ShapeError(
+      `concatRows: the result ${first.dtype} ${formatShape([rows, ...rest])} exceeds one buffer binding`,
+    );
   }
   const target = out.bindingRef();
   let at = 0;

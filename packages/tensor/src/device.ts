@@ -3,7 +3,13 @@ import { BufferPool, type PooledBuffer } from './buffer-pool.js';
 import { DeviceError, ShapeError } from './errors.js';
 import { findGpu, NO_ADAPTER_HELP } from './gpu-provider.js';
 import { KernelCache, type BindingRef, type Kernel } from './kernel-cache.js';
-import { summariseDispatches, timeDispatches, type CapturedDispatch, type DispatchProfile, type DispatchWork } from './profiler.js';
+import {
+  summariseDispatches,
+  timeDispatches,
+  type CapturedDispatch,
+  type DispatchProfile,
+  type DispatchWork,
+} from './profiler.js';
 import { ScopeStack, type Disposable } from './scope.js';
 import { UniformArena } from './uniform-arena.js';
 
@@ -55,13 +61,15 @@ const LIMIT_NAMES: readonly (keyof DeviceLimits)[] = [
 
 export async function createDevice(options: DeviceOptions = {}): Promise<Device> {
   // Dawn rounds timestamps to 100 µs unless told not to; profiles need them exact.
-  const gpu = options.gpu ?? (await findGpu(['disable-dawn-features=timestamp_quantization', ...(options.dawnFlags ?? [])]));
+  const gpu =
+    options.gpu ?? (await findGpu(['disable-dawn-features=timestamp_quantization', ...(options.dawnFlags ?? [])]));
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) throw new DeviceError(NO_ADAPTER_HELP);
   const disabled = new Set(options.disableFeatures ?? []);
   const features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !disabled.has(f));
   for (const f of options.requireFeatures ?? []) {
-    if (!features.includes(f)) throw new DeviceError(`the adapter ${adapterName(describeAdapter(adapter))} lacks the required feature '${f}'`);
+    if (!features.includes(f))
+      throw new DeviceError(`the adapter ${adapterName(describeAdapter(adapter))} lacks the required feature '${f}'`);
   }
   const requiredLimits: Record<string, number> = {};
   for (const name of LIMIT_NAMES) requiredLimits[name] = adapter.limits[name];
@@ -69,10 +77,16 @@ export async function createDevice(options: DeviceOptions = {}): Promise<Device>
   try {
     gpuDevice = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
   } catch (cause) {
-    throw new DeviceError(`requestDevice failed on ${adapterName(describeAdapter(adapter))}: ${String(cause)}`, { cause });
+    throw new DeviceError(`requestDevice failed on ${adapterName(describeAdapter(adapter))}: ${String(cause)}`, {
+      cause,
+    });
   }
   const device = new Device(gpu, adapter, gpuDevice, new Set(features), options);
-  if ((options.lowerJsThreadPriority ?? device.info.isCpu) && typeof process !== 'undefined' && process.versions?.node) {
+  if (
+    (options.lowerJsThreadPriority ?? device.info.isCpu) &&
+    typeof process !== 'undefined' &&
+    process.versions?.node
+  ) {
     const os = await import('node:os');
     try {
       os.setPriority(19); // on Linux this is the calling (JS) thread only
@@ -171,11 +185,17 @@ export class Device {
    * Records one dispatch into the current batch. `bindings[i]` is `@group(0) @binding(i)`.
    * Runs when the batch is submitted. `work` (FLOPs, bytes, shape) is used by profiles only.
    */
-  dispatch(kernel: Kernel, bindings: readonly Binding[], workgroups: readonly [number, number?, number?], work?: DispatchWork): void {
+  dispatch(
+    kernel: Kernel,
+    bindings: readonly Binding[],
+    workgroups: readonly [number, number?, number?],
+    work?: DispatchWork,
+  ): void {
     this.checkUsable();
     const [x, y = 1, z = 1] = workgroups;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
-    if (x > max || y > max || z > max) throw new ShapeError(`${kernel.label}: dispatch [${x}, ${y}, ${z}] exceeds ${max} workgroups per dimension`);
+    if (x > max || y > max || z > max)
+      throw new ShapeError(`${kernel.label}: dispatch [${x}, ${y}, ${z}] exceeds ${max} workgroups per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     const refs = bindings.map((b) => this.resolveBinding(b));
     const group = this.kernels.bindGroup(kernel, refs);
@@ -186,8 +206,19 @@ export class Device {
     this.pendingCommands++;
     this.stats.dispatches++;
     if (this.captured) {
-      const uniforms = bindings.map((b) => ('uniform' in b ? new Uint8Array(b.uniform.buffer, b.uniform.byteOffset, b.uniform.byteLength).slice() : undefined));
-      this.captured.push({ kernel, refs, uniforms, workgroups: [x, y, z], work: work ?? {}, section: this.profileSection });
+      const uniforms = bindings.map((b) =>
+        'uniform' in b
+          ? new Uint8Array(b.uniform.buffer, b.uniform.byteOffset, b.uniform.byteLength).slice()
+          : undefined,
+      );
+      this.captured.push({
+        kernel,
+        refs,
+        uniforms,
+        workgroups: [x, y, z],
+        work: work ?? {},
+        section: this.profileSection,
+      });
     }
   }
 
@@ -227,7 +258,14 @@ export class Device {
       const { ms, floorMs } = await timeDispatches(this.gpuDevice, captured, timestamps);
       this.raiseErrors();
       const { sections, kernels } = summariseDispatches(captured, ms);
-      return { timing: timestamps ? 'timestamp-query' : 'cpu', floorMs, dispatches: captured.length, totalMs: ms.reduce((a, b) => a + b, 0), sections, kernels };
+      return {
+        timing: timestamps ? 'timestamp-query' : 'cpu',
+        floorMs,
+        dispatches: captured.length,
+        totalMs: ms.reduce((a, b) => a + b, 0),
+        sections,
+        kernels,
+      };
     } finally {
       this.pool.trim(this.maxPooledBytes);
     }
@@ -288,7 +326,9 @@ export class Device {
   allocate(byteLength: number, label?: string): PooledBuffer {
     this.checkUsable();
     if (byteLength > this.limits.maxBufferSize) {
-      throw new ShapeError(`a buffer of ${byteLength} bytes exceeds the adapter's maxBufferSize ${this.limits.maxBufferSize}`);
+      throw new ShapeError(
+        `a buffer of ${byteLength} bytes exceeds the adapter's maxBufferSize ${this.limits.maxBufferSize}`,
+      );
     }
     return this.pool.acquire(byteLength, label);
   }
@@ -321,7 +361,10 @@ export class Device {
     const encoder = this.commandEncoder();
     const staging = ranges.map((r) => {
       const size = Math.ceil(r.size / 4) * 4;
-      const buffer = this.gpuDevice.createBuffer({ size: Math.max(4, size), usage: 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */ });
+      const buffer = this.gpuDevice.createBuffer({
+        size: Math.max(4, size),
+        usage: 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */,
+      });
       if (size > 0) encoder.copyBufferToBuffer(r.buffer, r.offset, buffer, 0, size);
       return buffer;
     });
@@ -331,7 +374,9 @@ export class Device {
     try {
       await Promise.all(staging.map((b) => b.mapAsync(0x01 /* READ */)));
       this.raiseErrors();
-      return staging.map((b, i) => b.getMappedRange(0, Math.ceil(ranges[i].size / 4) * 4 || 4).slice(0, ranges[i].size));
+      return staging.map((b, i) =>
+        b.getMappedRange(0, Math.ceil(ranges[i].size / 4) * 4 || 4).slice(0, ranges[i].size),
+      );
     } catch (cause) {
       this.raiseErrors();
       throw new DeviceError(`reading back from the GPU failed: ${String(cause)}`, { cause });

@@ -27,7 +27,12 @@ export interface TypedArrayFor {
 export type AnyTypedArray = TypedArrayFor[DType];
 
 /** Wraps raw bytes as the typed array of `dtype` (no copy; `bytes` must be suitably aligned). */
-export function typedView<D extends DType>(dtype: D, buffer: ArrayBuffer, byteOffset: number, length: number): TypedArrayFor[D] {
+export function typedView<D extends DType>(
+  dtype: D,
+  buffer: ArrayBuffer,
+  byteOffset: number,
+  length: number,
+): TypedArrayFor[D] {
   switch (dtype) {
     case 'f32':
       return new Float32Array(buffer, byteOffset, length) as TypedArrayFor[D];

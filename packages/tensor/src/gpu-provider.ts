@@ -18,7 +18,10 @@ export async function findGpu(dawnFlags: readonly string[] = []): Promise<GPU> {
   try {
     dawn = (await import(/* @vite-ignore */ specifier)) as typeof dawn;
   } catch (cause) {
-    throw new DeviceError(`could not load Dawn's Node binding (npm package 'webgpu'): ${String(cause)}. Run 'npm ci' in the repository root.`, { cause });
+    throw new DeviceError(
+      `could not load Dawn's Node binding (npm package 'webgpu'): ${String(cause)}. Run 'npm ci' in the repository root.`,
+      { cause },
+    );
   }
   // GPUBufferUsage, GPUMapMode, ... as globals, as in a browser.
   for (const [name, value] of Object.entries(dawn.globals)) {
@@ -30,4 +33,4 @@ export async function findGpu(dawnFlags: readonly string[] = []): Promise<GPU> {
 export const NO_ADAPTER_HELP =
   'No WebGPU adapter was found. On a machine without a GPU install a CPU Vulkan driver: on Debian bookworm, ' +
   "add the 'bookworm-backports' suite to apt and run 'apt-get install -t bookworm-backports mesa-vulkan-drivers' " +
-  '(bash tools/setup/install-webgpu-driver.sh does this); elsewhere install your GPU vendor\'s Vulkan, Metal or D3D12 driver.';
+  "(bash tools/setup/install-webgpu-driver.sh does this); elsewhere install your GPU vendor's Vulkan, Metal or D3D12 driver.";

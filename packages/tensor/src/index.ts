@@ -1,4 +1,11 @@
-export { createDevice, Device, type Binding, type DeviceLimits, type DeviceOptions, type OptionalFeature } from './device.js';
+export {
+  createDevice,
+  Device,
+  type Binding,
+  type DeviceLimits,
+  type DeviceOptions,
+  type OptionalFeature,
+} from './device.js';
 export { adapterName, type AdapterDescription } from './adapter-info.js';
 export { Tensor, type TensorBlock, type TensorData, type TensorOptions } from './tensor.js';
 export { Int8Weight, quantizeInt8 } from './int8-weight.js';
@@ -10,7 +17,23 @@ export type { DispatchProfile, DispatchWork, KernelProfile, SectionProfile } fro
 export type { Disposable } from './scope.js';
 export { sizeClass } from './buffer-pool.js';
 export { DeviceError, DisposedError, FastVlmError, SafetensorsError, ShapeError } from './errors.js';
-export { bf16ArrayToF32, bf16BitsToF32, f16ArrayToF32, f16BitsToF32, f32ArrayToBf16, f32ArrayToF16, f32ToBf16Bits, f32ToF16Bits } from './half.js';
+export {
+  bf16ArrayToF32,
+  bf16BitsToF32,
+  f16ArrayToF32,
+  f16BitsToF32,
+  f32ArrayToBf16,
+  f32ArrayToF16,
+  f32ToBf16Bits,
+  f32ToF16Bits,
+} from './half.js';
 export { NO_ADAPTER_HELP } from './gpu-provider.js';
 export * from './safetensors/index.js';
-export { CheckpointError, loadInt8Weight, loadTensor, readFloat32, type FloatStorage, type LoadTensorOptions } from './load-weights.js';
+export {
+  CheckpointError,
+  loadInt8Weight,
+  loadTensor,
+  readFloat32,
+  type FloatStorage,
+  type LoadTensorOptions,
+} from './load-weights.js';

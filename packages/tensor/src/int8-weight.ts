@@ -26,10 +26,21 @@ export class Int8Weight implements Disposable {
   }
 
   /** Quantizes a row-major f32 matrix on the CPU. */
-  static quantize(device: Device, weights: Float32Array, shape: readonly [number, number], options: { groupSize?: number } & TensorOptions = {}): Int8Weight {
+  static quantize(
+    device: Device,
+    weights: Float32Array,
+    shape: readonly [number, number],
+    options: { groupSize?: number } & TensorOptions = {},
+  ): Int8Weight {
     const [rows, cols] = shape;
-    if (weights.length !== rows * cols) throw new ShapeError(`${weights.length} values given for an int8 weight of shape ${formatShape(shape)}`);
-    return Int8Weight.quantizeRows(device, shape, (start, count) => weights.subarray(start * cols, (start + count) * cols), options);
+    if (weights.length !== rows * cols)
+      throw new ShapeError(`${weights.length} values given for an int8 weight of shape ${formatShape(shape)}`);
+    return Int8Weight.quantizeRows(
+      device,
+      shape,
+      (start, count) => weights.subarray(start * cols, (start + count) * cols),
+      options,
+    );
   }
 
   /**
@@ -44,7 +55,8 @@ export class Int8Weight implements Disposable {
   ): Int8Weight {
     const [rows, cols] = shape;
     const groupSize = options.groupSize ?? cols;
-    if (groupSize <= 0 || cols % groupSize !== 0) throw new ShapeError(`group size ${groupSize} does not divide the ${cols} inputs of ${formatShape(shape)}`);
+    if (groupSize <= 0 || cols % groupSize !== 0)
+      throw new ShapeError(`group size ${groupSize} does not divide the ${cols} inputs of ${formatShape(shape)}`);
     const values = new Int8Array(rows * cols);
     const scales = new Float32Array(rows * (cols / groupSize));
     const blockRows = Math.max(1, Math.floor(QUANTIZE_BLOCK_VALUES / Math.max(cols, 1)));
@@ -68,11 +80,23 @@ export class Int8Weight implements Disposable {
     const mismatch = parts.findIndex((p) => p.shape[1] !== first.shape[1] || p.groupSize !== first.groupSize);
     if (mismatch >= 0) {
       const p = parts[mismatch];
-      throw new ShapeError(`Int8Weight.concatRows: part ${mismatch} is ${formatShape(p.shape)} in groups of ${p.groupSize}, not [n, ${first.shape[1]}] in groups of ${first.groupSize}`);
+      throw new ShapeError(
+        `Int8Weight.concatRows: part ${mismatch} is ${formatShape(p.shape)} in groups of ${p.groupSize}, not [n, ${first.shape[1]}] in groups of ${first.groupSize}`,
+      );
     }
-    const values = concatRows(parts.map((p) => p.values), options);
+    const values = concatRows(
+      parts.map((p) => p.values),
+      options,
+    );
     try {
-      return new Int8Weight(values, concatRows(parts.map((p) => p.scales), options), first.groupSize);
+      return new Int8Weight(
+        values,
+        concatRows(
+          parts.map((p) => p.scales),
+          options,
+        ),
+        first.groupSize,
+      );
     } catch (error) {
       values.dispose();
       throw error;
@@ -106,7 +130,12 @@ export class Int8Weight implements Disposable {
  * Symmetric int8 quantization: scale = max|w| / 127 per group, q = round(w / scale) in [-127, 127],
  * rounding half to even as `torch.round` does, so the reference script quantizes identically.
  */
-export function quantizeInt8(weights: Float32Array, rows: number, cols: number, groupSize: number): { values: Int8Array; scales: Float32Array } {
+export function quantizeInt8(
+  weights: Float32Array,
+  rows: number,
+  cols: number,
+  groupSize: number,
+): { values: Int8Array; scales: Float32Array } {
   const groups = cols / groupSize;
   const values = new Int8Array(rows * cols);
   const scales = new Float32Array(rows * groups);

@@ -37,7 +37,11 @@ export class KernelCache {
     let kernel = this.kernels.get(code);
     if (!kernel) {
       const module = this.device.createShaderModule({ code, label });
-      const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
+      const pipeline = this.device.createComputePipeline({
+        layout: 'auto',
+        compute: { module, entryPoint: 'main' },
+        label,
+      });
       kernel = { id: this.nextId++, label, pipeline, layout: pipeline.getBindGroupLayout(0) };
       this.kernels.set(code, kernel);
       this.compiled++;
@@ -53,7 +57,10 @@ export class KernelCache {
       if (this.bindGroups.size >= MAX_BIND_GROUPS) this.bindGroups.clear();
       group = this.device.createBindGroup({
         layout: kernel.layout,
-        entries: bindings.map((b, binding) => ({ binding, resource: { buffer: b.buffer, offset: b.offset, size: b.size } })),
+        entries: bindings.map((b, binding) => ({
+          binding,
+          resource: { buffer: b.buffer, offset: b.offset, size: b.size },
+        })),
         label: kernel.label,
       });
       this.bindGroups.set(key, group);

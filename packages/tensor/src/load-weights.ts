@@ -34,12 +34,19 @@ export interface LoadTensorOptions {
 function checkEntry(checkpoint: SafetensorsCheckpoint, name: string, shape: readonly number[]): void {
   if (!checkpoint.has(name)) throw new CheckpointError(name, 'is missing');
   const entry = checkpoint.entry(name);
-  if (!sameShape(entry.shape, shape)) throw new CheckpointError(name, `has shape ${formatShape(entry.shape)}, the config implies ${formatShape(shape)}`);
-  if (!['F32', 'F16', 'BF16'].includes(entry.dtype)) throw new CheckpointError(name, `has dtype ${entry.dtype}, expected a float type (F32, F16, BF16)`);
+  if (!sameShape(entry.shape, shape))
+    throw new CheckpointError(name, `has shape ${formatShape(entry.shape)}, the config implies ${formatShape(shape)}`);
+  if (!['F32', 'F16', 'BF16'].includes(entry.dtype))
+    throw new CheckpointError(name, `has dtype ${entry.dtype}, expected a float type (F32, F16, BF16)`);
 }
 
 /** Reads `name` from the checkpoint and uploads it as `options.dtype`. F16 stays as is when asked for f16 (no conversion). */
-export async function loadTensor(device: Device, checkpoint: SafetensorsCheckpoint, name: string, options: LoadTensorOptions): Promise<Tensor> {
+export async function loadTensor(
+  device: Device,
+  checkpoint: SafetensorsCheckpoint,
+  name: string,
+  options: LoadTensorOptions,
+): Promise<Tensor> {
   checkEntry(checkpoint, name, options.shape);
   const entry = checkpoint.entry(name);
   const tensorOptions = { label: name, maxBlockBytes: options.maxBlockBytes };
@@ -68,7 +75,10 @@ export async function loadInt8Weight(
 ): Promise<Int8Weight> {
   const stored = options.storedShape ?? shape;
   if (stored.reduce((a, b) => a * b, 1) !== shape[0] * shape[1] || stored[0] !== shape[0]) {
-    throw new CheckpointError(name, `a stored shape ${formatShape(stored)} cannot be read as the matrix ${formatShape(shape)}`);
+    throw new CheckpointError(
+      name,
+      `a stored shape ${formatShape(stored)} cannot be read as the matrix ${formatShape(shape)}`,
+    );
   }
   checkEntry(checkpoint, name, stored);
   const entry = checkpoint.entry(name);
@@ -76,12 +86,21 @@ export async function loadInt8Weight(
   const bytes = await checkpoint.read(name);
   const size = entry.dtype === 'F32' ? 4 : 2;
   const cols = shape[1];
-  const readRows = (start: number, count: number): Float32Array => bytesToFloat32(entry.dtype, bytes.subarray(start * cols * size, (start + count) * cols * size));
-  return Int8Weight.quantizeRows(device, shape, readRows, { groupSize: options.groupSize, maxBlockBytes: options.maxBlockBytes, label: name });
+  const readRows = (start: number, count: number): Float32Array =>
+    bytesToFloat32(entry.dtype, bytes.subarray(start * cols * size, (start + count) * cols * size));
+  return Int8Weight.quantizeRows(device, shape, readRows, {
+    groupSize: options.groupSize,
+    maxBlockBytes: options.maxBlockBytes,
+    label: name,
+  });
 }
 
 /** Reads a tensor to the CPU as f32 after checking its shape (for weights folded at load, e.g. BatchNorm). */
-export async function readFloat32(checkpoint: SafetensorsCheckpoint, name: string, shape: readonly number[]): Promise<Float32Array> {
+export async function readFloat32(
+  checkpoint: SafetensorsCheckpoint,
+  name: string,
+  shape: readonly number[],
+): Promise<Float32Array> {
   checkEntry(checkpoint, name, shape);
   return checkpoint.readAsFloat32(name);
 }

@@ -72,7 +72,11 @@ const UNIFORM_ALIGN = 256;
 const CHUNK = 1024;
 
 /** Runs each captured dispatch alone and returns its time in milliseconds. */
-export async function timeDispatches(device: GPUDevice, captured: readonly CapturedDispatch[], timestamps: boolean): Promise<{ ms: number[]; floorMs: number }> {
+export async function timeDispatches(
+  device: GPUDevice,
+  captured: readonly CapturedDispatch[],
+  timestamps: boolean,
+): Promise<{ ms: number[]; floorMs: number }> {
   const ms: number[] = [];
   let floorMs = 0;
   if (!timestamps) floorMs = await emptySubmitMs(device);
@@ -80,7 +84,9 @@ export async function timeDispatches(device: GPUDevice, captured: readonly Captu
     const chunk = captured.slice(start, start + CHUNK);
     const { groups, uniformBuffer } = replayBindGroups(device, chunk);
     try {
-      ms.push(...(timestamps ? await timeWithQueries(device, chunk, groups) : await timeWithWallClock(device, chunk, groups)));
+      ms.push(
+        ...(timestamps ? await timeWithQueries(device, chunk, groups) : await timeWithWallClock(device, chunk, groups)),
+      );
     } finally {
       uniformBuffer?.destroy();
     }
@@ -89,15 +95,27 @@ export async function timeDispatches(device: GPUDevice, captured: readonly Captu
 }
 
 /** Bind groups for replaying `chunk`, with the captured uniform data in a buffer of its own. */
-function replayBindGroups(device: GPUDevice, chunk: readonly CapturedDispatch[]): { groups: GPUBindGroup[]; uniformBuffer?: GPUBuffer } {
+function replayBindGroups(
+  device: GPUDevice,
+  chunk: readonly CapturedDispatch[],
+): { groups: GPUBindGroup[]; uniformBuffer?: GPUBuffer } {
   let uniformBytes = 0;
-  for (const d of chunk) for (const u of d.uniforms) if (u) uniformBytes += Math.ceil(u.byteLength / UNIFORM_ALIGN) * UNIFORM_ALIGN;
-  const uniformBuffer = uniformBytes > 0 ? device.createBuffer({ size: uniformBytes, usage: 0x40 /* UNIFORM */ | 0x08 /* COPY_DST */, label: 'profile-uniforms' }) : undefined;
+  for (const d of chunk)
+    for (const u of d.uniforms) if (u) uniformBytes += Math.ceil(u.byteLength / UNIFORM_ALIGN) * UNIFORM_ALIGN;
+  const uniformBuffer =
+    uniformBytes > 0
+      ? device.createBuffer({
+          size: uniformBytes,
+          usage: 0x40 /* UNIFORM */ | 0x08 /* COPY_DST */,
+          label: 'profile-uniforms',
+        })
+      : undefined;
   let offset = 0;
   const groups = chunk.map((d) => {
     const entries = d.refs.map((ref, binding) => {
       const data = d.uniforms[binding];
-      if (!data || !uniformBuffer) return { binding, resource: { buffer: ref.buffer, offset: ref.offset, size: ref.size } };
+      if (!data || !uniformBuffer)
+        return { binding, resource: { buffer: ref.buffer, offset: ref.offset, size: ref.size } };
       device.queue.writeBuffer(uniformBuffer, offset, data);
       const resource = { buffer: uniformBuffer, offset, size: ref.size };
       offset += Math.ceil(data.byteLength / UNIFORM_ALIGN) * UNIFORM_ALIGN;
@@ -108,7 +126,11 @@ function replayBindGroups(device: GPUDevice, chunk: readonly CapturedDispatch[])
   return { groups, uniformBuffer };
 }
 
-async function timeWithQueries(device: GPUDevice, chunk: readonly CapturedDispatch[], groups: readonly GPUBindGroup[]): Promise<number[]> {
+async function timeWithQueries(
+  device: GPUDevice,
+  chunk: readonly CapturedDispatch[],
+  groups: readonly GPUBindGroup[],
+): Promise<number[]> {
   const count = chunk.length * 2;
   const querySet = device.createQuerySet({ type: 'timestamp', count });
   const resolved = device.createBuffer({ size: count * 8, usage: 0x200 /* QUERY_RESOLVE */ | 0x04 /* COPY_SRC */ });
@@ -116,7 +138,9 @@ async function timeWithQueries(device: GPUDevice, chunk: readonly CapturedDispat
   try {
     const encoder = device.createCommandEncoder({ label: 'profile' });
     chunk.forEach((d, i) => {
-      const pass = encoder.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+      const pass = encoder.beginComputePass({
+        timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+      });
       pass.setPipeline(d.kernel.pipeline);
       pass.setBindGroup(0, groups[i]);
       pass.dispatchWorkgroups(...d.workgroups);
@@ -136,7 +160,11 @@ async function timeWithQueries(device: GPUDevice, chunk: readonly CapturedDispat
   }
 }
 
-async function timeWithWallClock(device: GPUDevice, chunk: readonly CapturedDispatch[], groups: readonly GPUBindGroup[]): Promise<number[]> {
+async function timeWithWallClock(
+  device: GPUDevice,
+  chunk: readonly CapturedDispatch[],
+  groups: readonly GPUBindGroup[],
+): Promise<number[]> {
   const ms: number[] = [];
   for (let i = 0; i < chunk.length; i++) {
     const d = chunk[i];
@@ -166,7 +194,10 @@ async function emptySubmitMs(device: GPUDevice): Promise<number> {
 }
 
 /** Sums the timed dispatches per section, and per section, kernel label and detail (most time first). */
-export function summariseDispatches(captured: readonly CapturedDispatch[], ms: readonly number[]): { sections: SectionProfile[]; kernels: KernelProfile[] } {
+export function summariseDispatches(
+  captured: readonly CapturedDispatch[],
+  ms: readonly number[],
+): { sections: SectionProfile[]; kernels: KernelProfile[] } {
   const sections = new Map<string, SectionProfile>();
   const kernels = new Map<string, KernelProfile>();
   captured.forEach((d, i) => {
@@ -178,7 +209,11 @@ export function summariseDispatches(captured: readonly CapturedDispatch[], ms: r
     section.flops += d.work.flops ?? 0;
     const key = `${d.section}\u0000${d.kernel.label}\u0000${detail}`;
     let entry = kernels.get(key);
-    if (!entry) kernels.set(key, (entry = { section: d.section, label: d.kernel.label, detail, dispatches: 0, ms: 0, flops: 0, bytes: 0 }));
+    if (!entry)
+      kernels.set(
+        key,
+        (entry = { section: d.section, label: d.kernel.label, detail, dispatches: 0, ms: 0, flops: 0, bytes: 0 }),
+      );
     entry.dispatches++;
     entry.ms += ms[i];
     entry.flops += d.work.flops ?? 0;

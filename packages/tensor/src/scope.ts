@@ -63,7 +63,12 @@ export class ScopeStack {
 }
 
 function isDisposable(value: unknown): value is Disposable {
-  return typeof value === 'object' && value !== null && typeof (value as Disposable).dispose === 'function' && 'disposed' in value;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Disposable).dispose === 'function' &&
+    'disposed' in value
+  );
 }
 
 /** Finds disposables in a scope's result: the value itself, or inside arrays and plain objects. */

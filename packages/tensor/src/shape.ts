@@ -14,7 +14,8 @@ export function formatShape(shape: Shape): string {
 
 export function checkShape(shape: Shape, what = 'shape'): void {
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new ShapeError(`${what} ${formatShape(shape)} has an invalid dimension ${d}`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new ShapeError(`${what} ${formatShape(shape)} has an invalid dimension ${d}`);
   }
 }
 
@@ -29,7 +30,8 @@ export function resolveReshape(size: number, target: Shape): number[] {
   if (inferred !== out.lastIndexOf(-1)) throw new ShapeError(`reshape to ${formatShape(target)}: at most one -1`);
   if (inferred >= 0) {
     const known = numel(out.filter((_, i) => i !== inferred));
-    if (known === 0 || size % known !== 0) throw new ShapeError(`cannot reshape ${size} elements to ${formatShape(target)}`);
+    if (known === 0 || size % known !== 0)
+      throw new ShapeError(`cannot reshape ${size} elements to ${formatShape(target)}`);
     out[inferred] = size / known;
   }
   checkShape(out, 'reshape target');

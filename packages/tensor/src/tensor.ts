@@ -70,19 +70,29 @@ export class Tensor<D extends DType = DType> implements Disposable {
   static empty<D extends DType>(device: Device, shape: Shape, dtype: D, options: TensorOptions = {}): Tensor<D> {
     checkShape(shape);
     const byteLength = numel(shape) * bytesPerElement(dtype);
-    const blocks = planBlocks(shape, dtype, options.maxBlockBytes ?? device.limits.maxStorageBufferBindingSize).map((b) => ({
-      ...b,
-      entry: device.allocate(b.byteLength, options.label),
-    }));
+    const blocks = planBlocks(shape, dtype, options.maxBlockBytes ?? device.limits.maxStorageBufferBindingSize).map(
+      (b) => ({
+        ...b,
+        entry: device.allocate(b.byteLength, options.label),
+      }),
+    );
     if (blocks.length === 0) blocks.push({ entry: device.allocate(4, options.label), byteStart: 0, byteLength });
     return new Tensor(device, shape, dtype, new Storage(device, blocks), 0);
   }
 
   /** Uploads `data` (converted to `dtype`: f32 values become f16/bf16 bits). */
-  static fromArray<D extends DType>(device: Device, data: TensorData, shape: Shape, dtype: D, options: TensorOptions = {}): Tensor<D> {
+  static fromArray<D extends DType>(
+    device: Device,
+    data: TensorData,
+    shape: Shape,
+    dtype: D,
+    options: TensorOptions = {},
+  ): Tensor<D> {
     checkShape(shape);
     if (data.length !== numel(shape)) {
-      throw new ShapeError(`${data.length} values given for a tensor of shape ${formatShape(shape)} (${numel(shape)} elements)`);
+      throw new ShapeError(
+        `${data.length} values given for a tensor of shape ${formatShape(shape)} (${numel(shape)} elements)`,
+      );
     }
     const typed = toStorageArray(data, dtype);
     const tensor = Tensor.empty(device, shape, dtype, options);
@@ -95,7 +105,13 @@ export class Tensor<D extends DType = DType> implements Disposable {
 
   static zeros<D extends DType>(device: Device, shape: Shape, dtype: D, options: TensorOptions = {}): Tensor<D> {
     const bytes = numel(shape) * bytesPerElement(dtype);
-    return Tensor.fromArray(device, typedView(dtype, new ArrayBuffer(Math.ceil(bytes / 4) * 4), 0, numel(shape)), shape, dtype, options);
+    return Tensor.fromArray(
+      device,
+      typedView(dtype, new ArrayBuffer(Math.ceil(bytes / 4) * 4), 0, numel(shape)),
+      shape,
+      dtype,
+      options,
+    );
   }
 
   get size(): number {
@@ -128,10 +144,17 @@ export class Tensor<D extends DType = DType> implements Disposable {
   bindingRef(): BindingRef {
     const blocks = this.storage.blocks;
     if (blocks.length !== 1) {
-      throw new ShapeError(`tensor ${formatShape(this.shape)} ${this.dtype} is split into ${blocks.length} row blocks: bind its blocks() instead`);
+      throw new ShapeError(
+        `tensor ${formatShape(this.shape)} ${this.dtype} is split into ${blocks.length} row blocks: bind its blocks() instead`,
+      );
     }
     const b = blocks[0];
-    return { buffer: b.entry.buffer, bufferId: b.entry.id, offset: this.byteOffset, size: Math.max(4, Math.ceil(this.byteLength / 4) * 4) };
+    return {
+      buffer: b.entry.buffer,
+      bufferId: b.entry.id,
+      offset: this.byteOffset,
+      size: Math.max(4, Math.ceil(this.byteLength / 4) * 4),
+    };
   }
 
   /** The row blocks (along the first dimension) the data lives in; one block unless the tensor is split. */
@@ -151,8 +174,12 @@ export class Tensor<D extends DType = DType> implements Disposable {
     const target = resolveReshape(this.size, shape);
     if (storage.blocks.length > 1) {
       const rowBytes = (this.byteLength / target[0]) | 0;
-      const aligned = target.length > 0 && storage.blocks.every((b) => b.byteStart % rowBytes === 0 && b.byteLength % rowBytes === 0);
-      if (!aligned) throw new ShapeError(`cannot reshape split tensor ${formatShape(this.shape)} to ${formatShape(target)}: rows would straddle its blocks`);
+      const aligned =
+        target.length > 0 && storage.blocks.every((b) => b.byteStart % rowBytes === 0 && b.byteLength % rowBytes === 0);
+      if (!aligned)
+        throw new ShapeError(
+          `cannot reshape split tensor ${formatShape(this.shape)} to ${formatShape(target)}: rows would straddle its blocks`,
+        );
     }
     storage.refs++;
     return new Tensor(this.device, target, this.dtype, storage, this.byteOffset);
@@ -171,7 +198,9 @@ export class Tensor<D extends DType = DType> implements Disposable {
     const offset = this.byteOffset + start * rowBytes;
     const align = this.device.limits.minStorageBufferOffsetAlignment;
     if (this.isSplit || offset % align !== 0) {
-      throw new ShapeError(`rows [${start}, ${end}) of ${formatShape(this.shape)} do not start on a ${align}-byte boundary of one buffer`);
+      throw new ShapeError(
+        `rows [${start}, ${end}) of ${formatShape(this.shape)} do not start on a ${align}-byte boundary of one buffer`,
+      );
     }
     this.storage.refs++;
     return new Tensor(this.device, [end - start, ...this.shape.slice(1)], this.dtype, this.storage, offset);
@@ -230,7 +259,9 @@ function planBlocks(shape: Shape, dtype: DType, maxBlockBytes: number): { byteSt
   const granule = 4 / gcd(rowBytes, 4); // rows a block must be a multiple of so it stays 4-byte sized
   const rowsPerBlock = Math.floor(maxBlockBytes / rowBytes / granule) * granule;
   if (rowsPerBlock < 1) {
-    throw new ShapeError(`tensor ${formatShape(shape)} ${dtype} exceeds the binding limit of ${maxBlockBytes} bytes and cannot be split into row blocks`);
+    throw new ShapeError(
+      `tensor ${formatShape(shape)} ${dtype} exceeds the binding limit of ${maxBlockBytes} bytes and cannot be split into row blocks`,
+    );
   }
   const blocks = [];
   for (let row = 0; row < rows; row += rowsPerBlock) {

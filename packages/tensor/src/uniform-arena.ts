@@ -38,7 +38,11 @@ export class UniformArena {
     if (page && page.used + size > PAGE_BYTES) page = this.pages[++this.current];
     if (!page) {
       page = {
-        buffer: this.device.createBuffer({ size: PAGE_BYTES, usage: 0x40 /* UNIFORM */ | 0x08 /* COPY_DST */, label: 'uniform-arena' }),
+        buffer: this.device.createBuffer({
+          size: PAGE_BYTES,
+          usage: 0x40 /* UNIFORM */ | 0x08 /* COPY_DST */,
+          label: 'uniform-arena',
+        }),
         id: this.newId(),
         staging: new Uint8Array(PAGE_BYTES),
         used: 0,

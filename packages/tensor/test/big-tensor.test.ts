@@ -23,7 +23,11 @@ function runPerBlock(device: Device, x: T<'f32'>, out: T<'f32'>): void {
     expect(outBlocks[i].rowStart).toBe(block.rowStart);
     const groups = Math.ceil((block.rowCount * cols) / 256);
     const gx = Math.min(groups, 65535);
-    device.dispatch(kernel, [block.ref, outBlocks[i].ref, { uniform: new Uint32Array([block.rowStart, block.rowCount, cols]) }], [gx, Math.ceil(groups / gx)]);
+    device.dispatch(
+      kernel,
+      [block.ref, outBlocks[i].ref, { uniform: new Uint32Array([block.rowStart, block.rowCount, cols]) }],
+      [gx, Math.ceil(groups / gx)],
+    );
   });
 }
 

@@ -24,14 +24,19 @@ describe('concatRows', () => {
   });
 
   it('keeps the dtype: f16 bits and int8 weights with their scales', async () => {
-    const halves = [Tensor.fromArray(device, [1, 2, 3, 4], [2, 2], 'f16'), Tensor.fromArray(device, [5, 6], [1, 2], 'f16')];
+    const halves = [
+      Tensor.fromArray(device, [1, 2, 3, 4], [2, 2], 'f16'),
+      Tensor.fromArray(device, [5, 6], [1, 2], 'f16'),
+    ];
     const h = concatRows(halves);
     expect(h.dtype).toBe('f16');
     expect(Array.from(await h.toFloat32())).toEqual([1, 2, 3, 4, 5, 6]);
     const gate = Int8Weight.quantize(device, ramp(2 * 8, -8), [2, 8], { groupSize: 4 });
     const up = Int8Weight.quantize(device, ramp(3 * 8, 1), [3, 8], { groupSize: 4 });
     const both = Int8Weight.concatRows([gate, up]);
-    const whole = Int8Weight.quantize(device, Float32Array.from([...ramp(16, -8), ...ramp(24, 1)]), [5, 8], { groupSize: 4 });
+    const whole = Int8Weight.quantize(device, Float32Array.from([...ramp(16, -8), ...ramp(24, 1)]), [5, 8], {
+      groupSize: 4,
+    });
     expect(both.shape).toEqual([5, 8]);
     expect(both.groupSize).toBe(4);
     expect(Array.from(await both.values.read())).toEqual(Array.from(await whole.values.read()));
@@ -44,13 +49,17 @@ describe('concatRows', () => {
       const a = Tensor.zeros(device, [2, 4], 'f32');
       expect(() => concatRows([a, Tensor.zeros(device, [2, 3], 'f32')])).toThrow(/part 1 is f32 \[2, 3\]/);
       expect(() => concatRows([a, Tensor.zeros(device, [2, 4], 'i32')])).toThrow(ShapeError);
-      expect(() => concatRows([Tensor.zeros(device, [1, 3], 'f16'), Tensor.zeros(device, [1, 3], 'f16')])).toThrow(/4-byte words/);
+      expect(() => concatRows([Tensor.zeros(device, [1, 3], 'f16'), Tensor.zeros(device, [1, 3], 'f16')])).toThrow(
+        /4-byte words/,
+      );
       expect(() => concatRows([a, a], { maxBlockBytes: 32 })).toThrow(/exceeds one buffer binding/);
       expect(() => concatRows([])).toThrow(/no tensors/);
       expect(() => Int8Weight.concatRows([])).toThrow(/no weights/);
       const w8 = Int8Weight.quantize(device, new Float32Array(16), [2, 8]);
       const w4 = Int8Weight.quantize(device, new Float32Array(8), [2, 4]);
-      expect(() => Int8Weight.concatRows([w8, w4])).toThrow(/part 1 is \[2, 4\] in groups of 4, not \[n, 8\] in groups of 8/);
+      expect(() => Int8Weight.concatRows([w8, w4])).toThrow(
+        /part 1 is \[2, 4\] in groups of 4, not \[n, 8\] in groups of 8/,
+      );
       w8.dispose();
       w4.dispose();
     });

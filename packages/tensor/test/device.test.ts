@@ -36,7 +36,12 @@ describe('Device', () => {
 
   it('records many dispatches into one submit and reads the result back', async () => {
     const n = 1000;
-    const a = Tensor.fromArray(device, Float32Array.from({ length: n }, (_, i) => i), [n], 'f32');
+    const a = Tensor.fromArray(
+      device,
+      Float32Array.from({ length: n }, (_, i) => i),
+      [n],
+      'f32',
+    );
     const b = Tensor.fromArray(device, new Float32Array(n).fill(1), [n], 'f32');
     const kernel = device.kernel(AXPY, 'axpy');
     const submitsBefore = device.stats.submits;
@@ -100,6 +105,8 @@ describe('Device', () => {
   });
 
   it('refuses a feature the caller requires but the device was told to lack', async () => {
-    await expect(createDevice({ requireFeatures: ['shader-f16'], disableFeatures: ['shader-f16'] })).rejects.toThrow(/lacks the required feature 'shader-f16'/);
+    await expect(createDevice({ requireFeatures: ['shader-f16'], disableFeatures: ['shader-f16'] })).rejects.toThrow(
+      /lacks the required feature 'shader-f16'/,
+    );
   });
 });

@@ -84,6 +84,8 @@ describe('loading checkpoint tensors onto the GPU', () => {
     await expect(loadTensor(device, checkpoint, 'a.f32', { dtype: 'f32', shape: [4, 3] })).rejects.toThrow(
       "checkpoint tensor 'a.f32': has shape [3, 4], the config implies [4, 3]",
     );
-    await expect(loadTensor(device, checkpoint, 'a.i64', { dtype: 'f32', shape: [1] })).rejects.toThrow(/has dtype I64/);
+    await expect(loadTensor(device, checkpoint, 'a.i64', { dtype: 'f32', shape: [1] })).rejects.toThrow(
+      /has dtype I64/,
+    );
   });
 });

@@ -30,9 +30,14 @@ async function profileWork(device: Device): Promise<{ profile: DispatchProfile; 
   const kernel = device.kernel(SCALE, 'scale');
   device.beginProfile();
   device.markProfile('small');
-  for (let i = 0; i < 3; i++) device.dispatch(kernel, [a, out, { uniform: params(n, 10, 1) }], [n / 64], { flops: 2 * n * 10, detail: 'x10' });
+  for (let i = 0; i < 3; i++)
+    device.dispatch(kernel, [a, out, { uniform: params(n, 10, 1) }], [n / 64], { flops: 2 * n * 10, detail: 'x10' });
   device.markProfile('big');
-  for (let i = 0; i < 2; i++) device.dispatch(kernel, [a, out, { uniform: params(n, 2000, 0.5) }], [n / 64], { flops: 2 * n * 2000, detail: 'x2000' });
+  for (let i = 0; i < 2; i++)
+    device.dispatch(kernel, [a, out, { uniform: params(n, 2000, 0.5) }], [n / 64], {
+      flops: 2 * n * 2000,
+      detail: 'x2000',
+    });
   const profile = await device.endProfile();
   const values = await out.read();
   a.dispose();

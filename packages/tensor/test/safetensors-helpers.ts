@@ -15,8 +15,15 @@ export async function removeTempDir(dir: string): Promise<void> {
  * Bytes of a safetensors file built by hand: `header` (a string of JSON, an object to stringify,
  * or raw bytes), then `data` (bytes, or a count of zero bytes). `declaredLength` overrides N.
  */
-export function rawSafetensors(header: string | object | Uint8Array, data: Uint8Array | number = 0, declaredLength?: bigint): Uint8Array {
-  const json = header instanceof Uint8Array ? header : new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
+export function rawSafetensors(
+  header: string | object | Uint8Array,
+  data: Uint8Array | number = 0,
+  declaredLength?: bigint,
+): Uint8Array {
+  const json =
+    header instanceof Uint8Array
+      ? header
+      : new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
   const body = typeof data === 'number' ? new Uint8Array(data) : data;
   const out = new Uint8Array(8 + json.byteLength + body.byteLength);
   new DataView(out.buffer).setBigUint64(0, declaredLength ?? BigInt(json.byteLength), true);

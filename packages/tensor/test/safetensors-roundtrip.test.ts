@@ -18,10 +18,22 @@ import { bytesOf, makeTempDir, rawSafetensors, removeTempDir, writeBytes } from 
 const SAMPLES: Record<SafetensorsDType, { data: ArrayBufferView; floats: number[] }> = {
   F64: { data: new Float64Array([1.5, -2.25, 0, 1e-3, 3, -7]), floats: [1.5, -2.25, 0, Math.fround(1e-3), 3, -7] },
   F32: { data: new Float32Array([0.5, -1, 2.75, 1e6, -0, 42]), floats: [0.5, -1, 2.75, 1e6, -0, 42] },
-  F16: { data: f32ArrayToF16([1, -2, 0.5, 65504, 0.0999755859375, -0.25]), floats: [1, -2, 0.5, 65504, 0.0999755859375, -0.25] },
-  BF16: { data: f32ArrayToBf16([1, -2, 0.5, 3.140625, 2 ** 100, -0.125]), floats: [1, -2, 0.5, 3.140625, 2 ** 100, -0.125] },
-  I64: { data: new BigInt64Array([-(2n ** 40n), 2n ** 40n, 0n, -1n, 7n, 123456n]), floats: [-(2 ** 40), 2 ** 40, 0, -1, 7, 123456] },
-  I32: { data: new Int32Array([-2147483648, 2147483647, 0, -1, 5, 1000]), floats: [-2147483648, 2147483648, 0, -1, 5, 1000] },
+  F16: {
+    data: f32ArrayToF16([1, -2, 0.5, 65504, 0.0999755859375, -0.25]),
+    floats: [1, -2, 0.5, 65504, 0.0999755859375, -0.25],
+  },
+  BF16: {
+    data: f32ArrayToBf16([1, -2, 0.5, 3.140625, 2 ** 100, -0.125]),
+    floats: [1, -2, 0.5, 3.140625, 2 ** 100, -0.125],
+  },
+  I64: {
+    data: new BigInt64Array([-(2n ** 40n), 2n ** 40n, 0n, -1n, 7n, 123456n]),
+    floats: [-(2 ** 40), 2 ** 40, 0, -1, 7, 123456],
+  },
+  I32: {
+    data: new Int32Array([-2147483648, 2147483647, 0, -1, 5, 1000]),
+    floats: [-2147483648, 2147483648, 0, -1, 5, 1000],
+  },
   I16: { data: new Int16Array([-32768, 32767, 0, -1, 5, 300]), floats: [-32768, 32767, 0, -1, 5, 300] },
   I8: { data: new Int8Array([-128, 127, 0, -1, 5, 30]), floats: [-128, 127, 0, -1, 5, 30] },
   U8: { data: new Uint8Array([0, 255, 1, 2, 128, 64]), floats: [0, 255, 1, 2, 128, 64] },
@@ -92,7 +104,10 @@ describe('safetensors round trip', () => {
 
   it('writes a header padded with spaces to a multiple of 8, tensors contiguous in insertion order', () => {
     const bytes = encodeSafetensors(
-      { b: { dtype: 'U8', shape: [3], data: new Uint8Array([1, 2, 3]) }, a: { dtype: 'F32', shape: [1], data: new Float32Array([1]) } },
+      {
+        b: { dtype: 'U8', shape: [3], data: new Uint8Array([1, 2, 3]) },
+        a: { dtype: 'F32', shape: [1], data: new Float32Array([1]) },
+      },
       { k: 'v' },
     );
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
@@ -113,15 +128,31 @@ describe('safetensors round trip', () => {
     const f16 = new Uint16Array([0x3c00, 0xc000, 0x3555, 0x0001, 0x7c00, 0xfc00, 0x7e00, 0x8000]);
     const bf16 = new Uint16Array([0x3f80, 0xc040, 0x3e80, 0x7f80, 0xff80, 0x7fc0, 0x0000, 0x4049]);
     const path = join(dir, 'half.safetensors');
-    await writeSafetensors(path, { h: { dtype: 'F16', shape: [8], data: f16 }, b: { dtype: 'BF16', shape: [2, 4], data: bf16 } });
+    await writeSafetensors(path, {
+      h: { dtype: 'F16', shape: [8], data: f16 },
+      b: { dtype: 'BF16', shape: [2, 4], data: bf16 },
+    });
     const file = await SafetensorsFile.open(path);
-    expect(Array.from(await file.readAsFloat32('h'))).toEqual([1, -2, 0.333251953125, 2 ** -24, Infinity, -Infinity, NaN, -0]);
+    expect(Array.from(await file.readAsFloat32('h'))).toEqual([
+      1,
+      -2,
+      0.333251953125,
+      2 ** -24,
+      Infinity,
+      -Infinity,
+      NaN,
+      -0,
+    ]);
     expect(Array.from(await file.readAsFloat32('b'))).toEqual([1, -3, 0.25, Infinity, -Infinity, NaN, 0, 3.140625]);
     await file.close();
   });
 
   it('readInto fills the target and rejects a wrong-size one; reads after close fail', async () => {
-    const path = await writeBytes(dir, 'ri.safetensors', encodeSafetensors({ x: { dtype: 'I16', shape: [3], data: new Int16Array([1, -2, 3]) } }));
+    const path = await writeBytes(
+      dir,
+      'ri.safetensors',
+      encodeSafetensors({ x: { dtype: 'I16', shape: [3], data: new Int16Array([1, -2, 3]) } }),
+    );
     const file = await SafetensorsFile.open(path);
     const target = new Uint8Array(6);
     await file.readInto('x', target);
@@ -141,7 +172,10 @@ describe('safetensors round trip', () => {
   });
 
   it('accepts data-section bytes no tensor covers, and zero-length tensors anywhere', () => {
-    const header = { a: { dtype: 'U8', shape: [2], data_offsets: [4, 6] }, z: { dtype: 'F32', shape: [0], data_offsets: [5, 5] } };
+    const header = {
+      a: { dtype: 'U8', shape: [2], data_offsets: [4, 6] },
+      z: { dtype: 'F32', shape: [0], data_offsets: [5, 5] },
+    };
     const bytes = rawSafetensors(header, 10);
     const parsed = parseSafetensorsHeader(bytes, bytes.byteLength, 'gaps');
     expect(parsed.tensors.map((t) => t.name)).toEqual(['a', 'z']);
@@ -149,7 +183,10 @@ describe('safetensors round trip', () => {
   });
 
   it('a SafetensorsCheckpoint opens a single file, or a folder holding model.safetensors', async () => {
-    const bytes = encodeSafetensors({ q: { dtype: 'BF16', shape: [2], data: f32ArrayToBf16([1, 2]) } }, { format: 'pt' });
+    const bytes = encodeSafetensors(
+      { q: { dtype: 'BF16', shape: [2], data: f32ArrayToBf16([1, 2]) } },
+      { format: 'pt' },
+    );
     await writeBytes(dir, 'model.safetensors', bytes);
     for (const target of [dir, join(dir, 'model.safetensors')]) {
       const ckpt = await SafetensorsCheckpoint.open(target);
@@ -181,13 +218,23 @@ describe('safetensors round trip', () => {
   });
 
   it('rejects bad tensors given to the writer', async () => {
-    expect(() => encodeSafetensors({ a: { dtype: 'F32', shape: [2, 3], data: new Float32Array(5) } })).toThrow(SafetensorsError);
+    expect(() => encodeSafetensors({ a: { dtype: 'F32', shape: [2, 3], data: new Float32Array(5) } })).toThrow(
+      SafetensorsError,
+    );
     expect(() => encodeSafetensors({ a: { dtype: 'F32', shape: [2, 3], data: new Float32Array(5) } })).toThrow(
       /tensor 'a': data holds 20 bytes but shape \[2, 3\] of F32 needs 24/,
     );
-    expect(() => encodeSafetensors({ a: { dtype: 'F8' as SafetensorsDType, shape: [1], data: new Uint8Array(1) } })).toThrow(/unknown dtype 'F8'/);
-    expect(() => encodeSafetensors({ a: { dtype: 'U8', shape: [-1], data: new Uint8Array(1) } })).toThrow(/non-negative integers/);
-    expect(() => encodeSafetensors({ __metadata__: { dtype: 'U8', shape: [1], data: new Uint8Array(1) } })).toThrow(/reserved/);
-    await expect(writeSafetensors(join(dir, 'no', 'such', 'dir.safetensors'), {})).rejects.toBeInstanceOf(SafetensorsError);
+    expect(() =>
+      encodeSafetensors({ a: { dtype: 'F8' as SafetensorsDType, shape: [1], data: new Uint8Array(1) } }),
+    ).toThrow(/unknown dtype 'F8'/);
+    expect(() => encodeSafetensors({ a: { dtype: 'U8', shape: [-1], data: new Uint8Array(1) } })).toThrow(
+      /non-negative integers/,
+    );
+    expect(() => encodeSafetensors({ __metadata__: { dtype: 'U8', shape: [1], data: new Uint8Array(1) } })).toThrow(
+      /reserved/,
+    );
+    await expect(writeSafetensors(join(dir, 'no', 'such', 'dir.safetensors'), {})).rejects.toBeInstanceOf(
+      SafetensorsError,
+    );
   });
 });

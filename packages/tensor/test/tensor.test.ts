@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDevice, DisposedError, f16BitsToF32, f32ToF16Bits, ShapeError, Tensor, type DType, type Device } from '../src/index.js';
+import {
+  createDevice,
+  DisposedError,
+  f16BitsToF32,
+  f32ToF16Bits,
+  ShapeError,
+  Tensor,
+  type DType,
+  type Device,
+} from '../src/index.js';
 
 describe('Tensor', () => {
   let device: Device;
@@ -34,7 +43,12 @@ describe('Tensor', () => {
   }
 
   it('reshapes without copying and keeps the data alive until the last view is disposed', async () => {
-    const t = Tensor.fromArray(device, Float32Array.from({ length: 24 }, (_, i) => i), [2, 3, 4], 'f32');
+    const t = Tensor.fromArray(
+      device,
+      Float32Array.from({ length: 24 }, (_, i) => i),
+      [2, 3, 4],
+      'f32',
+    );
     const live = device.liveBytes;
     const v = t.reshape([6, -1]);
     expect(v.shape).toEqual([6, 4]);
@@ -56,7 +70,12 @@ describe('Tensor', () => {
   });
 
   it('slices aligned rows as a view', async () => {
-    const t = Tensor.fromArray(device, Float32Array.from({ length: 256 }, (_, i) => i), [4, 64], 'f32');
+    const t = Tensor.fromArray(
+      device,
+      Float32Array.from({ length: 256 }, (_, i) => i),
+      [4, 64],
+      'f32',
+    );
     const rows = t.sliceRows(1, 3);
     expect(rows.shape).toEqual([2, 64]);
     const data = await rows.read();

@@ -24,7 +24,16 @@ import { formatProfile } from './profile-report.js';
 import { formatMs, formatTable } from './table.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const FIGURES = ['preprocessMs', 'visionMs', 'projectorMs', 'prefillMs', 'ttftMs', 'decodeMsPerToken', 'peakRssBytes', 'peakGpuBytes'] as const;
+const FIGURES = [
+  'preprocessMs',
+  'visionMs',
+  'projectorMs',
+  'prefillMs',
+  'ttftMs',
+  'decodeMsPerToken',
+  'peakRssBytes',
+  'peakGpuBytes',
+] as const;
 type Figure = (typeof FIGURES)[number];
 
 interface TorchReport {
@@ -46,19 +55,53 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function runOurs(folder: string, image: string, entry: string, runs: number, newTokens: number, profile: boolean): BenchReport {
+function runOurs(
+  folder: string,
+  image: string,
+  entry: string,
+  runs: number,
+  newTokens: number,
+  profile: boolean,
+): BenchReport {
   const cli = join(ROOT, 'tools/bin/fastvlm.js');
   const [dtype, vision] = entry.split('/');
-  const args = [cli, 'bench', '--model', folder, '--image', image, '--dtype', dtype, '--runs', String(runs), '--max-new-tokens', String(newTokens), '--ignore-eos', '--json'];
+  const args = [
+    cli,
+    'bench',
+    '--model',
+    folder,
+    '--image',
+    image,
+    '--dtype',
+    dtype,
+    '--runs',
+    String(runs),
+    '--max-new-tokens',
+    String(newTokens),
+    '--ignore-eos',
+    '--json',
+  ];
   if (vision !== undefined) args.push('--vision-dtype', vision);
   if (profile) args.push('--profile');
-  process.stderr.write(`ours, ${entry} weights: node ${args.map((a) => (a.startsWith(ROOT) ? a.slice(ROOT.length + 1) : a)).join(' ')}\n`);
-  const result = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stderr.write(
+    `ours, ${entry} weights: node ${args.map((a) => (a.startsWith(ROOT) ? a.slice(ROOT.length + 1) : a)).join(' ')}\n`,
+  );
+  const result = spawnSync(process.execPath, args, {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (result.status !== 0) throw new Error(`fastvlm bench (${entry}) failed with status ${String(result.status)}`);
   return JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as BenchReport;
 }
 
-async function runTorch(folder: string, image: string, ids: readonly number[], runs: number, newTokens: number): Promise<TorchReport | undefined> {
+async function runTorch(
+  folder: string,
+  image: string,
+  ids: readonly number[],
+  runs: number,
+  newTokens: number,
+): Promise<TorchReport | undefined> {
   const python = process.env.FASTVLM_PYTHON ?? join(ROOT, '.venv/bin/python');
   if (!existsSync(python)) {
     process.stderr.write(`PyTorch side skipped: no ${python} (npm test creates it)\n`);
@@ -68,9 +111,26 @@ async function runTorch(folder: string, image: string, ids: readonly number[], r
   try {
     const idsFile = join(scratch, 'ids.json');
     await writeFile(idsFile, JSON.stringify(ids));
-    const args = [join(ROOT, 'tools/python/bench_fastvlm_torch.py'), folder, '--image', image, '--ids', idsFile, '--runs', String(runs), '--new-tokens', String(newTokens)];
-    process.stderr.write(`PyTorch: python ${args.map((a) => (a.startsWith(ROOT) ? a.slice(ROOT.length + 1) : a)).join(' ')}\n`);
-    const result = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+    const args = [
+      join(ROOT, 'tools/python/bench_fastvlm_torch.py'),
+      folder,
+      '--image',
+      image,
+      '--ids',
+      idsFile,
+      '--runs',
+      String(runs),
+      '--new-tokens',
+      String(newTokens),
+    ];
+    process.stderr.write(
+      `PyTorch: python ${args.map((a) => (a.startsWith(ROOT) ? a.slice(ROOT.length + 1) : a)).join(' ')}\n`,
+    );
+    const result = spawnSync(python, args, {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     if (result.status !== 0) throw new Error(`the PyTorch reference failed with status ${String(result.status)}`);
     return JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as TorchReport;
   } finally {
@@ -83,7 +143,11 @@ function show(figure: Figure, value: number | null | undefined): string {
   return figure.endsWith('Bytes') ? formatBytes(value) : formatMs(value);
 }
 
-function torchFigure(torch: TorchReport | undefined, figure: Figure, reduce: (v: readonly number[]) => number): number | undefined {
+function torchFigure(
+  torch: TorchReport | undefined,
+  figure: Figure,
+  reduce: (v: readonly number[]) => number,
+): number | undefined {
   if (!torch) return undefined;
   if (figure === 'peakRssBytes') return torch.peakRssBytes;
   if (figure === 'peakGpuBytes') return undefined;
@@ -102,7 +166,9 @@ async function main(): Promise<void> {
   }
   const image = resolve(arg('--image', await sampleImagePath()));
   const ours = dtypes.map((dtype) => runOurs(folder, image, dtype, runs, newTokens, profile));
-  const torch = process.argv.includes('--no-torch') ? undefined : await runTorch(folder, image, ours[0].promptTokenIds, runs, newTokens);
+  const torch = process.argv.includes('--no-torch')
+    ? undefined
+    : await runTorch(folder, image, ours[0].promptTokenIds, runs, newTokens);
 
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify({ ours, torch }));
@@ -113,20 +179,35 @@ async function main(): Promise<void> {
     `FastVLM-0.5B architecture (random weights), image ${first.imageWidth}x${first.imageHeight} -> ${first.inputSize}x${first.inputSize}, ` +
       `prompt ${first.promptTokens} positions (${first.promptTokens - first.promptTokenIds.length + 1} image tokens), ${newTokens} new tokens, ${runs} runs after a warm-up`,
   );
-  console.log(`ours: ${first.adapter}; PyTorch: ${torch ? `${torch.torch} CPU fp32, ${torch.threads} threads, tools/python/bench_fastvlm_torch.py` : 'not run'}\n`);
-  const name = (r: BenchReport): string => (r.visionDtype === (r.dtype === 'f32' ? 'f32' : 'f16') ? r.dtype : `${r.dtype}/${r.visionDtype}`);
-  const header = ['figure (min / median)', ...ours.map((r) => `ours ${name(r)}`), 'PyTorch', ...(torch ? ours.map((r) => `${name(r)} / PyTorch`) : [])];
+  console.log(
+    `ours: ${first.adapter}; PyTorch: ${torch ? `${torch.torch} CPU fp32, ${torch.threads} threads, tools/python/bench_fastvlm_torch.py` : 'not run'}\n`,
+  );
+  const name = (r: BenchReport): string =>
+    r.visionDtype === (r.dtype === 'f32' ? 'f32' : 'f16') ? r.dtype : `${r.dtype}/${r.visionDtype}`;
+  const header = [
+    'figure (min / median)',
+    ...ours.map((r) => `ours ${name(r)}`),
+    'PyTorch',
+    ...(torch ? ours.map((r) => `${name(r)} / PyTorch`) : []),
+  ];
   const rows = FIGURES.map((figure) => {
     const cells = ours.map((r) => `${show(figure, r[figure])} / ${show(figure, r.runs.median[figure])}`);
     const t = `${show(figure, torchFigure(torch, figure, min))} / ${show(figure, torchFigure(torch, figure, median))}`;
     const tMin = torchFigure(torch, figure, min);
-    const ratios = torch ? ours.map((r) => (r[figure] !== null && tMin !== undefined && tMin > 0 ? (r[figure] / tMin).toFixed(2) : '-')) : [];
+    const ratios = torch
+      ? ours.map((r) => (r[figure] !== null && tMin !== undefined && tMin > 0 ? (r[figure] / tMin).toFixed(2) : '-'))
+      : [];
     return [figure, ...cells, t, ...ratios];
   });
   console.log(formatTable(header, rows));
-  console.log("\n(ratios: minimum over minimum; decode is per token after the first; peak RSS is each process's own; a/b = LLM a, vision tower b)");
+  console.log(
+    "\n(ratios: minimum over minimum; decode is per token after the first; peak RSS is each process's own; a/b = LLM a, vision tower b)",
+  );
   for (const r of ours) {
-    if (r.gpuWork) console.log(`ours ${name(r)}: a run records ${r.gpuWork.dispatches} dispatches in ${r.gpuWork.submits} submits, with ${r.gpuWork.readbacks} readbacks (one per token, and the stage timings' waits)`);
+    if (r.gpuWork)
+      console.log(
+        `ours ${name(r)}: a run records ${r.gpuWork.dispatches} dispatches in ${r.gpuWork.submits} submits, with ${r.gpuWork.readbacks} readbacks (one per token, and the stage timings' waits)`,
+      );
   }
   for (const r of ours) if (r.profile) console.log(`\nours, ${name(r)} weights: ${formatProfile(r.profile)}`);
 }

@@ -75,7 +75,12 @@ function topRows(values: Float32Array, width: number): { token: number; margin: 
 }
 
 /** Last-position logits, then the argmax after each of `reference[0 .. n-2]` is fed back. */
-async function score(model: FastVLM, ids: readonly number[], image: string, reference: readonly number[]): Promise<Scores> {
+async function score(
+  model: FastVLM,
+  ids: readonly number[],
+  image: string,
+  reference: readonly number[],
+): Promise<Scores> {
   const pixels = await model.preprocess(image);
   const { embeds } = await model.embedInputs(ids, pixels);
   const promptLength = embeds.shape[0];
@@ -121,10 +126,12 @@ function maxRelError(a: Float32Array, reference: Float32Array): number {
 async function main(): Promise<void> {
   const folder = resolve(arg('--model', join(ROOT, '.cache/bench-0.5b')));
   const tokens = Number(arg('--tokens', '64'));
-  const configs = arg('--dtype', 'int8,int8/int8,f16').split(',').map((entry) => {
-    const [dtype, vision] = entry.split('/') as [ModelDType, VisionDType | undefined];
-    return { dtype, visionDtype: vision ?? (dtype === 'f32' ? 'f32' : 'f16') };
-  });
+  const configs = arg('--dtype', 'int8,int8/int8,f16')
+    .split(',')
+    .map((entry) => {
+      const [dtype, vision] = entry.split('/') as [ModelDType, VisionDType | undefined];
+      return { dtype, visionDtype: vision ?? (dtype === 'f32' ? 'f32' : 'f16') };
+    });
   if (!existsSync(join(folder, 'model.safetensors'))) {
     process.stderr.write(`writing a random-weight FastVLM-0.5B checkpoint (Apple's layout) to ${folder} ...\n`);
     await writeRandomCheckpoint(folder, { preset: '0.5b', seed: 0 });
@@ -163,10 +170,14 @@ async function main(): Promise<void> {
     }
   }
   if (process.argv.includes('--json')) {
-    console.log(JSON.stringify({ model: folder, image, tokens: run.tokenIds.length, reports, f32SmallestMargin: smallestMargin }));
+    console.log(
+      JSON.stringify({ model: folder, image, tokens: run.tokenIds.length, reports, f32SmallestMargin: smallestMargin }),
+    );
     return;
   }
-  console.log(`${folder}, ${image}, prompt ${ids.length} ids + image; ${run.tokenIds.length} greedy tokens of the f32 model as reference`);
+  console.log(
+    `${folder}, ${image}, prompt ${ids.length} ids + image; ${run.tokenIds.length} greedy tokens of the f32 model as reference`,
+  );
   console.log(`f32's smallest top-1 margin over those steps: ${smallestMargin.toFixed(4)} (logit units)\n`);
   const rows = reports.map((r) => [
     r.dtype,
@@ -175,7 +186,12 @@ async function main(): Promise<void> {
     `${(100 * r.top1Agreement).toFixed(1)}% (${Math.round(r.top1Agreement * r.tokens)}/${r.tokens})`,
     r.firstDivergence === null ? `none in ${r.tokens}` : String(r.firstDivergence),
   ]);
-  console.log(formatTable(['weights', 'cos(last logits)', 'max rel err', 'top-1 agreement (forced)', 'first divergence (free)'], rows));
+  console.log(
+    formatTable(
+      ['weights', 'cos(last logits)', 'max rel err', 'top-1 agreement (forced)', 'first divergence (free)'],
+      rows,
+    ),
+  );
 }
 
 main().catch((error: unknown) => {

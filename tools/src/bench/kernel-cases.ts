@@ -44,7 +44,16 @@ function random(n: number, scale = 1, seed = 12345): Float32Array {
 }
 
 function tensor(device: Device, shape: number[], scale = 1, seed = 1): Tensor<'f32'> {
-  return Tensor.fromArray(device, random(shape.reduce((a, b) => a * b, 1), scale, seed), shape, 'f32');
+  return Tensor.fromArray(
+    device,
+    random(
+      shape.reduce((a, b) => a * b, 1),
+      scale,
+      seed,
+    ),
+    shape,
+    'f32',
+  );
 }
 
 type WeightKind = 'f32' | 'f16' | 'int8';
@@ -58,7 +67,9 @@ function weight(device: Device, rows: number, cols: number, kind: WeightKind): W
 const WEIGHT_BYTES: Record<WeightKind, number> = { f32: 4, f16: 2, int8: 1 };
 
 /** A benchmark whose setup makes tensors and whose run records one op and frees its output. */
-function simple(c: Omit<KernelBenchCase, 'setup'> & { make(device: Device): { inputs: { dispose(): void }[]; op(): Tensor } }): KernelBenchCase {
+function simple(
+  c: Omit<KernelBenchCase, 'setup'> & { make(device: Device): { inputs: { dispose(): void }[]; op(): Tensor } },
+): KernelBenchCase {
   return {
     ...c,
     setup(device) {
@@ -106,7 +117,14 @@ function depthwiseCase(H: number, C: number, k: number): KernelBenchCase {
     make(device) {
       const x = tensor(device, [H, H, C]);
       const w = Tensor.fromArray(device, random(C * k * k, 0.2), [C, 1, k, k], 'f16');
-      const stats = [0, 1, 2, 3].map((i) => Tensor.fromArray(device, random(C, 0.5, 10 + i).map((v) => v + 1), [C], 'f32'));
+      const stats = [0, 1, 2, 3].map((i) =>
+        Tensor.fromArray(
+          device,
+          random(C, 0.5, 10 + i).map((v) => v + 1),
+          [C],
+          'f32',
+        ),
+      );
       const batchNorm = { runningMean: stats[0], runningVar: stats[1], weight: stats[2], bias: stats[3], eps: 1e-5 };
       return { inputs: [x, w, ...stats], op: () => depthwiseConv2d(x, w, { padding: (k - 1) / 2, batchNorm }) };
     },
@@ -114,7 +132,15 @@ function depthwiseCase(H: number, C: number, k: number): KernelBenchCase {
   });
 }
 
-function convCase(label: string, H: number, cin: number, cout: number, k: number, stride: number, groups: number): KernelBenchCase {
+function convCase(
+  label: string,
+  H: number,
+  cin: number,
+  cout: number,
+  k: number,
+  stride: number,
+  groups: number,
+): KernelBenchCase {
   const out = Math.floor((H + 2 * ((k - 1) / 2) - k) / stride) + 1;
   return simple({
     name: `conv2d ${label} ${k}x${k}/s${stride} g${groups} [${H},${H},${cin}]->${cout} f16`,
@@ -124,7 +150,10 @@ function convCase(label: string, H: number, cin: number, cout: number, k: number
       const x = tensor(device, [H, H, cin]);
       const w = Tensor.fromArray(device, random((cout * cin * k * k) / groups, 0.2), [cout, cin / groups, k, k], 'f16');
       const b = tensor(device, [cout], 0.1);
-      return { inputs: [x, w, b], op: () => conv2d(x, w, { bias: b, stride, padding: (k - 1) / 2, groups, activation: 'gelu' }) };
+      return {
+        inputs: [x, w, b],
+        op: () => conv2d(x, w, { bias: b, stride, padding: (k - 1) / 2, groups, activation: 'gelu' }),
+      };
     },
     torch: { op: 'conv2d', H, W: H, cin, cout, k, stride, padding: (k - 1) / 2, groups },
   });
@@ -246,7 +275,12 @@ export const KERNEL_CASES: KernelBenchCase[] = [
     bytes: 281 * 896 * 6,
     make(device) {
       const table = Tensor.fromArray(device, random(151936 * 896, 0.05), [151936, 896], 'f16');
-      const ids = Tensor.fromArray(device, Int32Array.from({ length: 281 }, (_, i) => (i * 7919) % 151936), [281], 'i32');
+      const ids = Tensor.fromArray(
+        device,
+        Int32Array.from({ length: 281 }, (_, i) => (i * 7919) % 151936),
+        [281],
+        'i32',
+      );
       return { inputs: [table, ids], op: () => embedding(ids, table) };
     },
     torch: { op: 'embedding', T: 281, V: 151936, D: 896 },

@@ -20,14 +20,20 @@ function argValue(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-function runTorch(cases: typeof KERNEL_CASES): Record<string, Timing> & { __meta__?: { torch: string; threads: number } } {
+function runTorch(
+  cases: typeof KERNEL_CASES,
+): Record<string, Timing> & { __meta__?: { torch: string; threads: number } } {
   const python = process.env.FASTVLM_PYTHON ?? join(ROOT, '.venv/bin/python');
   if (!existsSync(python)) {
     console.error(`(no PyTorch: ${python} is missing; run 'bash tools/setup/python-env.sh')`);
     return {};
   }
   const input = JSON.stringify(cases.map((c) => ({ name: c.name, torch: c.torch })));
-  const result = spawnSync(python, [join(ROOT, 'tools/python/bench_kernels_torch.py')], { input, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const result = spawnSync(python, [join(ROOT, 'tools/python/bench_kernels_torch.py')], {
+    input,
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
   if (result.status !== 0) {
     console.error(`PyTorch side failed: ${result.stderr}`);
     return {};
@@ -67,10 +73,21 @@ async function main(): Promise<void> {
   const rows = cases.map((c) => {
     const a = ours[c.name]?.medianMs;
     const b = torch[c.name]?.medianMs;
-    return [c.name, formatMs(a), rate(c, a), formatMs(b), rate(c, b), a !== undefined && b !== undefined ? (a / b).toFixed(2) : '-'];
+    return [
+      c.name,
+      formatMs(a),
+      rate(c, a),
+      formatMs(b),
+      rate(c, b),
+      a !== undefined && b !== undefined ? (a / b).toFixed(2) : '-',
+    ];
   });
-  console.log(`\nmedian of repeated runs, each submitted and awaited; PyTorch ${meta ? `${meta.torch} CPU fp32, ${meta.threads} threads` : 'not run'}\n`);
-  console.log(formatTable(['kernel (shape, weights)', 'ours ms', 'ours rate', 'torch ms', 'torch rate', 'ours/torch'], rows));
+  console.log(
+    `\nmedian of repeated runs, each submitted and awaited; PyTorch ${meta ? `${meta.torch} CPU fp32, ${meta.threads} threads` : 'not run'}\n`,
+  );
+  console.log(
+    formatTable(['kernel (shape, weights)', 'ours ms', 'ours rate', 'torch ms', 'torch rate', 'ours/torch'], rows),
+  );
 }
 
 main().catch((error: unknown) => {

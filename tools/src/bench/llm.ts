@@ -34,7 +34,14 @@ interface LlmTiming {
   decode: Timing;
 }
 
-async function timeOurs(device: Device, folder: string, dtype: ModelDType, promptTokens: number, decodeTokens: number, runs: number): Promise<LlmTiming> {
+async function timeOurs(
+  device: Device,
+  folder: string,
+  dtype: ModelDType,
+  promptTokens: number,
+  decodeTokens: number,
+  runs: number,
+): Promise<LlmTiming> {
   const model = await loadQwen2(device, folder, { dtype });
   const ids = promptIds(promptTokens, model.config.vocabSize);
   const prefill: number[] = [];
@@ -50,23 +57,49 @@ async function timeOurs(device: Device, folder: string, dtype: ModelDType, promp
     if (run === 0) continue; // warm-up: pipeline compiles
     prefill.push(first - started);
     decode.push((end - first) / decodeTokens);
-    process.stderr.write(`  ours ${dtype} run ${run}: prefill ${formatMs(first - started)} ms, decode ${formatMs((end - first) / decodeTokens)} ms/token\n`);
+    process.stderr.write(
+      `  ours ${dtype} run ${run}: prefill ${formatMs(first - started)} ms, decode ${formatMs((end - first) / decodeTokens)} ms/token\n`,
+    );
   }
   model.dispose();
   return { prefill: summarise(prefill), decode: summarise(decode) };
 }
 
-function timeTorch(folder: string, promptTokens: number, decodeTokens: number, runs: number): (LlmTiming & { version: string; threads: number }) | undefined {
+function timeTorch(
+  folder: string,
+  promptTokens: number,
+  decodeTokens: number,
+  runs: number,
+): (LlmTiming & { version: string; threads: number }) | undefined {
   const python = process.env.FASTVLM_PYTHON ?? join(ROOT, '.venv/bin/python');
   if (!existsSync(python)) return undefined;
-  const args = [join(ROOT, 'tools/python/bench_llm_torch.py'), folder, '--prompt-tokens', String(promptTokens), '--decode-tokens', String(decodeTokens), '--runs', String(runs)];
+  const args = [
+    join(ROOT, 'tools/python/bench_llm_torch.py'),
+    folder,
+    '--prompt-tokens',
+    String(promptTokens),
+    '--decode-tokens',
+    String(decodeTokens),
+    '--runs',
+    String(runs),
+  ];
   const result = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (result.status !== 0) {
     console.error(`PyTorch side failed: ${result.stderr}`);
     return undefined;
   }
-  const parsed = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { prefillMs: number[]; decodeMsPerToken: number[]; torch: string; threads: number };
-  return { prefill: summarise(parsed.prefillMs), decode: summarise(parsed.decodeMsPerToken), version: parsed.torch, threads: parsed.threads };
+  const parsed = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as {
+    prefillMs: number[];
+    decodeMsPerToken: number[];
+    torch: string;
+    threads: number;
+  };
+  return {
+    prefill: summarise(parsed.prefillMs),
+    decode: summarise(parsed.decodeMsPerToken),
+    version: parsed.torch,
+    threads: parsed.threads,
+  };
 }
 
 async function main(): Promise<void> {
@@ -84,18 +117,35 @@ async function main(): Promise<void> {
   const ours: Record<string, LlmTiming> = {};
   for (const dtype of dtypes) {
     ours[dtype] = await timeOurs(device, folder, dtype, promptTokens, decodeTokens, runs);
-    rows.push([`ours (WebGPU, ${dtype} weights)`, formatMs(ours[dtype].prefill.medianMs), formatMs(ours[dtype].decode.medianMs), (1000 / ours[dtype].decode.medianMs).toFixed(1)]);
+    rows.push([
+      `ours (WebGPU, ${dtype} weights)`,
+      formatMs(ours[dtype].prefill.medianMs),
+      formatMs(ours[dtype].decode.medianMs),
+      (1000 / ours[dtype].decode.medianMs).toFixed(1),
+    ]);
   }
   const adapter = device.name;
   device.destroy();
   const torch = process.argv.includes('--no-torch') ? undefined : timeTorch(folder, promptTokens, decodeTokens, runs);
-  if (torch) rows.push(['PyTorch CPU (fp32)', formatMs(torch.prefill.medianMs), formatMs(torch.decode.medianMs), (1000 / torch.decode.medianMs).toFixed(1)]);
-  console.log(`Qwen2 of FastVLM-0.5B (24 layers, random weights), prompt ${promptTokens} tokens, ${decodeTokens} decoded; adapter: ${adapter}`);
-  console.log(`PyTorch: ${torch ? `${torch.version}, ${torch.threads} threads, transformers' Qwen2ForCausalLM (sdpa) on the same weights` : 'not run'}; medians of ${runs} runs after a warm-up\n`);
+  if (torch)
+    rows.push([
+      'PyTorch CPU (fp32)',
+      formatMs(torch.prefill.medianMs),
+      formatMs(torch.decode.medianMs),
+      (1000 / torch.decode.medianMs).toFixed(1),
+    ]);
+  console.log(
+    `Qwen2 of FastVLM-0.5B (24 layers, random weights), prompt ${promptTokens} tokens, ${decodeTokens} decoded; adapter: ${adapter}`,
+  );
+  console.log(
+    `PyTorch: ${torch ? `${torch.version}, ${torch.threads} threads, transformers' Qwen2ForCausalLM (sdpa) on the same weights` : 'not run'}; medians of ${runs} runs after a warm-up\n`,
+  );
   console.log(formatTable(['decoder', 'prefill ms', 'decode ms/token', 'tokens/s'], rows));
   if (torch) {
     for (const dtype of dtypes) {
-      console.log(`ours ${dtype} / PyTorch: prefill ${(ours[dtype].prefill.medianMs / torch.prefill.medianMs).toFixed(2)}, decode ${(ours[dtype].decode.medianMs / torch.decode.medianMs).toFixed(2)}`);
+      console.log(
+        `ours ${dtype} / PyTorch: prefill ${(ours[dtype].prefill.medianMs / torch.prefill.medianMs).toFixed(2)}, decode ${(ours[dtype].decode.medianMs / torch.decode.medianMs).toFixed(2)}`,
+      );
     }
   }
 }

@@ -16,7 +16,11 @@ export function summarise(samples: number[]): Timing {
  * Times `record` (which records GPU work) from recording to completion: one warm-up run (compiles
  * pipelines), then runs until `minRuns` are done and at least `minTotalMs` has passed (capped at `maxRuns`).
  */
-export async function timeGpu(device: Device, record: () => void, options: { minRuns?: number; maxRuns?: number; minTotalMs?: number } = {}): Promise<Timing> {
+export async function timeGpu(
+  device: Device,
+  record: () => void,
+  options: { minRuns?: number; maxRuns?: number; minTotalMs?: number } = {},
+): Promise<Timing> {
   const { minRuns = 3, maxRuns = 20, minTotalMs = 300 } = options;
   record();
   await device.sync();

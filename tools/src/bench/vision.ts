@@ -23,12 +23,20 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
 }
 
-function torchTiming(checkpoint: string, size: number, runs: number): (Timing & { version: string; threads: number }) | undefined {
+function torchTiming(
+  checkpoint: string,
+  size: number,
+  runs: number,
+): (Timing & { version: string; threads: number }) | undefined {
   const python = process.env.FASTVLM_PYTHON ?? join(ROOT, '.venv/bin/python');
   if (!existsSync(python)) return undefined;
-  const result = spawnSync(python, [join(ROOT, 'tools/python/bench_vision_torch.py'), checkpoint, '--size', String(size), '--runs', String(runs)], {
-    encoding: 'utf8',
-  });
+  const result = spawnSync(
+    python,
+    [join(ROOT, 'tools/python/bench_vision_torch.py'), checkpoint, '--size', String(size), '--runs', String(runs)],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (result.status !== 0) {
     console.error(`PyTorch side failed: ${result.stderr}`);
     return undefined;
@@ -42,13 +50,19 @@ async function main(): Promise<void> {
   const size = Number(arg('--size', '1024'));
   const dtype = arg('--dtype', 'f16') as 'f16' | 'f32';
   const runs = Number(arg('--runs', '3'));
-  if (!existsSync(checkpointPath)) throw new Error(`${checkpointPath} is missing: run 'npm run fixtures' or pass --checkpoint`);
+  if (!existsSync(checkpointPath))
+    throw new Error(`${checkpointPath} is missing: run 'npm run fixtures' or pass --checkpoint`);
 
   const device = await createDevice();
   const checkpoint = await SafetensorsCheckpoint.open(checkpointPath);
   const tower = await loadFastVitHd(device, checkpoint, { config: fastVitHdConfig(size), dtype });
   await checkpoint.close();
-  const pixels = Tensor.fromArray(device, Float32Array.from({ length: size * size * 3 }, (_, i) => ((i * 2654435761) % 1000) / 1000), [size, size, 3], 'f32');
+  const pixels = Tensor.fromArray(
+    device,
+    Float32Array.from({ length: size * size * 3 }, (_, i) => ((i * 2654435761) % 1000) / 1000),
+    [size, size, 3],
+    'f32',
+  );
 
   const encode = async (): Promise<{ recordMs: number; totalMs: number }> => {
     const started = performance.now();
@@ -77,14 +91,21 @@ async function main(): Promise<void> {
 
   const torch = process.argv.includes('--no-torch') ? undefined : torchTiming(checkpointPath, size, runs);
   console.log(`FastViTHD ${size}x${size}, ${dtype} weights, adapter: ${adapter}`);
-  console.log(`first run (with pipeline compiles) ${formatMs(first.totalMs)} ms; recording ${formatMs(summarise(records).medianMs)} ms; ${Math.round(dispatches / (runs + 1))} dispatches, 1 submit per encode`);
-  console.log(`PyTorch: ${torch ? `${torch.version} CPU fp32, ${torch.threads} threads, our reference on the same checkpoint` : 'not run'}\n`);
+  console.log(
+    `first run (with pipeline compiles) ${formatMs(first.totalMs)} ms; recording ${formatMs(summarise(records).medianMs)} ms; ${Math.round(dispatches / (runs + 1))} dispatches, 1 submit per encode`,
+  );
+  console.log(
+    `PyTorch: ${torch ? `${torch.version} CPU fp32, ${torch.threads} threads, our reference on the same checkpoint` : 'not run'}\n`,
+  );
   const rows = [
     ['ours (WebGPU)', formatMs(ours.minMs), formatMs(ours.medianMs), String(ours.runs)],
     ...(torch ? [['PyTorch CPU', formatMs(torch.minMs), formatMs(torch.medianMs), String(torch.runs)]] : []),
   ];
   console.log(formatTable(['vision encoder', 'min ms', 'median ms', 'runs'], rows));
-  if (torch) console.log(`\nours / PyTorch: min ${(ours.minMs / torch.minMs).toFixed(2)}, median ${(ours.medianMs / torch.medianMs).toFixed(2)}`);
+  if (torch)
+    console.log(
+      `\nours / PyTorch: min ${(ours.minMs / torch.minMs).toFixed(2)}, median ${(ours.medianMs / torch.medianMs).toFixed(2)}`,
+    );
 }
 
 main().catch((error: unknown) => {

@@ -30,7 +30,11 @@ export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /** Writes `error` as one line (plus its stack under FASTVLM_DEBUG) and returns the exit code to use. */
-export function reportError(error: unknown, writeErr: (text: string) => void, env: NodeJS.ProcessEnv = process.env): number {
+export function reportError(
+  error: unknown,
+  writeErr: (text: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
   // Commander has already printed its own one-line message (or the help it was asked for).
   if (error instanceof CommanderError) return error.exitCode;
   let line: string;
@@ -51,7 +55,11 @@ export function reportError(error: unknown, writeErr: (text: string) => void, en
 
 /** A Node error from the file system or the OS: "ENOENT: no such file or directory, open 'x'". */
 function isSystemError(error: unknown): error is NodeJS.ErrnoException {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+  return (
+    error instanceof Error &&
+    typeof (error as NodeJS.ErrnoException).code === 'string' &&
+    typeof (error as NodeJS.ErrnoException).syscall === 'string'
+  );
 }
 
 function oneLine(text: string): string {

@@ -32,7 +32,9 @@ const PROCESS_WRITERS: CliWriters = {
 };
 
 // The same relative path from src/cli/main.ts and dist/cli/main.js.
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** The program with every subcommand registered; errors throw (exitOverride) instead of exiting. */
 export function createProgram(writers: CliWriters = PROCESS_WRITERS): Command {
@@ -49,7 +51,10 @@ export function createProgram(writers: CliWriters = PROCESS_WRITERS): Command {
  * Runs the program on `argv` (as process.argv: node, script, args...) and returns the exit code;
  * it never throws and never calls process.exit.
  */
-export async function runCli(argv: readonly string[] = process.argv, writers: CliWriters = PROCESS_WRITERS): Promise<number> {
+export async function runCli(
+  argv: readonly string[] = process.argv,
+  writers: CliWriters = PROCESS_WRITERS,
+): Promise<number> {
   try {
     await createProgram(writers).parseAsync([...argv]);
     return 0;

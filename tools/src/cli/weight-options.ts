@@ -21,15 +21,21 @@ export function dtypeOption(): Option {
 
 /** --vision-dtype, for `command.addOption(...)`. */
 export function visionDtypeOption(): Option {
-  return new Option('--vision-dtype <dtype>', "weights of the vision tower: 'f32', 'f16' or 'int8' (its 1x1 convolutions and attention matrices; default: f32 with --dtype f32, else f16)");
+  return new Option(
+    '--vision-dtype <dtype>',
+    "weights of the vision tower: 'f32', 'f16' or 'int8' (its 1x1 convolutions and attention matrices; default: f32 with --dtype f32, else f16)",
+  );
 }
 
 /** The checked dtypes; a bad value is a UsageError naming the flag. */
 export function weightDtypes(flags: WeightFlags): { dtype: ModelDType; visionDtype?: VisionDType } {
   const check = <T extends string>(flag: string, value: string): T => {
-    if (!(DTYPES as readonly string[]).includes(value)) throw new UsageError(`${flag} must be 'f32', 'f16' or 'int8', got '${value}'`);
+    if (!(DTYPES as readonly string[]).includes(value))
+      throw new UsageError(`${flag} must be 'f32', 'f16' or 'int8', got '${value}'`);
     return value as T;
   };
   const dtype = check<ModelDType>('--dtype', flags.dtype ?? 'f16');
-  return flags.visionDtype === undefined ? { dtype } : { dtype, visionDtype: check<VisionDType>('--vision-dtype', flags.visionDtype) };
+  return flags.visionDtype === undefined
+    ? { dtype }
+    : { dtype, visionDtype: check<VisionDType>('--vision-dtype', flags.visionDtype) };
 }

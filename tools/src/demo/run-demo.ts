@@ -9,7 +9,10 @@ import { reportError } from '../cli/errors.js';
 
 export async function runDemo(argv: readonly string[]): Promise<number> {
   const [model, image] = argv;
-  const output = { out: (text: string) => void process.stdout.write(text), err: (text: string) => void process.stderr.write(text) };
+  const output = {
+    out: (text: string) => void process.stdout.write(text),
+    err: (text: string) => void process.stderr.write(text),
+  };
   try {
     const result = await runDescribe(image, { model, maxNewTokens: '32', profile: true }, output);
     output.err(`adapter: ${result.adapter}\n`);

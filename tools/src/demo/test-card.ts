@@ -24,7 +24,14 @@ function hue(h: number): [number, number, number] {
   const f = h * 6 - sector;
   const up = Math.round(255 * f);
   const down = 255 - up;
-  const table: [number, number, number][] = [[255, up, 0], [down, 255, 0], [0, 255, up], [0, down, 255], [up, 0, 255], [255, 0, down]];
+  const table: [number, number, number][] = [
+    [255, up, 0],
+    [down, 255, 0],
+    [0, 255, up],
+    [0, down, 255],
+    [up, 0, 255],
+    [255, 0, down],
+  ];
   return table[sector % 6];
 }
 
@@ -36,10 +43,12 @@ export function drawTestCard(width = TEST_CARD_WIDTH, height = TEST_CARD_HEIGHT)
     for (let x = 0; x < width; x++) {
       let pixel: readonly [number, number, number];
       if (y < height * 0.5) pixel = BARS[Math.floor((x * BARS.length) / width)];
-      else if (y < height * 0.65) pixel = Array(3).fill(Math.round((255 * x) / (width - 1))) as [number, number, number];
+      else if (y < height * 0.65)
+        pixel = Array(3).fill(Math.round((255 * x) / (width - 1))) as [number, number, number];
       else if (y < height * 0.8) pixel = hue(x / width);
       else pixel = (Math.floor(x / 20) + Math.floor(y / 20)) % 2 === 0 ? [20, 20, 20] : [230, 230, 230];
-      if ((x - cx) ** 2 + (y - cy) ** 2 < radius ** 2 && (x - cx) ** 2 + (y - cy) ** 2 > (radius - 6) ** 2) pixel = [255, 255, 255];
+      if ((x - cx) ** 2 + (y - cy) ** 2 < radius ** 2 && (x - cx) ** 2 + (y - cy) ** 2 > (radius - 6) ** 2)
+        pixel = [255, 255, 255];
       rgb.set(pixel, (y * width + x) * 3);
     }
   }
@@ -76,5 +85,10 @@ export function encodePng(rgb: Uint8Array, width: number, height: number): Uint8
   const raw = Buffer.alloc((width * 3 + 1) * height);
   for (let y = 0; y < height; y++) raw.set(rgb.subarray(y * width * 3, (y + 1) * width * 3), y * (width * 3 + 1) + 1);
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    signature,
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
 }

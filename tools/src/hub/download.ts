@@ -27,7 +27,11 @@ export interface DownloadContext {
 }
 
 /** Fetches `file` to `target`; 'present' when a file of the listed size is already there. */
-export async function downloadFile(context: DownloadContext, file: HubFile, target: string): Promise<'downloaded' | 'present'> {
+export async function downloadFile(
+  context: DownloadContext,
+  file: HubFile,
+  target: string,
+): Promise<'downloaded' | 'present'> {
   try {
     if ((await sizeOf(target)) === file.size) {
       context.onProgress?.(file, file.size);
@@ -81,21 +85,34 @@ async function attempt(context: DownloadContext, file: HubFile, target: string):
       if (start === null || Number(start[1]) !== offset) {
         response.body.resume();
         await rm(part, { force: true });
-        throw new TransportError('dropped', `the server resumed at the wrong offset (${response.headers['content-range'] ?? 'no Content-Range'})`);
+        throw new TransportError(
+          'dropped',
+          `the server resumed at the wrong offset (${response.headers['content-range'] ?? 'no Content-Range'})`,
+        );
       }
     } else if (response.status !== 200) {
-      await throwForStatus(response, repo, { kind: 'file', revision: context.revision, file: file.path }, context.config.token !== undefined);
+      await throwForStatus(
+        response,
+        repo,
+        { kind: 'file', revision: context.revision, file: file.path },
+        context.config.token !== undefined,
+      );
     }
     const length = contentLength(response);
     if (length !== undefined && offset + length !== file.size) {
       response.body.resume();
-      return fail('size-mismatch', `size mismatch: the hub lists ${file.size} bytes, the server sends ${offset + length}`);
+      return fail(
+        'size-mismatch',
+        `size mismatch: the hub lists ${file.size} bytes, the server sends ${offset + length}`,
+      );
     }
     offset = await appendBody(response, part, offset, file, hash, context);
-    if (offset > file.size) return fail('size-mismatch', `size mismatch: the hub lists ${file.size} bytes, the server sent more`);
+    if (offset > file.size)
+      return fail('size-mismatch', `size mismatch: the hub lists ${file.size} bytes, the server sent more`);
     if (offset < file.size) {
       // A body without Content-Length that ends early is a dropped connection; one that sent all it announced is short.
-      if (length === undefined) throw new TransportError('dropped', `the connection closed after ${offset} of ${file.size} bytes`);
+      if (length === undefined)
+        throw new TransportError('dropped', `the connection closed after ${offset} of ${file.size} bytes`);
       return fail('size-mismatch', `size mismatch: the hub lists ${file.size} bytes, the server sent ${offset}`);
     }
   }
@@ -106,7 +123,14 @@ async function attempt(context: DownloadContext, file: HubFile, target: string):
 }
 
 /** Streams the body onto the part file (appending when `offset` > 0); returns the part's new size. */
-async function appendBody(response: HttpResponse, part: string, offset: number, file: HubFile, hash: ContentHash, context: DownloadContext): Promise<number> {
+async function appendBody(
+  response: HttpResponse,
+  part: string,
+  offset: number,
+  file: HubFile,
+  hash: ContentHash,
+  context: DownloadContext,
+): Promise<number> {
   const host = new URL(response.url).host;
   const handle = await open(part, offset > 0 ? 'a' : 'w');
   const chunks = (response.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();

@@ -43,7 +43,12 @@ const REPO_ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
 /** Throws a HubError unless the repository id, revision and hub address are well-formed. */
 export function checkRequest(config: HubConfig, repo: string, revision: string): void {
   if (!REPO_ID.test(repo) || repo.includes('..')) {
-    throw new HubError(repo, undefined, 'usage', "is not a repository id (expected 'owner/name', e.g. 'apple/FastVLM-0.5B')");
+    throw new HubError(
+      repo,
+      undefined,
+      'usage',
+      "is not a repository id (expected 'owner/name', e.g. 'apple/FastVLM-0.5B')",
+    );
   }
   if (revision === '' || revision.includes('..')) {
     throw new HubError(repo, undefined, 'usage', `'${revision}' is not a revision (a branch, tag or commit)`);
@@ -55,7 +60,12 @@ export function checkRequest(config: HubConfig, repo: string, revision: string):
     protocol = '';
   }
   if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new HubError(repo, undefined, 'usage', `the hub address '${config.endpoint}' is not an http(s) URL (check FASTVLM_HUB_URL / HF_ENDPOINT)`);
+    throw new HubError(
+      repo,
+      undefined,
+      'usage',
+      `the hub address '${config.endpoint}' is not an http(s) URL (check FASTVLM_HUB_URL / HF_ENDPOINT)`,
+    );
   }
 }
 

@@ -22,7 +22,13 @@ export class HubError extends FastVlmError {
   readonly problem: HubProblem;
   /** What is wrong, without the repository and file names. */
   readonly detail: string;
-  constructor(repo: string, file: string | undefined, problem: HubProblem, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    repo: string,
+    file: string | undefined,
+    problem: HubProblem,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super('HUB', `${repo}${file === undefined ? '' : ` ${file}`}: ${detail}`, options);
     this.repo = repo;
     this.file = file;

@@ -44,7 +44,15 @@ export interface HttpResponse {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+]);
 const USER_AGENT = 'fastvlm-ts';
 
 /** A Node network error as a TransportError (unreachable before a connection, dropped after). */
@@ -52,7 +60,8 @@ export function asTransportError(error: unknown, host: string): TransportError {
   if (error instanceof TransportError) return error;
   const code = (error as NodeJS.ErrnoException).code ?? '';
   const message = (error as Error).message;
-  if (UNREACHABLE_CODES.has(code)) return new TransportError('unreachable', `cannot reach ${host} (${code}): is the network up?`, { cause: error });
+  if (UNREACHABLE_CODES.has(code))
+    return new TransportError('unreachable', `cannot reach ${host} (${code}): is the network up?`, { cause: error });
   return new TransportError('dropped', `the connection to ${host} broke (${code || message})`, { cause: error });
 }
 
@@ -71,13 +80,16 @@ export class HttpClient {
     let target = new URL(url);
     for (let hops = 0; ; hops++) {
       const sent: Record<string, string> = { 'user-agent': USER_AGENT, ...headers };
-      if (this.options.token !== undefined && target.origin === tokenOrigin) sent.authorization = `Bearer ${this.options.token}`;
+      if (this.options.token !== undefined && target.origin === tokenOrigin)
+        sent.authorization = `Bearer ${this.options.token}`;
       const body = await this.requestOnce(target, sent);
       const status = body.statusCode ?? 0;
       const location = body.headers.location;
-      if (!REDIRECT_STATUSES.has(status) || location === undefined) return { status, headers: body.headers, url: target.href, body };
+      if (!REDIRECT_STATUSES.has(status) || location === undefined)
+        return { status, headers: body.headers, url: target.href, body };
       body.resume();
-      if (hops >= this.options.maxRedirects) throw new TransportError('protocol', `more than ${this.options.maxRedirects} redirects from ${url}`);
+      if (hops >= this.options.maxRedirects)
+        throw new TransportError('protocol', `more than ${this.options.maxRedirects} redirects from ${url}`);
       target = new URL(location, target);
       if (target.protocol !== 'http:' && target.protocol !== 'https:') {
         throw new TransportError('protocol', `redirected to a non-http URL (${target.protocol})`);
@@ -96,23 +108,32 @@ export class HttpClient {
     const secure = target.protocol === 'https:';
     return new Promise((resolve, reject) => {
       let response: IncomingMessage | undefined;
-      const request = (secure ? https : http).request(target, { method: 'GET', headers, agent: secure ? this.httpsAgent : this.httpAgent }, (answer) => {
-        response = answer;
-        resolve(answer);
-      });
+      const request = (secure ? https : http).request(
+        target,
+        { method: 'GET', headers, agent: secure ? this.httpsAgent : this.httpAgent },
+        (answer) => {
+          response = answer;
+          resolve(answer);
+        },
+      );
       const fail = (error: TransportError): void => {
         response?.destroy(error);
         request.destroy(error);
       };
       const connectTimer = setTimeout(
-        () => fail(new TransportError('unreachable', `no connection to ${target.host} within ${connectTimeoutMs / 1000} s`)),
+        () =>
+          fail(
+            new TransportError('unreachable', `no connection to ${target.host} within ${connectTimeoutMs / 1000} s`),
+          ),
         connectTimeoutMs,
       );
       request.on('socket', (socket) => {
         if (!socket.connecting) clearTimeout(connectTimer);
         else socket.once('connect', () => clearTimeout(connectTimer));
       });
-      request.setTimeout(idleTimeoutMs, () => fail(new TransportError('dropped', `${target.host} sent nothing for ${idleTimeoutMs / 1000} s`)));
+      request.setTimeout(idleTimeoutMs, () =>
+        fail(new TransportError('dropped', `${target.host} sent nothing for ${idleTimeoutMs / 1000} s`)),
+      );
       request.on('error', (error) => {
         clearTimeout(connectTimer);
         reject(asTransportError(error, target.host));

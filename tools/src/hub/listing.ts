@@ -27,7 +27,13 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const MAX_PAGES = 10_000;
 
 /** Lists the files of `repo` at `revision`. */
-export async function listRepo(client: HttpClient, config: HubConfig, repo: string, revision: string, policy: RetryPolicy): Promise<RepoListing> {
+export async function listRepo(
+  client: HttpClient,
+  config: HubConfig,
+  repo: string,
+  revision: string,
+  policy: RetryPolicy,
+): Promise<RepoListing> {
   const asked = { kind: 'listing', revision } as const;
   const getJson = (url: string): Promise<{ value: unknown; next: string | undefined }> =>
     withRetries(policy, repo, undefined, async () => {
@@ -47,9 +53,11 @@ export async function listRepo(client: HttpClient, config: HubConfig, repo: stri
   const files: HubFile[] = [];
   let url: string | undefined = treeUrl(config, repo, commit);
   for (let page = 0; url !== undefined; page++) {
-    if (page >= MAX_PAGES) throw new HubError(repo, undefined, 'bad-response', `the file listing has more than ${MAX_PAGES} pages`);
+    if (page >= MAX_PAGES)
+      throw new HubError(repo, undefined, 'bad-response', `the file listing has more than ${MAX_PAGES} pages`);
     const { value, next } = await getJson(url);
-    if (!Array.isArray(value)) throw new HubError(repo, undefined, 'bad-response', `the file listing ${url} is not a JSON array`);
+    if (!Array.isArray(value))
+      throw new HubError(repo, undefined, 'bad-response', `the file listing ${url} is not a JSON array`);
     for (const entry of value) {
       const file = parseEntry(entry, repo);
       if (file !== undefined) files.push(file);
@@ -67,7 +75,13 @@ function nextPage(link: string | string[] | undefined, base: string): string | u
 
 /** One tree entry as a HubFile; undefined for directories. Throws on a malformed entry or an unsafe path. */
 function parseEntry(entry: unknown, repo: string): HubFile | undefined {
-  const bad = (what: string): HubError => new HubError(repo, undefined, 'bad-response', `the file listing has ${what}: ${JSON.stringify(entry).slice(0, 200)}`);
+  const bad = (what: string): HubError =>
+    new HubError(
+      repo,
+      undefined,
+      'bad-response',
+      `the file listing has ${what}: ${JSON.stringify(entry).slice(0, 200)}`,
+    );
   if (typeof entry !== 'object' || entry === null) throw bad('an entry that is not an object');
   const { type, path, size, oid, lfs } = entry as Record<string, unknown>;
   if (typeof path !== 'string') throw bad('an entry without a path');
@@ -98,5 +112,11 @@ export function checkRelativePath(repo: string, path: string): void {
     path.includes('\\') ||
     path.includes('\0') ||
     segments.some((segment) => segment === '' || segment === '.' || segment === '..');
-  if (unsafe) throw new HubError(repo, path, 'unsafe-path', 'the listing names a path outside the repository folder; nothing was downloaded');
+  if (unsafe)
+    throw new HubError(
+      repo,
+      path,
+      'unsafe-path',
+      'the listing names a path outside the repository folder; nothing was downloaded',
+    );
 }

@@ -25,7 +25,12 @@ export interface PullOptions {
 }
 
 export type PullEvent =
-  | { readonly type: 'listed'; readonly commit: string; readonly files: readonly HubFile[]; readonly totalBytes: number }
+  | {
+      readonly type: 'listed';
+      readonly commit: string;
+      readonly files: readonly HubFile[];
+      readonly totalBytes: number;
+    }
   | { readonly type: 'progress'; readonly file: HubFile; readonly done: number }
   | { readonly type: 'retry'; readonly file: HubFile; readonly retry: number; readonly reason: string }
   | { readonly type: 'file-done'; readonly file: HubFile; readonly status: 'downloaded' | 'present' };
@@ -65,7 +70,8 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       revision,
       policy,
       onProgress: (file: HubFile, done: number) => onEvent?.({ type: 'progress', file, done }),
-      onRetry: (file: HubFile, error: TransportError, retry: number) => onEvent?.({ type: 'retry', file, retry, reason: error.message }),
+      onRetry: (file: HubFile, error: TransportError, retry: number) =>
+        onEvent?.({ type: 'retry', file, retry, reason: error.message }),
     };
     for (const { file, target } of targets) {
       const status = await downloadFile(context, file, target);
@@ -82,7 +88,12 @@ export async function pull(options: PullOptions): Promise<PullResult> {
 function targetPath(repo: string, outDir: string, file: HubFile): string {
   const target = resolve(outDir, ...file.path.split('/'));
   if (!target.startsWith(outDir + sep)) {
-    throw new HubError(repo, file.path, 'unsafe-path', 'the listing names a path outside the output folder; nothing was downloaded');
+    throw new HubError(
+      repo,
+      file.path,
+      'unsafe-path',
+      'the listing names a path outside the output folder; nothing was downloaded',
+    );
   }
   return target;
 }

@@ -9,7 +9,12 @@ export type Asked = { kind: 'listing'; revision: string } | { kind: 'file'; revi
  * Reads the error body and throws: a TransportError ('busy') for 429 and 5xx, which a retry may
  * cure, a HubError for the rest.
  */
-export async function throwForStatus(response: HttpResponse, repo: string, asked: Asked, hasToken: boolean): Promise<never> {
+export async function throwForStatus(
+  response: HttpResponse,
+  repo: string,
+  asked: Asked,
+  hasToken: boolean,
+): Promise<never> {
   const { status, headers } = response;
   const host = new URL(response.url).host;
   const body = await readBody(response.body, host, 4096).catch(() => '');

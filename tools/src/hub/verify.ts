@@ -39,6 +39,8 @@ export class ContentHash {
   mismatch(): string | undefined {
     if (this.hash === undefined || this.expected === undefined) return undefined;
     const actual = this.hash.digest('hex');
-    return actual === this.expected ? undefined : `${this.algorithm} mismatch: got ${actual}, the hub lists ${this.expected}`;
+    return actual === this.expected
+      ? undefined
+      : `${this.algorithm} mismatch: got ${actual}, the hub lists ${this.expected}`;
   }
 }

@@ -24,7 +24,12 @@ export class AttentionBlock {
     readonly heads: number,
   ) {}
 
-  static async load(weights: TowerWeights, channels: number, mlpRatio: number, headDim: number): Promise<AttentionBlock> {
+  static async load(
+    weights: TowerWeights,
+    channels: number,
+    mlpRatio: number,
+    headDim: number,
+  ): Promise<AttentionBlock> {
     const norm = weights.at('norm');
     const mixer = weights.at('token_mixer');
     return new AttentionBlock(
@@ -45,7 +50,11 @@ export class AttentionBlock {
     const normed = layerNorm(tokens, this.norm.weight, this.norm.bias, LAYER_NORM_EPS);
     const qkv = linear(normed, this.qkv); // [N, 3C]
     const attended = visionAttention(qkv, this.heads); // [N, C]
-    const mixed = linear(attended, this.proj.weight, { bias: this.proj.bias, residual: tokens, scale: this.layerScale1 }).reshape([H, W, C]);
+    const mixed = linear(attended, this.proj.weight, {
+      bias: this.proj.bias,
+      residual: tokens,
+      scale: this.layerScale1,
+    }).reshape([H, W, C]);
     return this.convffn.forward(mixed, mixed, this.layerScale2);
   }
 }

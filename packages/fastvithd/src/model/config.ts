@@ -45,7 +45,10 @@ const TOWER_NAME = /^mobileclip_l_(\d+)$/;
 /** The tower for a square input of `imageSize` pixels (a multiple of 64). */
 export function fastVitHdConfig(imageSize: number): FastVitHdConfig {
   if (!Number.isInteger(imageSize) || imageSize < 64 || imageSize % 64 !== 0) {
-    throw new VisionConfigError('mm_vision_tower', `the FastViTHD image size must be a positive multiple of 64, got ${imageSize}`);
+    throw new VisionConfigError(
+      'mm_vision_tower',
+      `the FastViTHD image size must be a positive multiple of 64, got ${imageSize}`,
+    );
   }
   const gridSize = imageSize / 64;
   return {
@@ -65,6 +68,10 @@ export function fastVitHdConfig(imageSize: number): FastVitHdConfig {
 /** The tower named by config.json's `mm_vision_tower`, e.g. `mobileclip_l_1024`. */
 export function visionTowerConfig(mmVisionTower: string): FastVitHdConfig {
   const match = TOWER_NAME.exec(mmVisionTower);
-  if (!match) throw new VisionConfigError('mm_vision_tower', `'${mmVisionTower}' is not a FastViTHD tower (expected mobileclip_l_N)`);
+  if (!match)
+    throw new VisionConfigError(
+      'mm_vision_tower',
+      `'${mmVisionTower}' is not a FastViTHD tower (expected mobileclip_l_N)`,
+    );
   return fastVitHdConfig(Number(match[1]));
 }

@@ -82,7 +82,9 @@ export class FastViTHD {
       for (let b = 0; b < depths[stage]; b++) {
         const block = stageWeights.at(b);
         blocks.push(
-          tokenMixers[stage] === 'repmixer' ? await RepMixerBlock.load(block, channels, mlpRatio) : await AttentionBlock.load(block, channels, mlpRatio, headDim),
+          tokenMixers[stage] === 'repmixer'
+            ? await RepMixerBlock.load(block, channels, mlpRatio)
+            : await AttentionBlock.load(block, channels, mlpRatio, headDim),
         );
       }
       network.push(new Blocks(blocks));
@@ -103,8 +105,16 @@ export class FastViTHD {
 
   private run(pixels: Tensor<'f32'>, keepStages: boolean): EncodeResult {
     const { imageSize: N, tokens, embedDim } = this.config;
-    if (pixels.dtype !== 'f32' || pixels.rank !== 3 || pixels.shape[0] !== N || pixels.shape[1] !== N || pixels.shape[2] !== 3) {
-      throw new ShapeError(`FastViTHD: pixels must be f32 [${N}, ${N}, 3] (channels-last), got ${pixels.dtype} ${formatShape(pixels.shape)}`);
+    if (
+      pixels.dtype !== 'f32' ||
+      pixels.rank !== 3 ||
+      pixels.shape[0] !== N ||
+      pixels.shape[1] !== N ||
+      pixels.shape[2] !== 3
+    ) {
+      throw new ShapeError(
+        `FastViTHD: pixels must be f32 [${N}, ${N}, 3] (channels-last), got ${pixels.dtype} ${formatShape(pixels.shape)}`,
+      );
     }
     const device = pixels.device;
     return device.scope(() => {

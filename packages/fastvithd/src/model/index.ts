@@ -1,4 +1,10 @@
-export { fastVitHdConfig, visionTowerConfig, VisionConfigError, type FastVitHdConfig, type TokenMixer } from './config.js';
+export {
+  fastVitHdConfig,
+  visionTowerConfig,
+  VisionConfigError,
+  type FastVitHdConfig,
+  type TokenMixer,
+} from './config.js';
 export { Blocks, FastViTHD, type EncodeResult, type Layer } from './fastvithd.js';
 export { checkInferenceForm, loadFastVitHd, VISION_TOWER_PREFIX, type LoadFastVitHdOptions } from './load.js';
 export { AttentionBlock } from './attention-block.js';

@@ -16,7 +16,8 @@ export const VISION_TOWER_PREFIX = 'model.vision_tower.vision_tower.model.';
  * ReparamLargeKernelConv's (lkb_origin / large_conv, small_conv), RepMixer's unfolded mixer and
  * norm, and RepCPE's separate `pe` conv.
  */
-const TRAIN_FORM = /(^|\.)(rbr_conv|rbr_scale|rbr_skip|lkb_origin|large_conv|small_conv|pe)(\.|$)|(^|\.)token_mixer\.(mixer|norm)\./;
+const TRAIN_FORM =
+  /(^|\.)(rbr_conv|rbr_scale|rbr_skip|lkb_origin|large_conv|small_conv|pe)(\.|$)|(^|\.)token_mixer\.(mixer|norm)\./;
 
 /** Throws a CheckpointError naming the first tensor under `prefix` that belongs to the train form. */
 export function checkInferenceForm(checkpoint: SafetensorsCheckpoint, prefix = VISION_TOWER_PREFIX): void {
@@ -44,7 +45,11 @@ export interface LoadFastVitHdOptions {
  * Loads the tower's weights onto `device`. A missing tensor, a wrong shape or a train-form
  * checkpoint is a CheckpointError naming the tensor; nothing stays allocated after a failure.
  */
-export async function loadFastVitHd(device: Device, checkpoint: SafetensorsCheckpoint, options: LoadFastVitHdOptions): Promise<FastViTHD> {
+export async function loadFastVitHd(
+  device: Device,
+  checkpoint: SafetensorsCheckpoint,
+  options: LoadFastVitHdOptions,
+): Promise<FastViTHD> {
   const prefix = options.prefix ?? VISION_TOWER_PREFIX;
   checkInferenceForm(checkpoint, prefix);
   const weights = TowerWeights.root(device, checkpoint, options.dtype ?? 'f16', prefix);

@@ -27,7 +27,13 @@ export class PatchEmbedDownsample {
   /** x [H, W, C] -> [H/2, W/2, 2C]. */
   forward(x: Tensor<'f32'>): Tensor<'f32'> {
     const groups = x.shape[2];
-    const down = conv2d(x, this.largeKernel.weight, { bias: this.largeKernel.bias, stride: 2, padding: 3, groups, activation: 'gelu' });
+    const down = conv2d(x, this.largeKernel.weight, {
+      bias: this.largeKernel.bias,
+      stride: 2,
+      padding: 3,
+      groups,
+      activation: 'gelu',
+    });
     return pointwiseConv(down, this.pointwise, { activation: 'gelu' });
   }
 }

@@ -21,7 +21,12 @@ export function pointwiseConv(x: Tensor<'f32'>, conv: MatrixWeights, options: Po
   const outC = conv.weight.shape[0];
   return x.device.scope(() => {
     const residual = options.residual?.reshape([H * W, outC]);
-    const y = linear(x.reshape([H * W, inC]), conv.weight, { bias: conv.bias, activation: options.activation, residual, scale: options.scale }); // [H*W, Cout]
+    const y = linear(x.reshape([H * W, inC]), conv.weight, {
+      bias: conv.bias,
+      activation: options.activation,
+      residual,
+      scale: options.scale,
+    }); // [H*W, Cout]
     return y.reshape([H, W, outC]);
   });
 }

@@ -28,7 +28,12 @@ export class Stem {
   /** pixels [N, N, 3] -> [N/4, N/4, C]. */
   forward(pixels: Tensor<'f32'>): Tensor<'f32'> {
     const half = conv2d(pixels, this.conv.weight, { bias: this.conv.bias, stride: 2, padding: 1, activation: 'gelu' }); // [N/2, N/2, C]
-    const quarter = depthwiseConv2d(half, this.depthwise.weight, { bias: this.depthwise.bias, stride: 2, padding: 1, activation: 'gelu' }); // [N/4, N/4, C]
+    const quarter = depthwiseConv2d(half, this.depthwise.weight, {
+      bias: this.depthwise.bias,
+      stride: 2,
+      padding: 1,
+      activation: 'gelu',
+    }); // [N/4, N/4, C]
     return pointwiseConv(quarter, this.pointwise, { activation: 'gelu' });
   }
 }

@@ -5,7 +5,14 @@
  * module tree, never looked up in a table. Every tensor loaded is recorded for the tower's dispose().
  */
 import type { FloatTensor, Weight } from '@fastvlm/kernels';
-import { loadInt8Weight, loadTensor, type Device, type Disposable, type SafetensorsCheckpoint, type Tensor } from '@fastvlm/tensor';
+import {
+  loadInt8Weight,
+  loadTensor,
+  type Device,
+  type Disposable,
+  type SafetensorsCheckpoint,
+  type Tensor,
+} from '@fastvlm/tensor';
 
 /**
  * How the tower's convolution and matrix weights are held on the GPU. Biases and norms stay f32.
@@ -56,7 +63,9 @@ export class TowerWeights {
    */
   async matrix(name: string, shape: readonly [number, number], stored: readonly number[] = shape): Promise<Weight> {
     if (this.dtype === 'int8') {
-      const weight = await loadInt8Weight(this.device, this.checkpoint, this.prefix + name, shape, { storedShape: stored });
+      const weight = await loadInt8Weight(this.device, this.checkpoint, this.prefix + name, shape, {
+        storedShape: stored,
+      });
       this.device.scopes.keep(weight);
       this.loaded.push(weight);
       return weight;

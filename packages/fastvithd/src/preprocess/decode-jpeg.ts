@@ -66,7 +66,10 @@ export function readJpegHeader(bytes: Uint8Array, source: string): JpegHeader {
 export function decodeJpeg(bytes: Uint8Array, header: JpegHeader, source: string, maxPixels: number): RgbImage {
   refuseUnsupported(header, source);
   if (header.width * header.height > maxPixels) {
-    throw new ImageError(source, `the image is ${header.width}x${header.height}, over the pixel budget of ${maxPixels / 1e6} MP`);
+    throw new ImageError(
+      source,
+      `the image is ${header.width}x${header.height}, over the pixel budget of ${maxPixels / 1e6} MP`,
+    );
   }
   if (!hasEndOfImage(bytes, header.scanOffset)) {
     throw new ImageError(source, 'JPEG data is truncated: no end-of-image marker after the scan data');
@@ -80,14 +83,20 @@ export function decodeJpeg(bytes: Uint8Array, header: JpegHeader, source: string
     throw new ImageError(source, problem, { cause: error });
   }
   if (decoded.width !== header.width || decoded.height !== header.height) {
-    throw new ImageError(source, `corrupt JPEG: decoded ${decoded.width}x${decoded.height}, header says ${header.width}x${header.height}`);
+    throw new ImageError(
+      source,
+      `corrupt JPEG: decoded ${decoded.width}x${decoded.height}, header says ${header.width}x${header.height}`,
+    );
   }
   return decoded;
 }
 
 function refuseUnsupported(header: JpegHeader, source: string): void {
   if (header.components !== 1 && header.components !== 3 && header.components !== 4) {
-    throw new ImageError(source, `JPEGs with ${header.components} components are not supported (only gray, YCbCr/RGB and CMYK/YCCK)`);
+    throw new ImageError(
+      source,
+      `JPEGs with ${header.components} components are not supported (only gray, YCbCr/RGB and CMYK/YCCK)`,
+    );
   }
   if (header.process === 3 || header.process >= 9) {
     const kind = header.process === 3 ? 'lossless' : 'arithmetic-coded';

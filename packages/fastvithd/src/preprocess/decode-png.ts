@@ -45,7 +45,10 @@ export function readPngHeader(bytes: Uint8Array, source: string): PngHeader {
     colorType: bytes[25],
   };
   if (!(VALID_DEPTHS[header.colorType] ?? []).includes(header.bitDepth)) {
-    throw new ImageError(source, `corrupt PNG: colour type ${header.colorType} with bit depth ${header.bitDepth} is not valid`);
+    throw new ImageError(
+      source,
+      `corrupt PNG: colour type ${header.colorType} with bit depth ${header.bitDepth} is not valid`,
+    );
   }
   return header;
 }
@@ -62,7 +65,10 @@ export function decodePng(bytes: Uint8Array, header: PngHeader, source: string):
   }
   const { width, height } = header;
   if (decoded.width !== width || decoded.height !== height || decoded.data.length < width * height * 4) {
-    throw new ImageError(source, `corrupt PNG: decoded ${decoded.width}x${decoded.height}, header says ${width}x${height}`);
+    throw new ImageError(
+      source,
+      `corrupt PNG: decoded ${decoded.width}x${decoded.height}, header says ${width}x${height}`,
+    );
   }
   const toByte = sampleToByte(header);
   const rgba = decoded.data;

@@ -43,7 +43,10 @@ export function checkDimensions(width: number, height: number, maxPixels: number
     throw new ImageError(source, `the image is ${width}x${height}: width and height must be positive integers`);
   }
   if (width * height > maxPixels) {
-    const megapixels = (width * height / 1e6).toFixed(1);
-    throw new ImageError(source, `the image is ${width}x${height} (${megapixels} MP), over the pixel budget of ${maxPixels / 1e6} MP (option maxPixels)`);
+    const megapixels = ((width * height) / 1e6).toFixed(1);
+    throw new ImageError(
+      source,
+      `the image is ${width}x${height} (${megapixels} MP), over the pixel budget of ${maxPixels / 1e6} MP (option maxPixels)`,
+    );
   }
 }

@@ -14,9 +14,18 @@ const OTHER_FORMATS: ReadonlyArray<{ name: string; matches: (bytes: Uint8Array) 
   { name: 'TIFF', matches: (b) => ascii(b, 0, 4) === 'II*\0' || ascii(b, 0, 4) === 'MM\0*' },
   { name: 'ICO', matches: (b) => startsWith(b, [0, 0, 1, 0]) },
   { name: 'AVIF', matches: (b) => ascii(b, 4, 4) === 'ftyp' && ['avif', 'avis'].includes(ascii(b, 8, 4)) },
-  { name: 'HEIF', matches: (b) => ascii(b, 4, 4) === 'ftyp' && ['heic', 'heix', 'mif1', 'msf1'].includes(ascii(b, 8, 4)) },
-  { name: 'JPEG 2000', matches: (b) => startsWith(b, [0, 0, 0, 0x0c, 0x6a, 0x50, 0x20, 0x20]) || startsWith(b, [0xff, 0x4f, 0xff, 0x51]) },
-  { name: 'JPEG XL', matches: (b) => startsWith(b, [0xff, 0x0a]) || startsWith(b, [0, 0, 0, 0x0c, 0x4a, 0x58, 0x4c, 0x20]) },
+  {
+    name: 'HEIF',
+    matches: (b) => ascii(b, 4, 4) === 'ftyp' && ['heic', 'heix', 'mif1', 'msf1'].includes(ascii(b, 8, 4)),
+  },
+  {
+    name: 'JPEG 2000',
+    matches: (b) => startsWith(b, [0, 0, 0, 0x0c, 0x6a, 0x50, 0x20, 0x20]) || startsWith(b, [0xff, 0x4f, 0xff, 0x51]),
+  },
+  {
+    name: 'JPEG XL',
+    matches: (b) => startsWith(b, [0xff, 0x0a]) || startsWith(b, [0, 0, 0, 0x0c, 0x4a, 0x58, 0x4c, 0x20]),
+  },
   { name: 'QOI', matches: (b) => ascii(b, 0, 4) === 'qoif' },
   { name: 'Photoshop (PSD)', matches: (b) => ascii(b, 0, 4) === '8BPS' },
   { name: 'PDF', matches: (b) => ascii(b, 0, 5) === '%PDF-' },

@@ -96,7 +96,10 @@ function rgbFromRawPixels(pixels: RawPixels, source: string, maxPixels: number):
     throw new ImageError(source, `raw pixels: ${data.length} bytes is neither RGB nor RGBA for ${width}x${height}`);
   }
   if (data.length !== count * channels) {
-    throw new ImageError(source, `raw pixels: ${width}x${height}x${channels} needs ${count * channels} bytes, got ${data.length}`);
+    throw new ImageError(
+      source,
+      `raw pixels: ${width}x${height}x${channels} needs ${count * channels} bytes, got ${data.length}`,
+    );
   }
   return { width, height, data: dropAlpha(data, count, channels) };
 }

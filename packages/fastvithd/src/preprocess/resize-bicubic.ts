@@ -55,7 +55,8 @@ export function resizeBicubic(image: RgbImage, outWidth: number, outHeight: numb
   for (let y = 0; y < image.height; y++) {
     const canvasY = place.top + y;
     canvasRow(image, y, place, horizontal, row);
-    while (firstOutput < outHeight && vertical.first[firstOutput] + vertical.count[firstOutput] <= canvasY) firstOutput++;
+    while (firstOutput < outHeight && vertical.first[firstOutput] + vertical.count[firstOutput] <= canvasY)
+      firstOutput++;
     for (let j = firstOutput; j < outHeight && vertical.first[j] <= canvasY; j++) {
       const weight = vertical.weights[j * vertical.stride + canvasY - vertical.first[j]];
       if (weight === 0) continue;

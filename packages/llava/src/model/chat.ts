@@ -14,7 +14,13 @@
  */
 import type { ImageInput, PixelValues } from '@fastvlm/fastvithd';
 import { checkSamplingOptions, sample, SeededRandom, type KvCache } from '@fastvlm/kernels';
-import { defaultStopTokenIds, GenerationError, StopStringMatcher, type FinishReason, type ForwardInput } from '@fastvlm/qwen2';
+import {
+  defaultStopTokenIds,
+  GenerationError,
+  StopStringMatcher,
+  type FinishReason,
+  type ForwardInput,
+} from '@fastvlm/qwen2';
 import { DisposedError, FastVlmError, type Tensor } from '@fastvlm/tensor';
 import { PromptError } from './errors.js';
 import type { FastVLM } from './fast-vlm.js';
@@ -89,7 +95,8 @@ export class ChatSession {
   ) {
     const limit = model.config.llm.maxPositionEmbeddings;
     const maxContext = options.maxContext ?? Math.min(DEFAULT_CHAT_CONTEXT, limit);
-    if (!Number.isSafeInteger(maxContext) || maxContext < 1 || maxContext > limit) throw new ChatContextError(`maxContext must be an integer in [1, ${limit}], got ${maxContext}`);
+    if (!Number.isSafeInteger(maxContext) || maxContext < 1 || maxContext > limit)
+      throw new ChatContextError(`maxContext must be an integer in [1, ${limit}], got ${maxContext}`);
     this.cache = model.llm.createCache(maxContext);
   }
 
@@ -154,7 +161,8 @@ export class ChatSession {
       const last = tokenTimes[tokenTimes.length - 1];
       const timings: ChatTurnTimings = {
         ttftMs: first === undefined ? null : first - started,
-        decodeTokensPerSecond: tokenTimes.length >= 2 && last > first ? ((tokenTimes.length - 1) * 1000) / (last - first) : null,
+        decodeTokensPerSecond:
+          tokenTimes.length >= 2 && last > first ? ((tokenTimes.length - 1) * 1000) / (last - first) : null,
         totalMs: now() - started,
       };
       return { text: answer, tokenIds, promptTokenIds, prefillPositions, finishReason, timings };
@@ -223,16 +231,25 @@ export class ChatSession {
   }
 }
 
-function checkTurnOptions(options: ChatTurnOptions): { maxNewTokens: number; temperature: number; stops: StopStringMatcher } {
+function checkTurnOptions(options: ChatTurnOptions): {
+  maxNewTokens: number;
+  temperature: number;
+  stops: StopStringMatcher;
+} {
   const maxNewTokens = options.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
-  if (!Number.isSafeInteger(maxNewTokens) || maxNewTokens < 1) throw new GenerationError(`maxNewTokens must be an integer >= 1, got ${maxNewTokens}`);
+  if (!Number.isSafeInteger(maxNewTokens) || maxNewTokens < 1)
+    throw new GenerationError(`maxNewTokens must be an integer >= 1, got ${maxNewTokens}`);
   const temperature = options.temperature ?? 0;
   checkSamplingOptions({ temperature, topK: options.topK, topP: options.topP, seed: options.seed });
   return { maxNewTokens, temperature, stops: new StopStringMatcher(options.stopStrings ?? []) };
 }
 
 /** Greedy or sampled token from logits [1, V], among ids below `vocabLimit`; frees the logits. */
-async function pickToken(logits: Tensor<'f32'>, vocabLimit: number, sampling: Parameters<typeof sample>[1]): Promise<number> {
+async function pickToken(
+  logits: Tensor<'f32'>,
+  vocabLimit: number,
+  sampling: Parameters<typeof sample>[1],
+): Promise<number> {
   const vocab = logits.shape[1];
   const row = logits.reshape([vocab]);
   const candidates = vocabLimit < vocab ? row.sliceRows(0, vocabLimit) : row; // a view: ids >= vocabLimit are not seen

@@ -9,7 +9,14 @@
  */
 import { preprocessImage, type PixelValues, type VisionDType } from '@fastvlm/fastvithd';
 import { embedding, spliceRows } from '@fastvlm/kernels';
-import { defaultStopTokenIds, generateTokens, Tokenizer, type FinishReason, type ModelDType, type Qwen2ForCausalLM } from '@fastvlm/qwen2';
+import {
+  defaultStopTokenIds,
+  generateTokens,
+  Tokenizer,
+  type FinishReason,
+  type ModelDType,
+  type Qwen2ForCausalLM,
+} from '@fastvlm/qwen2';
 import { createDevice, DisposedError, SafetensorsCheckpoint, Tensor, type Device } from '@fastvlm/tensor';
 import type { FastVlmConfig } from '../config.js';
 import { ChatSession, type ChatOptions } from './chat.js';
@@ -63,11 +70,18 @@ export class FastVLM {
   /** Loads config.json, the tokenizer files and model.safetensors (or its shards) from `folder`. */
   static async load(folder: string, options: LoadFastVlmOptions = {}): Promise<FastVLM> {
     const started = now();
-    const progress = (stage: LoadProgress['stage']): void => options.onProgress?.({ stage, seconds: (now() - started) / 1000 });
+    const progress = (stage: LoadProgress['stage']): void =>
+      options.onProgress?.({ stage, seconds: (now() - started) / 1000 });
     const dtype = options.dtype ?? 'f16';
     const visionDtype = options.visionDtype ?? (dtype === 'f32' ? 'f32' : 'f16');
-    for (const [name, value] of [['dtype', dtype], ['visionDtype', visionDtype]] as const) {
-      if (!WEIGHT_DTYPES.includes(value)) throw new LoadOptionsError(`FastVLM.load: ${name} must be 'f32', 'f16' or 'int8', got ${JSON.stringify(value)}`);
+    for (const [name, value] of [
+      ['dtype', dtype],
+      ['visionDtype', visionDtype],
+    ] as const) {
+      if (!WEIGHT_DTYPES.includes(value))
+        throw new LoadOptionsError(
+          `FastVLM.load: ${name} must be 'f32', 'f16' or 'int8', got ${JSON.stringify(value)}`,
+        );
     }
     progress('config');
     const config = await readFastVlmConfig(folder);
@@ -125,13 +139,17 @@ export class FastVLM {
     const device = this.device;
     const at = ids.indexOf(IMAGE_TOKEN_INDEX);
     const textIds = Int32Array.from(ids, (id) => (id === IMAGE_TOKEN_INDEX ? 0 : id)); // row `at` is replaced below
-    const text = device.scope(() => embedding(Tensor.fromArray(device, textIds, [textIds.length], 'i32'), this.llm.model.embedTokens.weight)); // [T, hidden]
+    const text = device.scope(() =>
+      embedding(Tensor.fromArray(device, textIds, [textIds.length], 'i32'), this.llm.model.embedTokens.weight),
+    ); // [T, hidden]
     if (pixels === undefined || at < 0) return { embeds: text, visionMs: null, projectorMs: null };
     const owned: Tensor[] = [text];
     try {
       let mark = now();
       device.markProfile('vision');
-      const features = device.scope(() => this.vision.encode(Tensor.fromArray(device, pixels.data, pixels.shape, 'f32'))); // [I, 3072]
+      const features = device.scope(() =>
+        this.vision.encode(Tensor.fromArray(device, pixels.data, pixels.shape, 'f32')),
+      ); // [I, 3072]
       owned.push(features);
       const visionMs = profile ? await timeSince(device, mark) : null;
       mark = now();
@@ -150,7 +168,11 @@ export class FastVLM {
     this.checkUsable();
     const started = now();
     const promptTokenIds = this.encodePrompt(request.prompt, request.image !== undefined, request.system);
-    const { maxNewTokens, stops } = checkRequest(request, this.promptPositions(promptTokenIds), this.config.llm.maxPositionEmbeddings);
+    const { maxNewTokens, stops } = checkRequest(
+      request,
+      this.promptPositions(promptTokenIds),
+      this.config.llm.maxPositionEmbeddings,
+    );
     request.signal?.throwIfAborted();
     const pixels = request.image === undefined ? undefined : await this.preprocess(request.image);
     const preprocessMs = request.image === undefined ? 0 : now() - started;
@@ -158,16 +180,20 @@ export class FastVLM {
     const { embeds, visionMs, projectorMs } = await this.embedInputs(promptTokenIds, pixels, profile);
     const prefillStart = now();
     this.device.markProfile('prefill');
-    const tokens = generateTokens(this.llm, { embeds }, {
-      maxNewTokens,
-      temperature: request.temperature ?? 0,
-      topK: request.topK,
-      topP: request.topP,
-      seed: request.seed,
-      signal: request.signal,
-      stopTokenIds: request.stopTokenIds ?? defaultStopTokenIds(this.llm, this.tokenizer),
-      vocabLimit: Math.min(this.config.llm.vocabSize, this.tokenizer.vocabSize),
-    });
+    const tokens = generateTokens(
+      this.llm,
+      { embeds },
+      {
+        maxNewTokens,
+        temperature: request.temperature ?? 0,
+        topK: request.topK,
+        topP: request.topP,
+        seed: request.seed,
+        signal: request.signal,
+        stopTokenIds: request.stopTokenIds ?? defaultStopTokenIds(this.llm, this.tokenizer),
+        vocabLimit: Math.min(this.config.llm.vocabSize, this.tokenizer.vocabSize),
+      },
+    );
     const decoder = this.tokenizer.createStreamDecoder({ skipSpecial: true });
     const tokenIds: number[] = [];
     const tokenTimes: number[] = [];
@@ -181,7 +207,8 @@ export class FastVLM {
         projectorMs,
         prefillMs: profile && first !== undefined ? first - prefillStart : null,
         ttftMs: first === undefined ? null : first - started,
-        decodeTokensPerSecond: tokenTimes.length >= 2 && last > first ? ((tokenTimes.length - 1) * 1000) / (last - first) : null,
+        decodeTokensPerSecond:
+          tokenTimes.length >= 2 && last > first ? ((tokenTimes.length - 1) * 1000) / (last - first) : null,
         totalMs: now() - started,
       };
       return { text, tokenIds, promptTokenIds, finishReason, timings };

@@ -4,7 +4,13 @@
  * a CheckpointError naming the tensor; whatever was loaded before a failure is freed.
  */
 import { fastVitHdConfig, loadFastVitHd, type FastViTHD, type VisionDType } from '@fastvlm/fastvithd';
-import { checkpointSource, loadQwen2FromCheckpoint, Weights, type ModelDType, type Qwen2ForCausalLM } from '@fastvlm/qwen2';
+import {
+  checkpointSource,
+  loadQwen2FromCheckpoint,
+  Weights,
+  type ModelDType,
+  type Qwen2ForCausalLM,
+} from '@fastvlm/qwen2';
 import type { Device, SafetensorsCheckpoint } from '@fastvlm/tensor';
 import type { FastVlmConfig } from '../config.js';
 import { PROJECTOR_MODULE, Projector } from './projector.js';
@@ -39,7 +45,10 @@ export async function loadParts(
   const loaded: { dispose(): void }[] = [];
   try {
     progress('vision tower');
-    const vision = await loadFastVitHd(device, checkpoint, { config: fastVitHdConfig(config.imageSize), dtype: dtypes.vision });
+    const vision = await loadFastVitHd(device, checkpoint, {
+      config: fastVitHdConfig(config.imageSize),
+      dtype: dtypes.vision,
+    });
     loaded.push(vision);
     progress('projector');
     const projectorWeights = Weights.root(checkpointSource(device, checkpoint), dtypes.llm, `${PROJECTOR_MODULE}.`);

@@ -40,13 +40,25 @@ export async function dumpPipeline(model: FastVLM, image: ImageInput, prompt: Pr
       const pixelTensor = Tensor.fromArray(device, pixels.data, pixels.shape, 'f32');
       const features = model.vision.encode(pixelTensor); // [I, 3072]
       const imageEmbeds = model.projector.forward(features); // [I, hidden]
-      const text = embedding(Tensor.fromArray(device, textIds, [textIds.length], 'i32'), model.llm.model.embedTokens.weight);
+      const text = embedding(
+        Tensor.fromArray(device, textIds, [textIds.length], 'i32'),
+        model.llm.model.embedTokens.weight,
+      );
       const inputsEmbeds = spliceRows(text, imageEmbeds, at); // [T - 1 + I, hidden]
       const logits = model.llm.forward({ embeds: inputsEmbeds }, cache, 0, 'all'); // [T - 1 + I, vocab]
-      return { pixel_values: pixelTensor, vision_features: features, image_embeds: imageEmbeds, inputs_embeds: inputsEmbeds, prefill_logits: logits };
+      return {
+        pixel_values: pixelTensor,
+        vision_features: features,
+        image_embeds: imageEmbeds,
+        inputs_embeds: inputsEmbeds,
+        prefill_logits: logits,
+      };
     });
     try {
-      const read = async (tensor: Tensor<'f32'>): Promise<DumpedTensor> => ({ data: await tensor.toFloat32(), shape: [...tensor.shape] });
+      const read = async (tensor: Tensor<'f32'>): Promise<DumpedTensor> => ({
+        data: await tensor.toFloat32(),
+        shape: [...tensor.shape],
+      });
       return {
         promptTokenIds,
         pixel_values: await read(stages.pixel_values),

@@ -35,13 +35,15 @@ function checkMessages(prompt: Prompt): readonly ChatMessage[] {
   const messages = typeof prompt === 'string' ? [{ role: 'user' as const, content: prompt }] : prompt;
   if (!Array.isArray(messages) || messages.length === 0) throw new PromptError('the prompt has no messages');
   messages.forEach((message, i) => {
-    if (message.role !== 'user' && message.role !== 'assistant') throw new PromptError(`message ${i}: role must be 'user' or 'assistant', got ${JSON.stringify(message.role)}`);
+    if (message.role !== 'user' && message.role !== 'assistant')
+      throw new PromptError(`message ${i}: role must be 'user' or 'assistant', got ${JSON.stringify(message.role)}`);
     if (typeof message.content !== 'string') throw new PromptError(`message ${i}: content must be a string`);
     const expected = i % 2 === 0 ? 'user' : 'assistant';
-    if (message.role !== expected) throw new PromptError(`message ${i}: turns must alternate user, assistant, user...; got '${message.role}'`);
+    if (message.role !== expected)
+      throw new PromptError(`message ${i}: turns must alternate user, assistant, user...; got '${message.role}'`);
   });
   const last = messages[messages.length - 1];
-  if (last.role !== 'user') throw new PromptError('the last message must be the user\'s');
+  if (last.role !== 'user') throw new PromptError("the last message must be the user's");
   if (last.content.trim() === '') throw new PromptError('the prompt is empty');
   return messages;
 }

@@ -10,14 +10,22 @@ export async function readFastVlmConfig(folder: string): Promise<FastVlmConfig> 
   } catch (error) {
     if (error instanceof ModelFolderError) throw error;
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new ModelFolderError(folder, missing ? 'no such folder' : `cannot open the model folder: ${(error as Error).message}`, { cause: error });
+    throw new ModelFolderError(
+      folder,
+      missing ? 'no such folder' : `cannot open the model folder: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   let text: string;
   try {
     text = await readFile(join(folder, 'config.json'), 'utf8');
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new ModelFolderError(folder, missing ? 'no config.json in the folder' : `cannot read config.json: ${(error as Error).message}`, { cause: error });
+    throw new ModelFolderError(
+      folder,
+      missing ? 'no config.json in the folder' : `cannot read config.json: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   let json: unknown;
   try {

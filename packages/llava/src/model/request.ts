@@ -61,14 +61,24 @@ export interface GenerateResult {
 }
 
 /** Checks everything that needs no GPU: the token budget, the context length, sampling and stop strings. */
-export function checkRequest(request: GenerateRequest, promptPositions: number, maxPositions: number): { maxNewTokens: number; stops: StopStringMatcher } {
+export function checkRequest(
+  request: GenerateRequest,
+  promptPositions: number,
+  maxPositions: number,
+): { maxNewTokens: number; stops: StopStringMatcher } {
   const maxNewTokens = request.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
-  if (!Number.isSafeInteger(maxNewTokens) || maxNewTokens < 1) throw new GenerationError(`maxNewTokens must be an integer >= 1, got ${maxNewTokens}`);
+  if (!Number.isSafeInteger(maxNewTokens) || maxNewTokens < 1)
+    throw new GenerationError(`maxNewTokens must be an integer >= 1, got ${maxNewTokens}`);
   if (promptPositions + maxNewTokens - 1 > maxPositions) {
     throw new GenerationError(
       `the prompt takes ${promptPositions} positions (image tokens included); with ${maxNewTokens} new tokens it needs ${promptPositions + maxNewTokens - 1}, above the model's context of ${maxPositions}`,
     );
   }
-  checkSamplingOptions({ temperature: request.temperature ?? 0, topK: request.topK, topP: request.topP, seed: request.seed });
+  checkSamplingOptions({
+    temperature: request.temperature ?? 0,
+    topK: request.topK,
+    topP: request.topP,
+    seed: request.seed,
+  });
   return { maxNewTokens, stops: new StopStringMatcher(request.stopStrings ?? []) };
 }

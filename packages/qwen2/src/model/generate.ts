@@ -47,20 +47,28 @@ interface Request {
 }
 
 /** Checks a request before any GPU work; throws GenerationError, SamplingError or ShapeError. */
-export function checkGenerationRequest(model: Qwen2ForCausalLM, input: ForwardInput, options: GenerationOptions): Request {
+export function checkGenerationRequest(
+  model: Qwen2ForCausalLM,
+  input: ForwardInput,
+  options: GenerationOptions,
+): Request {
   if ('ids' in input && input.ids.length === 0) throw new GenerationError('the prompt is empty');
   const promptLength = model.inputLength(input);
   const { maxNewTokens, temperature = 0, topK, topP, seed } = options;
-  if (!Number.isSafeInteger(maxNewTokens) || maxNewTokens < 1) throw new GenerationError(`maxNewTokens must be an integer >= 1, got ${maxNewTokens}`);
+  if (!Number.isSafeInteger(maxNewTokens) || maxNewTokens < 1)
+    throw new GenerationError(`maxNewTokens must be an integer >= 1, got ${maxNewTokens}`);
   const limit = model.config.maxPositionEmbeddings;
   // The last token is never fed back: the cache holds the prompt and maxNewTokens - 1 tokens.
   if (promptLength + maxNewTokens - 1 > limit) {
-    throw new GenerationError(`a prompt of ${promptLength} tokens plus ${maxNewTokens} new tokens needs ${promptLength + maxNewTokens - 1} positions, above max_position_embeddings ${limit}`);
+    throw new GenerationError(
+      `a prompt of ${promptLength} tokens plus ${maxNewTokens} new tokens needs ${promptLength + maxNewTokens - 1} positions, above max_position_embeddings ${limit}`,
+    );
   }
   checkSamplingOptions({ temperature, topK, topP, seed });
   const vocabSize = model.config.vocabSize;
   const vocabLimit = options.vocabLimit ?? vocabSize;
-  if (!Number.isInteger(vocabLimit) || vocabLimit < 1 || vocabLimit > vocabSize) throw new GenerationError(`vocabLimit must be an integer in [1, ${vocabSize}], got ${vocabLimit}`);
+  if (!Number.isInteger(vocabLimit) || vocabLimit < 1 || vocabLimit > vocabSize)
+    throw new GenerationError(`vocabLimit must be an integer in [1, ${vocabSize}], got ${vocabLimit}`);
   const stopTokenIds = options.stopTokenIds ?? model.config.eosTokenIds;
   for (const id of stopTokenIds) {
     if (!Number.isInteger(id) || id < 0) throw new GenerationError(`stop token id ${id} is not a token id`);
@@ -73,10 +81,15 @@ export function checkGenerationRequest(model: Qwen2ForCausalLM, input: ForwardIn
  * why it stopped. Stop it early with `return()` (a `break` in `for await`) or the abort signal; the
  * KV cache is freed either way.
  */
-export async function* generateTokens(model: Qwen2ForCausalLM, input: ForwardInput, options: GenerationOptions): AsyncGenerator<number, FinishReason, undefined> {
+export async function* generateTokens(
+  model: Qwen2ForCausalLM,
+  input: ForwardInput,
+  options: GenerationOptions,
+): AsyncGenerator<number, FinishReason, undefined> {
   const request = checkGenerationRequest(model, input, options);
   options.signal?.throwIfAborted();
-  const rng: RandomSource | undefined = request.temperature > 0 ? new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32)) : undefined;
+  const rng: RandomSource | undefined =
+    request.temperature > 0 ? new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32)) : undefined;
   const sampling = { temperature: request.temperature, topK: options.topK, topP: options.topP, rng };
   const cache = model.createCache(request.promptLength + request.maxNewTokens - 1);
   try {
@@ -101,7 +114,11 @@ export async function* generateTokens(model: Qwen2ForCausalLM, input: ForwardInp
 }
 
 /** Greedy or sampled token from logits [1, V], among ids below `vocabLimit`; frees the logits. */
-async function pickToken(logits: Tensor<'f32'>, vocabLimit: number, sampling: Parameters<typeof sample>[1]): Promise<number> {
+async function pickToken(
+  logits: Tensor<'f32'>,
+  vocabLimit: number,
+  sampling: Parameters<typeof sample>[1],
+): Promise<number> {
   const vocab = logits.shape[1];
   const row = logits.reshape([vocab]);
   const candidates = vocabLimit < vocab ? row.sliceRows(0, vocabLimit) : row; // a view: ids >= vocabLimit are not seen

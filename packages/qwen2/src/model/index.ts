@@ -5,7 +5,26 @@ export { Attention } from './attention.js';
 export { Mlp } from './mlp.js';
 export { DecoderLayer } from './decoder-layer.js';
 export { Qwen2ForCausalLM, Qwen2Model, type ForwardInput, type ForwardOutput } from './qwen2-model.js';
-export { checkpointSource, loadQwen2, loadQwen2FromCheckpoint, loadQwen2FromSource, readQwen2Config, type LoadQwen2Options } from './load.js';
-export { checkGenerationRequest, generateTokens, GenerationError, type FinishReason, type GenerationOptions } from './generate.js';
+export {
+  checkpointSource,
+  loadQwen2,
+  loadQwen2FromCheckpoint,
+  loadQwen2FromSource,
+  readQwen2Config,
+  type LoadQwen2Options,
+} from './load.js';
+export {
+  checkGenerationRequest,
+  generateTokens,
+  GenerationError,
+  type FinishReason,
+  type GenerationOptions,
+} from './generate.js';
 export { StopStringMatcher } from './stop-strings.js';
-export { defaultStopTokenIds, generateText, streamText, type TextGenerationOptions, type TextGenerationResult } from './text-generation.js';
+export {
+  defaultStopTokenIds,
+  generateText,
+  streamText,
+  type TextGenerationOptions,
+  type TextGenerationResult,
+} from './text-generation.js';

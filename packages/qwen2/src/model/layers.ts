@@ -10,8 +10,16 @@ export class Linear {
     readonly bias: Tensor<'f32'> | undefined,
   ) {}
 
-  static async load(weights: Weights, inFeatures: number, outFeatures: number, { bias }: { bias: boolean }): Promise<Linear> {
-    return new Linear(await weights.matrix('weight', [outFeatures, inFeatures]), bias ? await weights.vector('bias', outFeatures) : undefined);
+  static async load(
+    weights: Weights,
+    inFeatures: number,
+    outFeatures: number,
+    { bias }: { bias: boolean },
+  ): Promise<Linear> {
+    return new Linear(
+      await weights.matrix('weight', [outFeatures, inFeatures]),
+      bias ? await weights.vector('bias', outFeatures) : undefined,
+    );
   }
 
   /** x [..., in] -> [..., out]; `residual` [..., out] is added in the same kernel. */

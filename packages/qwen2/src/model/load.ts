@@ -50,9 +50,12 @@ export function checkpointSource(device: Device, checkpoint: SafetensorsCheckpoi
   };
 }
 
-
 /** Builds the model from any parameter source (a checkpoint, random values). Frees what it loaded if it fails. */
-export async function loadQwen2FromSource(source: ParameterSource, config: Qwen2Config, options: LoadQwen2Options = {}): Promise<Qwen2ForCausalLM> {
+export async function loadQwen2FromSource(
+  source: ParameterSource,
+  config: Qwen2Config,
+  options: LoadQwen2Options = {},
+): Promise<Qwen2ForCausalLM> {
   const weights = Weights.root(source, options.dtype ?? 'f16', options.prefix ?? 'model.');
   try {
     return await Qwen2ForCausalLM.load(weights, config, options.lmHeadName);
@@ -63,12 +66,21 @@ export async function loadQwen2FromSource(source: ParameterSource, config: Qwen2
 }
 
 /** Loads from an open checkpoint (the caller keeps it open and closes it). */
-export function loadQwen2FromCheckpoint(device: Device, checkpoint: SafetensorsCheckpoint, config: Qwen2Config, options: LoadQwen2Options = {}): Promise<Qwen2ForCausalLM> {
+export function loadQwen2FromCheckpoint(
+  device: Device,
+  checkpoint: SafetensorsCheckpoint,
+  config: Qwen2Config,
+  options: LoadQwen2Options = {},
+): Promise<Qwen2ForCausalLM> {
   return loadQwen2FromSource(checkpointSource(device, checkpoint), config, options);
 }
 
 /** Loads a Hugging Face Qwen2 folder: config.json and model.safetensors (or model.safetensors.index.json). */
-export async function loadQwen2(device: Device, folder: string, options: LoadQwen2Options = {}): Promise<Qwen2ForCausalLM> {
+export async function loadQwen2(
+  device: Device,
+  folder: string,
+  options: LoadQwen2Options = {},
+): Promise<Qwen2ForCausalLM> {
   const config = await readQwen2Config(folder);
   const checkpoint = await SafetensorsCheckpoint.open(folder);
   try {

@@ -33,8 +33,13 @@ export class Qwen2Model {
   static async load(weights: Weights, config: Qwen2Config): Promise<Qwen2Model> {
     const embedTokens = await Embedding.load(weights.at('embed_tokens'), config.vocabSize, config.hiddenSize);
     const layers: DecoderLayer[] = [];
-    for (let i = 0; i < config.numHiddenLayers; i++) layers.push(await DecoderLayer.load(weights.at('layers').at(i), config));
-    return new Qwen2Model(embedTokens, layers, await RmsNorm.load(weights.at('norm'), config.hiddenSize, config.rmsNormEps));
+    for (let i = 0; i < config.numHiddenLayers; i++)
+      layers.push(await DecoderLayer.load(weights.at('layers').at(i), config));
+    return new Qwen2Model(
+      embedTokens,
+      layers,
+      await RmsNorm.load(weights.at('norm'), config.hiddenSize, config.rmsNormEps),
+    );
   }
 
   /** x [T, hidden] at positions start .. start+T-1 -> hidden states after the last layer [T, hidden], not normed. */
@@ -48,7 +53,8 @@ export class Qwen2Model {
       h = next;
       // A decode step is short work recorded in ~10 ms: hand the GPU the first layers while the
       // rest is recorded (a submit, no wait and no readback).
-      if (decode && i % DECODE_SUBMIT_LAYERS === DECODE_SUBMIT_LAYERS - 1 && i < this.layers.length - 1) x.device.submit();
+      if (decode && i % DECODE_SUBMIT_LAYERS === DECODE_SUBMIT_LAYERS - 1 && i < this.layers.length - 1)
+        x.device.submit();
     });
     return h;
   }
@@ -68,7 +74,9 @@ export class Qwen2ForCausalLM {
   static async load(weights: Weights, config: Qwen2Config, lmHeadName = 'lm_head'): Promise<Qwen2ForCausalLM> {
     const model = await Qwen2Model.load(weights, config);
     // lm_head sits beside the prefixed decoder (`lm_head.weight`, not `model.lm_head.weight`).
-    const lmHead = config.tieWordEmbeddings ? undefined : await Linear.load(weights.sibling(`${lmHeadName}.`), config.hiddenSize, config.vocabSize, { bias: false });
+    const lmHead = config.tieWordEmbeddings
+      ? undefined
+      : await Linear.load(weights.sibling(`${lmHeadName}.`), config.hiddenSize, config.vocabSize, { bias: false });
     return new Qwen2ForCausalLM(config, weights.dtype, model, lmHead, weights);
   }
 
@@ -88,7 +96,9 @@ export class Qwen2ForCausalLM {
     if ('embeds' in input) {
       const e = input.embeds;
       if (e.dtype !== 'f32' || e.rank !== 2 || e.shape[1] !== hiddenSize || e.shape[0] < 1) {
-        throw new ShapeError(`Qwen2: input embeddings must be f32 [T >= 1, ${hiddenSize}], got ${e.dtype} ${formatShape(e.shape)}`);
+        throw new ShapeError(
+          `Qwen2: input embeddings must be f32 [T >= 1, ${hiddenSize}], got ${e.dtype} ${formatShape(e.shape)}`,
+        );
       }
       return e.shape[0];
     }
@@ -105,11 +115,16 @@ export class Qwen2ForCausalLM {
     const T = this.inputLength(input);
     const limit = this.config.maxPositionEmbeddings;
     if (!Number.isInteger(start) || start < 0 || start + T > limit) {
-      throw new ShapeError(`Qwen2: positions ${start} .. ${start + T - 1} are outside max_position_embeddings ${limit}`);
+      throw new ShapeError(
+        `Qwen2: positions ${start} .. ${start + T - 1} are outside max_position_embeddings ${limit}`,
+      );
     }
     const device = this.device;
     return device.scope(() => {
-      const x = 'embeds' in input ? input.embeds : this.model.embedTokens.forward(Tensor.fromArray(device, Int32Array.from(input.ids), [T], 'i32')); // [T, hidden]
+      const x =
+        'embeds' in input
+          ? input.embeds
+          : this.model.embedTokens.forward(Tensor.fromArray(device, Int32Array.from(input.ids), [T], 'i32')); // [T, hidden]
       const h = this.model.forward(x, cache, start); // [T, hidden]
       const normed = this.model.norm.forward(output === 'last' ? lastRow(h) : h); // [1 or T, hidden]
       if (output === 'hidden') return normed;

@@ -9,7 +9,8 @@ export class StopStringMatcher {
 
   constructor(private readonly stops: readonly string[]) {
     for (const stop of stops) {
-      if (typeof stop !== 'string' || stop.length === 0) throw new GenerationError(`stop strings must be non-empty strings, got ${JSON.stringify(stop)}`);
+      if (typeof stop !== 'string' || stop.length === 0)
+        throw new GenerationError(`stop strings must be non-empty strings, got ${JSON.stringify(stop)}`);
     }
   }
 

@@ -23,7 +23,9 @@ export interface TextGenerationResult {
 
 /** Stop ids when none are given: the config's EOS ids, <|im_end|> and <|endoftext|>. */
 export function defaultStopTokenIds(model: Qwen2ForCausalLM, tokenizer: Tokenizer): number[] {
-  const named = ['<|im_end|>', '<|endoftext|>'].map((token) => tokenizer.tokenToId(token)).filter((id): id is number => id !== undefined);
+  const named = ['<|im_end|>', '<|endoftext|>']
+    .map((token) => tokenizer.tokenToId(token))
+    .filter((id): id is number => id !== undefined);
   return [...new Set([...model.config.eosTokenIds, ...named])];
 }
 
@@ -72,7 +74,12 @@ export async function* streamText(
 }
 
 /** Generates the whole text at once (the concatenation of what `streamText` yields). */
-export async function generateText(model: Qwen2ForCausalLM, tokenizer: Tokenizer, prompt: string | ForwardInput, options: TextGenerationOptions): Promise<TextGenerationResult> {
+export async function generateText(
+  model: Qwen2ForCausalLM,
+  tokenizer: Tokenizer,
+  prompt: string | ForwardInput,
+  options: TextGenerationOptions,
+): Promise<TextGenerationResult> {
   const stream = streamText(model, tokenizer, prompt, options);
   for (;;) {
     const step = await stream.next();

@@ -54,7 +54,10 @@ export class Weights {
   /** A weight matrix [out, in] in the model's dtype. */
   async matrix(name: string, shape: readonly [number, number]): Promise<Weight> {
     const full = this.name(name);
-    const weight = this.dtype === 'int8' ? await this.source.int8(full, shape) : ((await this.source.tensor(full, shape, this.dtype)) as Tensor<'f32'> | Tensor<'f16'>);
+    const weight =
+      this.dtype === 'int8'
+        ? await this.source.int8(full, shape)
+        : ((await this.source.tensor(full, shape, this.dtype)) as Tensor<'f32'> | Tensor<'f16'>);
     return this.own(weight);
   }
 
@@ -66,10 +69,16 @@ export class Weights {
   stack(parts: readonly Weight[]): Weight | undefined {
     const first = parts[0];
     if (first === undefined) return undefined;
-    const bytes = parts.reduce((sum, p) => sum + (p instanceof Int8Weight ? Math.max(p.values.byteLength, p.scales.byteLength) : p.byteLength), 0);
+    const bytes = parts.reduce(
+      (sum, p) => sum + (p instanceof Int8Weight ? Math.max(p.values.byteLength, p.scales.byteLength) : p.byteLength),
+      0,
+    );
     if (bytes > first.device.limits.maxStorageBufferBindingSize) return undefined;
     // concatRows keeps the parts' dtype, so a stack of Weights is a Weight
-    const stacked = first instanceof Int8Weight ? Int8Weight.concatRows(parts as Int8Weight[]) : (concatRows(parts as Tensor[]) as Weight);
+    const stacked =
+      first instanceof Int8Weight
+        ? Int8Weight.concatRows(parts as Int8Weight[])
+        : (concatRows(parts as Tensor[]) as Weight);
     for (const part of parts) {
       part.dispose();
       const at = this.loaded.indexOf(part);

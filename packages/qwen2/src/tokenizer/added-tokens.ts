@@ -34,7 +34,12 @@ const WORD = /^[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]$/u;
 function charBefore(text: string, index: number): string {
   if (index === 0) return '';
   const low = text.charCodeAt(index - 1);
-  const isPair = index >= 2 && low >= 0xdc00 && low <= 0xdfff && text.charCodeAt(index - 2) >= 0xd800 && text.charCodeAt(index - 2) <= 0xdbff;
+  const isPair =
+    index >= 2 &&
+    low >= 0xdc00 &&
+    low <= 0xdfff &&
+    text.charCodeAt(index - 2) >= 0xd800 &&
+    text.charCodeAt(index - 2) <= 0xdbff;
   return text.slice(isPair ? index - 2 : index - 1, index);
 }
 
@@ -46,13 +51,15 @@ function charAt(text: string, index: number): string {
 
 /** Where the run of whitespace ending at `index` starts. */
 function spacesStart(text: string, index: number): number {
-  for (let char = charBefore(text, index); char !== '' && SPACE.test(char); char = charBefore(text, index)) index -= char.length;
+  for (let char = charBefore(text, index); char !== '' && SPACE.test(char); char = charBefore(text, index))
+    index -= char.length;
   return index;
 }
 
 /** Where the run of whitespace starting at `index` ends. */
 function spacesEnd(text: string, index: number): number {
-  for (let char = charAt(text, index); char !== '' && SPACE.test(char); char = charAt(text, index)) index += char.length;
+  for (let char = charAt(text, index); char !== '' && SPACE.test(char); char = charAt(text, index))
+    index += char.length;
   return index;
 }
 
@@ -65,7 +72,9 @@ export class AddedTokenMatcher {
     for (const token of tokens) this.byContent.set(normalize(token.content), token);
     // Longest first: among alternatives matching at one position the regex takes the first,
     // which makes it leftmost-longest like HF's Aho-Corasick matcher.
-    const contents = [...this.byContent.keys()].filter((content) => content.length > 0).sort((a, b) => b.length - a.length);
+    const contents = [...this.byContent.keys()]
+      .filter((content) => content.length > 0)
+      .sort((a, b) => b.length - a.length);
     this.regex = contents.length > 0 ? new RegExp(contents.map(escapeRegExp).join('|'), 'gu') : undefined;
   }
 

@@ -39,8 +39,10 @@ export class Bpe {
     merges: readonly (readonly [string, string])[],
     private readonly ignoreMerges = false,
   ) {
-    if (merges.length > MAX_MERGES) throw new TokenizerError(undefined, `${merges.length} merges is more than the ${MAX_MERGES} supported`);
-    for (const [token, id] of vocab) if (token.length === 1 && token.charCodeAt(0) < 0x144) this.charIds[token.charCodeAt(0)] = id;
+    if (merges.length > MAX_MERGES)
+      throw new TokenizerError(undefined, `${merges.length} merges is more than the ${MAX_MERGES} supported`);
+    for (const [token, id] of vocab)
+      if (token.length === 1 && token.charCodeAt(0) < 0x144) this.charIds[token.charCodeAt(0)] = id;
     this.ranks = new PairTable(merges.length);
     this.mergedId = new Int32Array(merges.length);
     merges.forEach(([left, right], rank) => {

@@ -45,7 +45,10 @@ export function toByteLevel(text: string): string {
     if (code < 0x800) {
       out += BYTE_TO_CHAR[0xc0 | (code >> 6)] + BYTE_TO_CHAR[0x80 | (code & 0x3f)];
     } else if (code < 0x10000) {
-      out += BYTE_TO_CHAR[0xe0 | (code >> 12)] + BYTE_TO_CHAR[0x80 | ((code >> 6) & 0x3f)] + BYTE_TO_CHAR[0x80 | (code & 0x3f)];
+      out +=
+        BYTE_TO_CHAR[0xe0 | (code >> 12)] +
+        BYTE_TO_CHAR[0x80 | ((code >> 6) & 0x3f)] +
+        BYTE_TO_CHAR[0x80 | (code & 0x3f)];
     } else {
       out +=
         BYTE_TO_CHAR[0xf0 | (code >> 18)] +

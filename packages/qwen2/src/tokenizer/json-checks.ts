@@ -38,7 +38,8 @@ export function asString(value: unknown, file: string, what: string): string {
 /** A boolean, or `fallback` when the field is absent (undefined). */
 export function asBoolean(value: unknown, file: string, what: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new TokenizerError(file, `${what} must be true or false, got ${describeJson(value)}`);
+  if (typeof value !== 'boolean')
+    throw new TokenizerError(file, `${what} must be true or false, got ${describeJson(value)}`);
   return value;
 }
 

@@ -10,7 +10,8 @@ import { parseVocabFiles, type NamedText } from './parse-vocab-files.js';
 import { checkSpec, type TokenizerSpec } from './spec.js';
 
 /** The file names a tokenizer may be read from, by the name a Hugging Face folder gives them. */
-export type TokenizerFileName = 'tokenizer.json' | 'vocab.json' | 'merges.txt' | 'tokenizer_config.json' | 'added_tokens.json';
+export type TokenizerFileName =
+  'tokenizer.json' | 'vocab.json' | 'merges.txt' | 'tokenizer_config.json' | 'added_tokens.json';
 
 /** File contents by name; absent names are files the folder does not have. */
 export type TokenizerFiles = Partial<Record<TokenizerFileName, string>>;
@@ -19,7 +20,11 @@ export type TokenizerFiles = Partial<Record<TokenizerFileName, string>>;
  * Builds and checks a spec from file contents. `where(name)` is how a file is named in errors (its
  * path, when read from a folder); `folder` names the whole set.
  */
-export function specFromFiles(files: TokenizerFiles, where: (name: TokenizerFileName) => string = (name) => name, folder = 'tokenizer files'): TokenizerSpec {
+export function specFromFiles(
+  files: TokenizerFiles,
+  where: (name: TokenizerFileName) => string = (name) => name,
+  folder = 'tokenizer files',
+): TokenizerSpec {
   const named = (name: TokenizerFileName): NamedText | undefined => {
     const text = files[name];
     return text === undefined ? undefined : { name: where(name), text };
@@ -37,7 +42,10 @@ export function specFromFiles(files: TokenizerFiles, where: (name: TokenizerFile
   }
   if (vocab === undefined || merges === undefined) {
     const missing: TokenizerFileName = vocab === undefined ? 'vocab.json' : 'merges.txt';
-    throw new TokenizerError(where(missing), 'is missing: without tokenizer.json, both vocab.json and merges.txt are needed');
+    throw new TokenizerError(
+      where(missing),
+      'is missing: without tokenizer.json, both vocab.json and merges.txt are needed',
+    );
   }
   const config = named('tokenizer_config.json');
   const addedTokens = named('added_tokens.json');

@@ -56,7 +56,9 @@ export function onigToRegExp(source: string): RegExp {
         i = close;
       } else if (next === 'x' || next === 'u') {
         // Copy the hex digits whole, so (?i:...) cannot turn \xAB into \x[aA][bB].
-        const hex = (next === 'u' ? /^[0-9A-Fa-f]{4}/ : /^(\{[0-9A-Fa-f]+\}|[0-9A-Fa-f]{1,2})/).exec(source.slice(i + 1))?.[0];
+        const hex = (next === 'u' ? /^[0-9A-Fa-f]{4}/ : /^(\{[0-9A-Fa-f]+\}|[0-9A-Fa-f]{1,2})/).exec(
+          source.slice(i + 1),
+        )?.[0];
         if (hex === undefined) throw new PatternError(`malformed \\${next} escape`);
         out += hex.startsWith('{') ? `\\u${hex}` : `\\${next}${hex.padStart(next === 'x' ? 2 : 4, '0')}`;
         i += hex.length;
@@ -65,7 +67,8 @@ export function onigToRegExp(source: string): RegExp {
     }
     if (inClass) {
       if (ch === ']') inClass = false;
-      else if (ignoreCase > 0 && /[A-Za-z]/.test(ch)) throw new PatternError('letters in a class inside (?i:...) are not supported');
+      else if (ignoreCase > 0 && /[A-Za-z]/.test(ch))
+        throw new PatternError('letters in a class inside (?i:...) are not supported');
       out += ch;
       continue;
     }

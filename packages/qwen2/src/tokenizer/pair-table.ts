@@ -23,7 +23,8 @@ export class PairTable {
     let hash = Math.imul(left, 0x9e3779b1) ^ Math.imul(right + 0x7f4a7c15, 0x85ebca6b);
     hash ^= hash >>> 15;
     let slot = hash & this.mask;
-    while (this.lefts[slot] !== -1 && (this.lefts[slot] !== left || this.rights[slot] !== right)) slot = (slot + 1) & this.mask;
+    while (this.lefts[slot] !== -1 && (this.lefts[slot] !== left || this.rights[slot] !== right))
+      slot = (slot + 1) & this.mask;
     return slot;
   }
 

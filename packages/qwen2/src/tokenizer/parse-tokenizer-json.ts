@@ -42,21 +42,33 @@ function parseMerges(value: unknown, file: string): [string, string][] {
     if (typeof merge === 'string') {
       const parts = merge.split(' ');
       if (parts.length === 2 && parts[0] !== '' && parts[1] !== '') return [parts[0], parts[1]];
-    } else if (Array.isArray(merge) && merge.length === 2 && typeof merge[0] === 'string' && typeof merge[1] === 'string') {
+    } else if (
+      Array.isArray(merge) &&
+      merge.length === 2 &&
+      typeof merge[0] === 'string' &&
+      typeof merge[1] === 'string'
+    ) {
       return [merge[0], merge[1]];
     }
-    throw new TokenizerError(file, `model.merges[${rank}] must be "left right" or [left, right], got ${describeJson(merge)}`);
+    throw new TokenizerError(
+      file,
+      `model.merges[${rank}] must be "left right" or [left, right], got ${describeJson(merge)}`,
+    );
   });
 }
 
 function parseModel(value: unknown, file: string): Pick<TokenizerSpec, 'vocab' | 'merges' | 'ignoreMerges'> {
   const model = asObject(value, file, 'model');
-  if (model.type !== undefined && model.type !== 'BPE') throw unsupported(file, 'model.type', `'${String(model.type)}'`);
-  if (model.dropout !== undefined && model.dropout !== null && model.dropout !== 0) throw unsupported(file, 'model.dropout', 'BPE dropout');
+  if (model.type !== undefined && model.type !== 'BPE')
+    throw unsupported(file, 'model.type', `'${String(model.type)}'`);
+  if (model.dropout !== undefined && model.dropout !== null && model.dropout !== 0)
+    throw unsupported(file, 'model.dropout', 'BPE dropout');
   for (const affix of ['continuing_subword_prefix', 'end_of_word_suffix'] as const) {
-    if (model[affix] !== undefined && model[affix] !== null && model[affix] !== '') throw unsupported(file, `model.${affix}`, describeJson(model[affix]));
+    if (model[affix] !== undefined && model[affix] !== null && model[affix] !== '')
+      throw unsupported(file, `model.${affix}`, describeJson(model[affix]));
   }
-  if (asBoolean(model.byte_fallback, file, 'model.byte_fallback', false)) throw unsupported(file, 'model.byte_fallback', 'byte fallback');
+  if (asBoolean(model.byte_fallback, file, 'model.byte_fallback', false))
+    throw unsupported(file, 'model.byte_fallback', 'byte fallback');
   return {
     vocab: parseVocab(model.vocab, file, 'model.vocab'),
     merges: parseMerges(model.merges, file),
@@ -84,7 +96,9 @@ function parseNormalizer(value: unknown, file: string, what: string): Normalizat
   const { type, fields } = typeOf(value, file, what);
   if (FORMS.includes(type)) return [type as NormalizationForm];
   if (type === 'Sequence') {
-    return asArray(fields.normalizers, file, `${what}.normalizers`).flatMap((step, i) => parseNormalizer(step, file, `${what}.normalizers[${i}]`));
+    return asArray(fields.normalizers, file, `${what}.normalizers`).flatMap((step, i) =>
+      parseNormalizer(step, file, `${what}.normalizers[${i}]`),
+    );
   }
   throw unsupported(file, what, `normalizer '${type}'`);
 }
@@ -101,18 +115,22 @@ function compile(pattern: string, file: string, what: string): RegExp {
 /** The split regexes of a pre_tokenizer: Split steps (Isolated), then one ByteLevel step last. */
 function parsePreTokenizer(value: unknown, file: string): RegExp[] {
   const top = typeOf(value, file, 'pre_tokenizer');
-  const steps = top.type === 'Sequence' ? asArray(top.fields.pretokenizers, file, 'pre_tokenizer.pretokenizers') : [value];
+  const steps =
+    top.type === 'Sequence' ? asArray(top.fields.pretokenizers, file, 'pre_tokenizer.pretokenizers') : [value];
   const what = (i: number): string => (top.type === 'Sequence' ? `pre_tokenizer.pretokenizers[${i}]` : 'pre_tokenizer');
   const splits: RegExp[] = [];
   steps.forEach((step, i) => {
     const { type, fields } = typeOf(step, file, what(i));
     const isLast = i === steps.length - 1;
     if (type === 'ByteLevel' && isLast) {
-      if (asBoolean(fields.add_prefix_space, file, `${what(i)}.add_prefix_space`, false)) throw unsupported(file, what(i), 'add_prefix_space');
-      if (asBoolean(fields.use_regex, file, `${what(i)}.use_regex`, true)) splits.push(compile(GPT2_PATTERN, file, what(i)));
+      if (asBoolean(fields.add_prefix_space, file, `${what(i)}.add_prefix_space`, false))
+        throw unsupported(file, what(i), 'add_prefix_space');
+      if (asBoolean(fields.use_regex, file, `${what(i)}.use_regex`, true))
+        splits.push(compile(GPT2_PATTERN, file, what(i)));
     } else if (type === 'Split' && !isLast) {
       if (fields.behavior !== 'Isolated') throw unsupported(file, `${what(i)}.behavior`, describeJson(fields.behavior));
-      if (asBoolean(fields.invert, file, `${what(i)}.invert`, false)) throw unsupported(file, `${what(i)}.invert`, 'an inverted split');
+      if (asBoolean(fields.invert, file, `${what(i)}.invert`, false))
+        throw unsupported(file, `${what(i)}.invert`, 'an inverted split');
       const pattern = asObject(fields.pattern, file, `${what(i)}.pattern`);
       if (typeof pattern.Regex === 'string') splits.push(compile(pattern.Regex, file, `${what(i)}.pattern.Regex`));
       else splits.push(new RegExp(escapeRegExp(asString(pattern.String, file, `${what(i)}.pattern.String`)), 'gu'));

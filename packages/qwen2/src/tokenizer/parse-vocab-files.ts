@@ -33,7 +33,10 @@ export function parseMergesTxt({ name, text }: NamedText): [string, string][] {
     if (line === '' || (index === 0 && line.startsWith('#version'))) return;
     const parts = line.split(' ');
     if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
-      throw new TokenizerError(name, `line ${index + 1}: expected two tokens separated by one space, got ${describeJson(line)}`);
+      throw new TokenizerError(
+        name,
+        `line ${index + 1}: expected two tokens separated by one space, got ${describeJson(line)}`,
+      );
     }
     merges.push([parts[0], parts[1]]);
   });
@@ -45,7 +48,11 @@ function specialNames(config: Record<string, unknown>): Set<string> {
   const names = new Set<string>();
   const add = (value: unknown): void => {
     if (typeof value === 'string') names.add(value);
-    else if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string') {
+    else if (
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as { content?: unknown }).content === 'string'
+    ) {
       names.add((value as { content: string }).content);
     }
   };
@@ -76,11 +83,22 @@ function parseAddedTokens(files: VocabFiles): AddedToken[] {
       const id = asId(value, name, `'${content}'`);
       const known = byId.get(id);
       if (known !== undefined && known.content !== content) {
-        throw new TokenizerError(name, `'${content}' has id ${id}, which ${files.config?.name} gives to '${known.content}'`);
+        throw new TokenizerError(
+          name,
+          `'${content}' has id ${id}, which ${files.config?.name} gives to '${known.content}'`,
+        );
       }
       if (known === undefined) {
         const isSpecial = special.has(content);
-        byId.set(id, { id, content, special: isSpecial, normalized: !isSpecial, lstrip: false, rstrip: false, singleWord: false });
+        byId.set(id, {
+          id,
+          content,
+          special: isSpecial,
+          normalized: !isSpecial,
+          lstrip: false,
+          rstrip: false,
+          singleWord: false,
+        });
       }
     }
   }

@@ -35,20 +35,36 @@ export function checkSpec(spec: TokenizerSpec, sources: SpecSources): void {
   const tokenOfId = new Map<number, string>();
   for (const [token, id] of spec.vocab) {
     // Dense ids keep every id table small and every id meaningful.
-    if (id >= spec.vocab.size) throw new TokenizerError(sources.vocab, `token '${token}' has id ${id}, but ${spec.vocab.size} tokens must have ids 0..${spec.vocab.size - 1}`);
+    if (id >= spec.vocab.size)
+      throw new TokenizerError(
+        sources.vocab,
+        `token '${token}' has id ${id}, but ${spec.vocab.size} tokens must have ids 0..${spec.vocab.size - 1}`,
+      );
     const other = tokenOfId.get(id);
     if (other !== undefined) throw new TokenizerError(sources.vocab, `tokens '${other}' and '${token}' share id ${id}`);
     tokenOfId.set(id, token);
   }
   BYTE_TO_CHAR.forEach((char, byte) => {
     if (!spec.vocab.has(char)) {
-      throw new TokenizerError(sources.vocab, `the byte-level symbol '${char}' for byte 0x${byte.toString(16).padStart(2, '0')} is not in the vocabulary`);
+      throw new TokenizerError(
+        sources.vocab,
+        `the byte-level symbol '${char}' for byte 0x${byte.toString(16).padStart(2, '0')} is not in the vocabulary`,
+      );
     }
   });
   spec.merges.forEach(([left, right], rank) => {
-    const unknown = !spec.vocab.has(left) ? left : !spec.vocab.has(right) ? right : !spec.vocab.has(left + right) ? left + right : undefined;
+    const unknown = !spec.vocab.has(left)
+      ? left
+      : !spec.vocab.has(right)
+        ? right
+        : !spec.vocab.has(left + right)
+          ? left + right
+          : undefined;
     if (unknown !== undefined) {
-      throw new TokenizerError(sources.merges, `merge ${rank} ('${left}' '${right}') names '${unknown}', which is not in the vocabulary`);
+      throw new TokenizerError(
+        sources.merges,
+        `merge ${rank} ('${left}' '${right}') names '${unknown}', which is not in the vocabulary`,
+      );
     }
   });
   // Hugging Face ignores the ids a file gives added tokens and numbers them itself on loading: a
@@ -58,18 +74,27 @@ export function checkSpec(spec: TokenizerSpec, sources: SpecSources): void {
   let maxAdded = -1;
   for (const token of spec.addedTokens) {
     const where = `added token '${token.content}' (id ${token.id})`;
-    if (token.content.length === 0) throw new TokenizerError(sources.addedTokens, `added token ${token.id} has empty content`);
+    if (token.content.length === 0)
+      throw new TokenizerError(sources.addedTokens, `added token ${token.id} has empty content`);
     const twin = addedContents.get(token.content);
-    if (twin !== undefined) throw new TokenizerError(sources.addedTokens, `added token '${token.content}' appears twice, with ids ${twin} and ${token.id}`);
+    if (twin !== undefined)
+      throw new TokenizerError(
+        sources.addedTokens,
+        `added token '${token.content}' appears twice, with ids ${twin} and ${token.id}`,
+      );
     addedContents.set(token.content, token.id);
     const inVocab = tokenOfId.get(token.id);
     if (inVocab !== undefined && inVocab !== token.content) {
       throw new TokenizerError(sources.addedTokens, `${where}: the vocabulary gives id ${token.id} to '${inVocab}'`);
     }
     const count = spec.vocab.size;
-    const expected = spec.vocab.get(token.content) ?? (maxAdded < 0 ? count : maxAdded >= count || count === 0 ? maxAdded + 1 : count);
+    const expected =
+      spec.vocab.get(token.content) ?? (maxAdded < 0 ? count : maxAdded >= count || count === 0 ? maxAdded + 1 : count);
     if (token.id !== expected) {
-      throw new TokenizerError(sources.addedTokens, `${where}: expected id ${expected} (added tokens not in the vocabulary take the ids after it, in order)`);
+      throw new TokenizerError(
+        sources.addedTokens,
+        `${where}: expected id ${expected} (added tokens not in the vocabulary take the ids after it, in order)`,
+      );
     }
     maxAdded = Math.max(maxAdded, expected);
   }

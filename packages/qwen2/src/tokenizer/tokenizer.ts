@@ -151,7 +151,10 @@ export class Tokenizer {
   bytesOf(id: number, skipSpecial = false): Uint8Array {
     const token = this.idToToken(id);
     if (token === undefined) {
-      throw new TokenizerError(undefined, `id ${String(id)} is not in the vocabulary (ids run 0..${this.vocabSize - 1})`);
+      throw new TokenizerError(
+        undefined,
+        `id ${String(id)} is not in the vocabulary (ids run 0..${this.vocabSize - 1})`,
+      );
     }
     if (skipSpecial && this.special[id] === 1) return NO_BYTES;
     let bytes = this.bytes[id];

@@ -29,7 +29,8 @@ async function openShards(indexPath: string, shards: readonly string[]): Promise
       if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..') {
         throw new SafetensorsError(indexPath, `shard file name '${shard}' escapes the checkpoint folder`);
       }
-      if (!(await isFile(path))) throw new SafetensorsError(indexPath, `shard '${shard}' named in weight_map is missing (${path})`);
+      if (!(await isFile(path)))
+        throw new SafetensorsError(indexPath, `shard '${shard}' named in weight_map is missing (${path})`);
       files.set(shard, await SafetensorsFile.open(path));
     }
   } catch (error) {
@@ -40,22 +41,30 @@ async function openShards(indexPath: string, shards: readonly string[]): Promise
 }
 
 /** Checks that the shards hold exactly what the weight map says, and returns tensor -> file. */
-function crossCheck(indexPath: string, weightMap: ReadonlyMap<string, string>, files: ReadonlyMap<string, SafetensorsFile>): Map<string, SafetensorsFile> {
+function crossCheck(
+  indexPath: string,
+  weightMap: ReadonlyMap<string, string>,
+  files: ReadonlyMap<string, SafetensorsFile>,
+): Map<string, SafetensorsFile> {
   const owner = new Map<string, SafetensorsFile>();
   const ownerShard = new Map<string, string>();
   for (const [shard, file] of files) {
     for (const name of file.names()) {
       const seen = ownerShard.get(name);
-      if (seen !== undefined) throw new SafetensorsError(indexPath, `appears in both shard '${seen}' and shard '${shard}'`, name);
+      if (seen !== undefined)
+        throw new SafetensorsError(indexPath, `appears in both shard '${seen}' and shard '${shard}'`, name);
       const claimed = weightMap.get(name);
-      if (claimed === undefined) throw new SafetensorsError(indexPath, `is in shard '${shard}' but not in weight_map`, name);
-      if (claimed !== shard) throw new SafetensorsError(indexPath, `is in shard '${shard}' but weight_map assigns it to '${claimed}'`, name);
+      if (claimed === undefined)
+        throw new SafetensorsError(indexPath, `is in shard '${shard}' but not in weight_map`, name);
+      if (claimed !== shard)
+        throw new SafetensorsError(indexPath, `is in shard '${shard}' but weight_map assigns it to '${claimed}'`, name);
       owner.set(name, file);
       ownerShard.set(name, shard);
     }
   }
   for (const [name, shard] of weightMap) {
-    if (!owner.has(name)) throw new SafetensorsError(indexPath, `weight_map assigns it to shard '${shard}', which does not hold it`, name);
+    if (!owner.has(name))
+      throw new SafetensorsError(indexPath, `weight_map assigns it to shard '${shard}', which does not hold it`, name);
   }
   return owner;
 }
@@ -71,7 +80,12 @@ export class SafetensorsCheckpoint {
   readonly indexMetadata: Readonly<Record<string, unknown>>;
   readonly #owner: ReadonlyMap<string, SafetensorsFile>;
 
-  private constructor(path: string, files: SafetensorsFile[], owner: Map<string, SafetensorsFile>, indexMetadata: Record<string, unknown>) {
+  private constructor(
+    path: string,
+    files: SafetensorsFile[],
+    owner: Map<string, SafetensorsFile>,
+    indexMetadata: Record<string, unknown>,
+  ) {
     this.path = path;
     this.files = files;
     this.metadata = files.length > 0 ? files[0].metadata : {};
@@ -136,7 +150,8 @@ export class SafetensorsCheckpoint {
   /** The file that holds `name`; throws `SafetensorsError` when no file does. */
   fileOf(name: string): SafetensorsFile {
     const file = this.#owner.get(name);
-    if (file === undefined) throw new SafetensorsError(this.path, `no such tensor in this checkpoint (it holds ${this.#owner.size})`, name);
+    if (file === undefined)
+      throw new SafetensorsError(this.path, `no such tensor in this checkpoint (it holds ${this.#owner.size})`, name);
     return file;
   }
 

@@ -22,7 +22,14 @@ export class SafetensorsFile {
   readonly #entries: ReadonlyMap<string, TensorEntry>;
   #handle: FileHandle | null;
 
-  private constructor(path: string, handle: FileHandle, size: number, dataStart: number, metadata: Record<string, string>, entries: TensorEntry[]) {
+  private constructor(
+    path: string,
+    handle: FileHandle,
+    size: number,
+    dataStart: number,
+    metadata: Record<string, string>,
+    entries: TensorEntry[],
+  ) {
     this.path = path;
     this.size = size;
     this.dataStart = dataStart;
@@ -97,7 +104,11 @@ export class SafetensorsFile {
   async readInto(name: string, target: Uint8Array): Promise<void> {
     const entry = this.entry(name);
     if (target.byteLength !== entry.byteLength) {
-      throw new SafetensorsError(this.path, `readInto target holds ${target.byteLength} bytes, the tensor ${entry.byteLength}`, name);
+      throw new SafetensorsError(
+        this.path,
+        `readInto target holds ${target.byteLength} bytes, the tensor ${entry.byteLength}`,
+        name,
+      );
     }
     await this.#readEntry(entry, target);
   }

@@ -59,7 +59,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  */
 export function readHeaderLength(prefix: Uint8Array, fileSize: number, fileName: string): number {
   if (fileSize < 8 || prefix.byteLength < 8) {
-    throw new SafetensorsError(fileName, `file is ${Math.min(fileSize, prefix.byteLength)} bytes, too short to hold the 8-byte header length`);
+    throw new SafetensorsError(
+      fileName,
+      `file is ${Math.min(fileSize, prefix.byteLength)} bytes, too short to hold the 8-byte header length`,
+    );
   }
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (n < 2n) throw new SafetensorsError(fileName, `header length ${n} is too small to hold a JSON object`);
@@ -68,7 +71,10 @@ export function readHeaderLength(prefix: Uint8Array, fileSize: number, fileName:
   }
   const length = Number(n);
   if (8 + length > fileSize) {
-    throw new SafetensorsError(fileName, `header length ${length} runs past the end of the file (8 + ${length} > ${fileSize} bytes)`);
+    throw new SafetensorsError(
+      fileName,
+      `header length ${length} runs past the end of the file (8 + ${length} > ${fileSize} bytes)`,
+    );
   }
   return length;
 }
@@ -86,9 +92,16 @@ function parseMetadata(value: unknown, fileName: string): Record<string, string>
   return Object.fromEntries(Object.entries(value)) as Record<string, string>;
 }
 
-function parseEntry(name: string, value: unknown, dataStart: number, dataByteLength: number, fileName: string): TensorEntry {
+function parseEntry(
+  name: string,
+  value: unknown,
+  dataStart: number,
+  dataByteLength: number,
+  fileName: string,
+): TensorEntry {
   const fail = (problem: string): SafetensorsError => new SafetensorsError(fileName, problem, name);
-  if (!isPlainObject(value)) throw fail(`entry must be an object with dtype, shape and data_offsets, got ${kindOf(value)}`);
+  if (!isPlainObject(value))
+    throw fail(`entry must be an object with dtype, shape and data_offsets, got ${kindOf(value)}`);
   for (const key of Object.keys(value)) {
     if (!ENTRY_KEYS.includes(key)) throw fail(`unknown key '${key}' in entry (expected only ${ENTRY_KEYS.join(', ')})`);
   }
@@ -96,11 +109,15 @@ function parseEntry(name: string, value: unknown, dataStart: number, dataByteLen
 
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== 'string') throw fail(`dtype must be a string, got ${kindOf(dtype)}`);
-  if (!isSafetensorsDType(dtype)) throw fail(`unknown dtype '${clip(dtype)}' (supported: ${SAFETENSORS_DTYPES.join(', ')})`);
+  if (!isSafetensorsDType(dtype))
+    throw fail(`unknown dtype '${clip(dtype)}' (supported: ${SAFETENSORS_DTYPES.join(', ')})`);
 
   if (!Array.isArray(shape)) throw fail(`shape must be an array of non-negative integers, got ${kindOf(shape)}`);
   const bad = badDimIndex(shape);
-  if (bad >= 0) throw fail(`shape ${clip(formatShape(shape))} has dim ${bad} = ${clip(JSON.stringify(shape[bad]))}, not a non-negative integer`);
+  if (bad >= 0)
+    throw fail(
+      `shape ${clip(formatShape(shape))} has dim ${bad} = ${clip(JSON.stringify(shape[bad]))}, not a non-negative integer`,
+    );
 
   if (!Array.isArray(offsets) || offsets.length !== 2 || badDimIndex(offsets) >= 0) {
     throw fail(`data_offsets must be two non-negative integers [begin, end], got ${clip(JSON.stringify(offsets))}`);
@@ -112,7 +129,9 @@ function parseEntry(name: string, value: unknown, dataStart: number, dataByteLen
   }
   const needed = tensorByteLength(shape as number[], dtype);
   if (BigInt(end - begin) !== needed) {
-    throw fail(`data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape ${formatShape(shape)} of ${dtype} needs ${needed}`);
+    throw fail(
+      `data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape ${formatShape(shape)} of ${dtype} needs ${needed}`,
+    );
   }
   return {
     name,

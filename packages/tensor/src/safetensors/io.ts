@@ -27,7 +27,12 @@ export async function readExactly(
     try {
       ({ bytesRead } = await handle.read(target, done, length, position + done));
     } catch (cause) {
-      throw new SafetensorsError(fileName, `read of ${target.byteLength} bytes at offset ${position} failed: ${describe(cause)}`, tensor, { cause });
+      throw new SafetensorsError(
+        fileName,
+        `read of ${target.byteLength} bytes at offset ${position} failed: ${describe(cause)}`,
+        tensor,
+        { cause },
+      );
     }
     if (bytesRead === 0) {
       throw new SafetensorsError(

@@ -56,7 +56,11 @@ export function parseShardIndex(text: string, indexPath: string): ShardIndex {
   const shards = new Set<string>();
   for (const [tensor, shard] of Object.entries(map)) {
     if (typeof shard !== 'string') {
-      throw new SafetensorsError(indexPath, `weight_map value must be a shard file name (string), got ${JSON.stringify(shard)}`, tensor);
+      throw new SafetensorsError(
+        indexPath,
+        `weight_map value must be a shard file name (string), got ${JSON.stringify(shard)}`,
+        tensor,
+      );
     }
     const problem = shardNameProblem(shard);
     if (problem !== null) throw new SafetensorsError(indexPath, `shard file name '${shard}' ${problem}`, tensor);

@@ -70,7 +70,8 @@ export async function writeShardedSafetensors(
 
   const weightMap: Record<string, string> = {};
   groups.forEach((group, i) => {
-    for (const name of Object.keys(group)) Object.defineProperty(weightMap, name, { value: shards[i], enumerable: true });
+    for (const name of Object.keys(group))
+      Object.defineProperty(weightMap, name, { value: shards[i], enumerable: true });
   });
   const index = { metadata: { total_size: totalSize }, weight_map: weightMap };
   try {

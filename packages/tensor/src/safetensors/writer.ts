@@ -36,22 +36,31 @@ function checkTensor(name: string, tensor: TensorToWrite, fileName: string): Uin
   if (name === '__metadata__') throw fail('__metadata__ is reserved and cannot name a tensor');
   if (!isSafetensorsDType(tensor.dtype)) throw fail(`unknown dtype '${String(tensor.dtype)}'`);
   if (!Array.isArray(tensor.shape) || badDimIndex(tensor.shape) >= 0) {
-    throw fail(`shape ${formatShape(Array.isArray(tensor.shape) ? tensor.shape : [])} must be an array of non-negative integers`);
+    throw fail(
+      `shape ${formatShape(Array.isArray(tensor.shape) ? tensor.shape : [])} must be an array of non-negative integers`,
+    );
   }
   const needed = tensorByteLength(tensor.shape, tensor.dtype);
   const { buffer, byteOffset, byteLength } = tensor.data;
   if (BigInt(byteLength) !== needed) {
-    throw fail(`data holds ${byteLength} bytes but shape ${formatShape(tensor.shape)} of ${tensor.dtype} needs ${needed}`);
+    throw fail(
+      `data holds ${byteLength} bytes but shape ${formatShape(tensor.shape)} of ${tensor.dtype} needs ${needed}`,
+    );
   }
   return new Uint8Array(buffer, byteOffset, byteLength);
 }
 
 /** Validates the tensors and lays them out; `fileName` names the target in errors. */
-export function layoutSafetensors(tensors: TensorsToWrite, metadata: Readonly<Record<string, string>> | undefined, fileName: string): SafetensorsLayout {
+export function layoutSafetensors(
+  tensors: TensorsToWrite,
+  metadata: Readonly<Record<string, string>> | undefined,
+  fileName: string,
+): SafetensorsLayout {
   const header: Record<string, HeaderEntry | Record<string, string>> = {};
   if (metadata !== undefined) {
     for (const [key, value] of Object.entries(metadata)) {
-      if (typeof value !== 'string') throw new SafetensorsError(fileName, `__metadata__ value for key '${key}' must be a string`);
+      if (typeof value !== 'string')
+        throw new SafetensorsError(fileName, `__metadata__ value for key '${key}' must be a string`);
     }
     header.__metadata__ = Object.fromEntries(Object.entries(metadata));
   }
@@ -104,6 +113,10 @@ export async function writeLayout(path: string, layout: SafetensorsLayout): Prom
 }
 
 /** Writes tensors (and optional string metadata) to one safetensors file at `path`. */
-export async function writeSafetensors(path: string, tensors: TensorsToWrite, metadata?: Readonly<Record<string, string>>): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: TensorsToWrite,
+  metadata?: Readonly<Record<string, string>>,
+): Promise<void> {
   await writeLayout(path, layoutSafetensors(tensors, metadata, path));
 }

@@ -45,7 +45,16 @@ export interface RunFigures {
 }
 
 type FigureName = Exclude<keyof RunFigures, 'newTokens'>;
-const FIGURES: readonly FigureName[] = ['preprocessMs', 'visionMs', 'projectorMs', 'prefillMs', 'ttftMs', 'decodeMsPerToken', 'peakRssBytes', 'peakGpuBytes'];
+const FIGURES: readonly FigureName[] = [
+  'preprocessMs',
+  'visionMs',
+  'projectorMs',
+  'prefillMs',
+  'ttftMs',
+  'decodeMsPerToken',
+  'peakRssBytes',
+  'peakGpuBytes',
+];
 
 /** What `--json` prints: the minimum of each figure over the runs, the medians under `runs`. */
 export interface BenchReport extends Record<FigureName, number | null> {
@@ -89,7 +98,10 @@ export function register(program: Command): void {
     .option('--max-new-tokens <n>', 'tokens to generate per run (fewer when the model stops early)', '64')
     .option('--json', 'print one JSON object instead of a table')
     .option('--ignore-eos', 'do not stop at an end token: every run decodes exactly --max-new-tokens')
-    .option('--profile', 'after the runs, time every dispatch of one more run (GPU timestamps where the adapter has them) and list the top kernels')
+    .option(
+      '--profile',
+      'after the runs, time every dispatch of one more run (GPU timestamps where the adapter has them) and list the top kernels',
+    )
     .addOption(dtypeOption())
     .addOption(visionDtypeOption())
     .action(async (flags: BenchFlags, command: Command) => {
@@ -100,7 +112,8 @@ export function register(program: Command): void {
 function integerFlag(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} must be an integer >= 1, got '${value}'`);
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`${name} must be an integer >= 1, got '${value}'`);
   return n;
 }
 
@@ -121,7 +134,14 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
   const model = await FastVLM.load(folder, weights);
   try {
     const stopTokenIds = flags.ignoreEos === true ? [] : undefined;
-    const request = { image: imagePath, prompt: DEFAULT_PROMPT, maxNewTokens, temperature: 0, profile: true, stopTokenIds };
+    const request = {
+      image: imagePath,
+      prompt: DEFAULT_PROMPT,
+      maxNewTokens,
+      temperature: 0,
+      profile: true,
+      stopTokenIds,
+    };
     output.err('warm-up run (compiles the GPU pipelines)...\n');
     const warmUp = await model.generate(request);
     const measured: RunFigures[] = [];
@@ -133,7 +153,11 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
       const result = await model.generate(request);
       measured.push(figuresOf(result, model.device.pool.peakLiveBytes));
       const { stats } = model.device;
-      gpuWork = { dispatches: stats.dispatches - before.dispatches, submits: stats.submits - before.submits, readbacks: stats.readbacks - before.readbacks };
+      gpuWork = {
+        dispatches: stats.dispatches - before.dispatches,
+        submits: stats.submits - before.submits,
+        readbacks: stats.readbacks - before.readbacks,
+      };
     }
     const report: BenchReport = {
       ...summarise(measured, Math.min),
@@ -148,7 +172,11 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
       promptTokens: model.promptPositions(warmUp.promptTokenIds),
       promptTokenIds: warmUp.promptTokenIds,
       maxNewTokens,
-      runs: { count: runs, median: summarise(measured, median), newTokens: measured.map((figures) => figures.newTokens) },
+      runs: {
+        count: runs,
+        median: summarise(measured, median),
+        newTokens: measured.map((figures) => figures.newTokens),
+      },
       gpuWork,
     };
     if (flags.profile === true) {
@@ -171,7 +199,8 @@ function figuresOf({ timings: t, tokenIds }: GenerateResult, peakGpuBytes: numbe
     projectorMs: t.projectorMs,
     prefillMs: t.prefillMs,
     ttftMs: t.ttftMs,
-    decodeMsPerToken: t.decodeTokensPerSecond === null || t.decodeTokensPerSecond <= 0 ? null : 1000 / t.decodeTokensPerSecond,
+    decodeMsPerToken:
+      t.decodeTokensPerSecond === null || t.decodeTokensPerSecond <= 0 ? null : 1000 / t.decodeTokensPerSecond,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     peakGpuBytes,
     newTokens: tokenIds.length,
@@ -185,7 +214,10 @@ function median(...values: number[]): number {
 }
 
 /** Each figure reduced over the runs that measured it (null when none did). */
-function summarise(runs: readonly RunFigures[], reduce: (...values: number[]) => number): Record<FigureName, number | null> {
+function summarise(
+  runs: readonly RunFigures[],
+  reduce: (...values: number[]) => number,
+): Record<FigureName, number | null> {
   const entries = FIGURES.map((name) => {
     const values = runs.map((run) => run[name]).filter((value): value is number => value !== null);
     return [name, values.length === 0 ? null : reduce(...values)] as const;

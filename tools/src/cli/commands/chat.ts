@@ -55,10 +55,16 @@ export function register(program: Command): void {
     });
 }
 
-function numberFlag(name: string, value: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
+function numberFlag(
+  name: string,
+  value: string | undefined,
+  check: (n: number) => boolean,
+  what: string,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`${name} must be ${what}, got '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n))
+    throw new UsageError(`${name} must be ${what}, got '${value}'`);
   return n;
 }
 
@@ -77,7 +83,12 @@ function turnOptions(flags: ChatFlags): ChatTurnOptions {
 export async function runChat(flags: ChatFlags, input: NodeJS.ReadableStream, output: CliOutput): Promise<ChatSummary> {
   const weights = weightDtypes(flags);
   const options = turnOptions(flags);
-  const maxContext = numberFlag('--max-context', flags.maxContext, (n) => Number.isSafeInteger(n) && n >= 1, 'an integer >= 1');
+  const maxContext = numberFlag(
+    '--max-context',
+    flags.maxContext,
+    (n) => Number.isSafeInteger(n) && n >= 1,
+    'an integer >= 1',
+  );
 
   let folder = flags.model;
   if (folder === undefined) {
@@ -90,10 +101,14 @@ export async function runChat(flags: ChatFlags, input: NodeJS.ReadableStream, ou
   const lines = createInterface({ input, terminal: false, crlfDelay: Infinity });
   try {
     if (maxContext !== undefined && maxContext > model.config.llm.maxPositionEmbeddings) {
-      throw new UsageError(`--max-context must be at most the model's context of ${model.config.llm.maxPositionEmbeddings}, got ${maxContext}`);
+      throw new UsageError(
+        `--max-context must be at most the model's context of ${model.config.llm.maxPositionEmbeddings}, got ${maxContext}`,
+      );
     }
     chat = new ChatSession(model, { image: flags.image, system: flags.system, maxContext });
-    output.err(`chat ready (${flags.image === undefined ? 'no image' : flags.image}); '/reset' starts over, '/exit' ends\n`);
+    output.err(
+      `chat ready (${flags.image === undefined ? 'no image' : flags.image}); '/reset' starts over, '/exit' ends\n`,
+    );
     for await (const line of lines) {
       const message = line.trim();
       if (message === '') continue;
@@ -114,7 +129,9 @@ export async function runChat(flags: ChatFlags, input: NodeJS.ReadableStream, ou
         summary.turns++;
         summary.answers.push(step.value.text);
         const rate = step.value.timings.decodeTokensPerSecond;
-        output.err(`[${step.value.tokenIds.length} tokens, ${chat.position}/${chat.maxContext} positions${rate === null ? '' : `, ${rate.toFixed(1)} tok/s`}]\n`);
+        output.err(
+          `[${step.value.tokenIds.length} tokens, ${chat.position}/${chat.maxContext} positions${rate === null ? '' : `, ${rate.toFixed(1)} tok/s`}]\n`,
+        );
       } catch (error) {
         if (!(error instanceof ChatContextError)) throw error;
         output.err(`${error.message}; '/reset' to start over\n`);

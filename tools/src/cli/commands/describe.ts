@@ -53,17 +53,29 @@ export function register(program: Command): void {
     });
 }
 
-function numberFlag(name: string, value: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
+function numberFlag(
+  name: string,
+  value: string | undefined,
+  check: (n: number) => boolean,
+  what: string,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`${name} must be ${what}, got '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n))
+    throw new UsageError(`${name} must be ${what}, got '${value}'`);
   return n;
 }
 
 /** Answers about `image` (default: the test card) with the model of `flags.model` (default: the demo model). */
-export async function runDescribe(image: string | undefined, flags: DescribeFlags, output: CliOutput): Promise<GenerateResult & { adapter: string }> {
+export async function runDescribe(
+  image: string | undefined,
+  flags: DescribeFlags,
+  output: CliOutput,
+): Promise<GenerateResult & { adapter: string }> {
   const weights = weightDtypes(flags);
-  const maxNewTokens = numberFlag('--max-new-tokens', flags.maxNewTokens, (n) => Number.isSafeInteger(n) && n >= 1, 'an integer >= 1') ?? 256;
+  const maxNewTokens =
+    numberFlag('--max-new-tokens', flags.maxNewTokens, (n) => Number.isSafeInteger(n) && n >= 1, 'an integer >= 1') ??
+    256;
   const temperature = numberFlag('--temperature', flags.temperature, (n) => n >= 0, 'a number >= 0') ?? 0;
   const topP = numberFlag('--top-p', flags.topP, (n) => n > 0 && n <= 1, 'in (0, 1]');
   const topK = numberFlag('--top-k', flags.topK, (n) => Number.isSafeInteger(n) && n >= 0, 'an integer >= 0');
@@ -77,7 +89,16 @@ export async function runDescribe(image: string | undefined, flags: DescribeFlag
   const imagePath = image ?? (await sampleImagePath());
   const model = await FastVLM.load(folder, weights);
   try {
-    const request = { image: imagePath, prompt: flags.prompt ?? DEFAULT_PROMPT, maxNewTokens, temperature, topP, topK, seed, profile: flags.profile };
+    const request = {
+      image: imagePath,
+      prompt: flags.prompt ?? DEFAULT_PROMPT,
+      maxNewTokens,
+      temperature,
+      topP,
+      topK,
+      seed,
+      profile: flags.profile,
+    };
     let result: GenerateResult;
     if (flags.json === true) {
       result = await model.generate(request);
@@ -93,7 +114,10 @@ export async function runDescribe(image: string | undefined, flags: DescribeFlag
       output.err(formatTimings(result));
     }
     const adapter = model.device.name;
-    if (flags.json === true) output.out(`${JSON.stringify({ text: result.text, tokenIds: result.tokenIds, promptTokenIds: result.promptTokenIds, timings: result.timings, adapter })}\n`);
+    if (flags.json === true)
+      output.out(
+        `${JSON.stringify({ text: result.text, tokenIds: result.tokenIds, promptTokenIds: result.promptTokenIds, timings: result.timings, adapter })}\n`,
+      );
     if (flags.dump !== undefined) await writeDump(model, imagePath, request.prompt, flags.dump, output);
     return { ...result, adapter };
   } finally {
@@ -110,12 +134,21 @@ function formatTimings({ timings: t, tokenIds, finishReason }: GenerateResult): 
   );
 }
 
-async function writeDump(model: FastVLM, image: string, prompt: string, path: string, output: CliOutput): Promise<void> {
+async function writeDump(
+  model: FastVLM,
+  image: string,
+  prompt: string,
+  path: string,
+  output: CliOutput,
+): Promise<void> {
   const dump = await dumpPipeline(model, image, prompt);
   const tensors: TensorsToWrite = {
     prompt_ids: { dtype: 'I32', shape: [dump.promptTokenIds.length], data: Int32Array.from(dump.promptTokenIds) },
     ...Object.fromEntries(
-      (['pixel_values', 'vision_features', 'image_embeds', 'inputs_embeds', 'prefill_logits'] as const).map((name) => [name, { dtype: 'F32' as const, shape: dump[name].shape, data: dump[name].data }]),
+      (['pixel_values', 'vision_features', 'image_embeds', 'inputs_embeds', 'prefill_logits'] as const).map((name) => [
+        name,
+        { dtype: 'F32' as const, shape: dump[name].shape, data: dump[name].data },
+      ]),
     ),
   };
   await writeSafetensors(path, tensors, { model: model.folder, image });

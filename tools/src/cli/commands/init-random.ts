@@ -2,7 +2,12 @@
  * `fastvlm init-random DIR [--preset tiny|0.5b] [--layers N] [--image-size N] [--dtype float16|float32] [--seed S]`:
  * a random-weight FastVLM folder in Apple's layout (config.json, model.safetensors, tokenizer files).
  */
-import { writeRandomCheckpoint, type RandomCheckpointResult, type RandomPreset, type RandomWeightDtype } from '@fastvlm/llava';
+import {
+  writeRandomCheckpoint,
+  type RandomCheckpointResult,
+  type RandomPreset,
+  type RandomWeightDtype,
+} from '@fastvlm/llava';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { outputOf, type CliOutput } from '../output.js';
@@ -50,17 +55,23 @@ function integerFlag(name: string, value: string | undefined, min: number): numb
 
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${name} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got '${value}'`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`${name} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got '${value}'`);
   return value as T;
 }
 
 /** Writes the folder with progress on stderr and a summary line on stdout; bad flags are UsageErrors. */
-export async function runInitRandom(dir: string, flags: InitRandomFlags, output: CliOutput): Promise<RandomCheckpointResult> {
+export async function runInitRandom(
+  dir: string,
+  flags: InitRandomFlags,
+  output: CliOutput,
+): Promise<RandomCheckpointResult> {
   const preset = oneOf<RandomPreset>('--preset', flags.preset, ['tiny', '0.5b']) ?? 'tiny';
   const dtype = oneOf<RandomWeightDtype>('--dtype', flags.dtype, ['float16', 'float32']) ?? 'float16';
   const layers = integerFlag('--layers', flags.layers, 1);
   const imageSize = integerFlag('--image-size', flags.imageSize, 64);
-  if (imageSize !== undefined && imageSize % 64 !== 0) throw new UsageError(`--image-size must be a multiple of 64, got ${imageSize}`);
+  if (imageSize !== undefined && imageSize % 64 !== 0)
+    throw new UsageError(`--image-size must be a multiple of 64, got ${imageSize}`);
   const seed = integerFlag('--seed', flags.seed, Number.MIN_SAFE_INTEGER) ?? 0;
 
   let progress: Progress | undefined;
@@ -76,7 +87,13 @@ export async function runInitRandom(dir: string, flags: InitRandomFlags, output:
         flags.quiet === true
           ? undefined
           : ({ tensor, bytesDone, bytesTotal }) => {
-              progress ??= startProgress({ title: 'model.safetensors', total: bytesTotal, unit: 'bytes', writeErr: output.err, live: flags.live });
+              progress ??= startProgress({
+                title: 'model.safetensors',
+                total: bytesTotal,
+                unit: 'bytes',
+                writeErr: output.err,
+                live: flags.live,
+              });
               progress.update(bytesDone, tensor);
             },
     });

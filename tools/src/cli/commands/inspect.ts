@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .command('inspect')
     .summary('describe a FastVLM model folder and check its checkpoint is complete')
     .description(
-      "Describe a FastVLM model folder: config summary, tensors by model part with dtypes and sizes, missing / unexpected / " +
+      'Describe a FastVLM model folder: config summary, tensors by model part with dtypes and sizes, missing / unexpected / ' +
         'wrong-shape tensors against the layout config.json implies, and the tokenizer files present. Reads only headers.',
     )
     .argument('<dir>', 'model folder (config.json + model.safetensors or a sharded checkpoint)')

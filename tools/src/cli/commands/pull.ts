@@ -32,7 +32,12 @@ export async function runPull(repo: string, flags: PullFlags, output: CliOutput)
   const reporter = flags.quiet === true ? undefined : new PullReporter(repo, output);
   let result: PullResult;
   try {
-    result = await pull({ repo, revision: flags.revision, outDir: flags.out, onEvent: reporter && ((event) => reporter.on(event)) });
+    result = await pull({
+      repo,
+      revision: flags.revision,
+      outDir: flags.out,
+      onEvent: reporter && ((event) => reporter.on(event)),
+    });
   } finally {
     reporter?.stop();
   }
@@ -58,8 +63,15 @@ class PullReporter {
   on(event: PullEvent): void {
     switch (event.type) {
       case 'listed':
-        this.output.err(`${this.repo} at ${event.commit.slice(0, 12)}: ${event.files.length} files, ${formatBytes(event.totalBytes)}\n`);
-        this.progress = startProgress({ title: 'pull', total: event.totalBytes, unit: 'bytes', writeErr: (text) => this.output.err(text) });
+        this.output.err(
+          `${this.repo} at ${event.commit.slice(0, 12)}: ${event.files.length} files, ${formatBytes(event.totalBytes)}\n`,
+        );
+        this.progress = startProgress({
+          title: 'pull',
+          total: event.totalBytes,
+          unit: 'bytes',
+          writeErr: (text) => this.output.err(text),
+        });
         break;
       case 'progress': {
         this.doneBytes += event.done - (this.doneByFile.get(event.file.path) ?? 0);
@@ -71,7 +83,9 @@ class PullReporter {
         this.progress?.log(`${event.file.path}: ${event.reason}; retry ${event.retry}, resuming`);
         break;
       case 'file-done':
-        this.progress?.log(`${event.file.path} (${formatBytes(event.file.size)}) ${event.status === 'present' ? 'already there' : 'downloaded'}`);
+        this.progress?.log(
+          `${event.file.path} (${formatBytes(event.file.size)}) ${event.status === 'present' ? 'already there' : 'downloaded'}`,
+        );
         break;
     }
   }

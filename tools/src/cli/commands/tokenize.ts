@@ -26,7 +26,9 @@ export function register(program: Command): void {
   program
     .command('tokenize')
     .summary("print the token ids of a text with a model folder's tokenizer")
-    .description("Print the token ids of a text with a model folder's tokenizer. Special tokens written in the text are recognised; no BOS/EOS is added.")
+    .description(
+      "Print the token ids of a text with a model folder's tokenizer. Special tokens written in the text are recognised; no BOS/EOS is added.",
+    )
     .requiredOption('--model <dir>', 'model folder with tokenizer.json, or vocab.json + merges.txt')
     .option('--text <text>', 'the text to tokenize')
     .option('--file <file>', 'a UTF-8 file to tokenize')
@@ -42,7 +44,8 @@ export function register(program: Command): void {
 /** Tokenizes --text or --file with the folder's tokenizer; throws a FastVlmError on bad input. */
 export async function runTokenize(args: TokenizeArgs): Promise<TokenizeResult> {
   if (args.model === undefined || args.model === '') throw new UsageError('--model <dir> is required');
-  if ((args.text === undefined) === (args.file === undefined)) throw new UsageError('give exactly one of --text <text> and --file <file>');
+  if ((args.text === undefined) === (args.file === undefined))
+    throw new UsageError('give exactly one of --text <text> and --file <file>');
   const text = args.text ?? (await readTextFile(args.file as string));
   const tokenizer = await Tokenizer.fromFolder(args.model);
   const ids = tokenizer.encode(text);

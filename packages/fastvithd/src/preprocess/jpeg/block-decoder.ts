@@ -31,7 +31,10 @@ export class BlockDecoder {
   private readonly lastDc: Float64Array;
   private endOfBandRun = 0;
 
-  constructor(private readonly reader: EntropyReader, private readonly coding: BlockCoding) {
+  constructor(
+    private readonly reader: EntropyReader,
+    private readonly coding: BlockCoding,
+  ) {
     this.lastDc = new Float64Array(coding.dcTables.length);
     const decoders = {
       sequential: this.decodeSequential,

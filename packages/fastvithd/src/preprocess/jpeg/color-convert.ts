@@ -28,7 +28,14 @@ function clamp(value: number): number {
 }
 
 /** width pixels of YCbCr rows -> RGB at out[offset...]. */
-export function yccToRgb(luma: Uint8Array, cb: Uint8Array, cr: Uint8Array, width: number, out: Uint8Array, offset: number): void {
+export function yccToRgb(
+  luma: Uint8Array,
+  cb: Uint8Array,
+  cr: Uint8Array,
+  width: number,
+  out: Uint8Array,
+  offset: number,
+): void {
   for (let x = 0, o = offset; x < width; x++, o += 3) {
     const y = luma[x];
     const blue = cb[x];
@@ -40,7 +47,14 @@ export function yccToRgb(luma: Uint8Array, cb: Uint8Array, cr: Uint8Array, width
 }
 
 /** Three rows taken as R, G, B as they are (Adobe transform 0, or 'R','G','B' component ids). */
-export function interleaveRgb(red: Uint8Array, green: Uint8Array, blue: Uint8Array, width: number, out: Uint8Array, offset: number): void {
+export function interleaveRgb(
+  red: Uint8Array,
+  green: Uint8Array,
+  blue: Uint8Array,
+  width: number,
+  out: Uint8Array,
+  offset: number,
+): void {
   for (let x = 0, o = offset; x < width; x++, o += 3) {
     out[o] = red[x];
     out[o + 1] = green[x];
@@ -56,7 +70,15 @@ export function grayToRgb(gray: Uint8Array, width: number, out: Uint8Array, offs
 }
 
 /** CMYK rows as libjpeg outputs them (Adobe-inverted) -> PIL's RGB. */
-export function cmykToRgb(c: Uint8Array, m: Uint8Array, y: Uint8Array, k: Uint8Array, width: number, out: Uint8Array, offset: number): void {
+export function cmykToRgb(
+  c: Uint8Array,
+  m: Uint8Array,
+  y: Uint8Array,
+  k: Uint8Array,
+  width: number,
+  out: Uint8Array,
+  offset: number,
+): void {
   for (let x = 0, o = offset; x < width; x++, o += 3) {
     const notBlack = k[x]; // PIL's inversion: 255 - (255 - k)
     out[o] = cmykChannel(255 - c[x], notBlack);
@@ -66,7 +88,15 @@ export function cmykToRgb(c: Uint8Array, m: Uint8Array, y: Uint8Array, k: Uint8A
 }
 
 /** YCCK rows -> libjpeg's CMYK (jdcolor.c ycck_cmyk_convert) -> PIL's RGB. */
-export function ycckToRgb(luma: Uint8Array, cb: Uint8Array, cr: Uint8Array, k: Uint8Array, width: number, out: Uint8Array, offset: number): void {
+export function ycckToRgb(
+  luma: Uint8Array,
+  cb: Uint8Array,
+  cr: Uint8Array,
+  k: Uint8Array,
+  width: number,
+  out: Uint8Array,
+  offset: number,
+): void {
   for (let x = 0, o = offset; x < width; x++, o += 3) {
     const y = luma[x];
     const notBlack = k[x];

@@ -18,7 +18,10 @@ export class EntropyReader {
   /** How many of the buffered bits are padding zeros from past the end of the data. */
   private fakeBits = 0;
 
-  constructor(private readonly data: Uint8Array, start: number) {
+  constructor(
+    private readonly data: Uint8Array,
+    start: number,
+  ) {
     this.position = start;
   }
 

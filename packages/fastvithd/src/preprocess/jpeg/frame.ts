@@ -55,9 +55,11 @@ export function parseFrame(data: Uint8Array, start: number, length: number, prog
   const height = (data[start + 1] << 8) | data[start + 2];
   const width = (data[start + 3] << 8) | data[start + 4];
   const count = data[start + 5];
-  if (width === 0 || height === 0 || count === 0) throw corrupt(`the frame is empty (${width}x${height}, ${count} components)`);
+  if (width === 0 || height === 0 || count === 0)
+    throw corrupt(`the frame is empty (${width}x${height}, ${count} components)`);
   if (count > MAX_COMPONENTS) throw corrupt(`the frame has ${count} components (at most ${MAX_COMPONENTS})`);
-  if (length !== 6 + 3 * count) throw corrupt(`the frame header (SOF) has length ${length + 2} for ${count} components`);
+  if (length !== 6 + 3 * count)
+    throw corrupt(`the frame header (SOF) has length ${length + 2} for ${count} components`);
   if (precision !== 8) throw unsupported(`${precision}-bit JPEGs are not supported (only 8-bit samples)`);
   if (count !== 1 && count !== 3 && count !== 4) throw unsupported(`JPEGs with ${count} components are not supported`);
   const specs: Array<{ id: number; h: number; v: number; quantTableIndex: number }> = [];
@@ -65,7 +67,8 @@ export function parseFrame(data: Uint8Array, start: number, length: number, prog
     const at = start + 6 + 3 * i;
     const h = data[at + 1] >> 4;
     const v = data[at + 1] & 15;
-    if (h < 1 || h > 4 || v < 1 || v > 4) throw corrupt(`component ${data[at]} has sampling factors ${h}x${v} (1..4 allowed)`);
+    if (h < 1 || h > 4 || v < 1 || v > 4)
+      throw corrupt(`component ${data[at]} has sampling factors ${h}x${v} (1..4 allowed)`);
     specs.push({ id: data[at], h, v, quantTableIndex: data[at + 2] });
   }
   const maxH = Math.max(...specs.map((spec) => spec.h));

@@ -55,7 +55,17 @@ const SUMS = new Int32Array(8);
  * One 8-point IDCT of d0..d7 (16-bit inputs) into sums[0..7], before descaling: outputs 0..7 in
  * order, each scaled by 2^CONST_BITS. Int32Array storage keeps them modulo 2^32, as 32-bit lanes do.
  */
-function idct8(d0: number, d1: number, d2: number, d3: number, d4: number, d5: number, d6: number, d7: number, sums: Int32Array): void {
+function idct8(
+  d0: number,
+  d1: number,
+  d2: number,
+  d3: number,
+  d4: number,
+  d5: number,
+  d6: number,
+  d7: number,
+  sums: Int32Array,
+): void {
   // Even part: the rotation sqrt(2) c6 on (d2, d6), and d0 +- d4 in 16 bits.
   const even3 = d2 * (FIX_0_541196100 + FIX_0_765366865) + d6 * FIX_0_541196100;
   const even2 = d2 * FIX_0_541196100 + d6 * (FIX_0_541196100 - FIX_1_847759065);
@@ -113,33 +123,62 @@ export function idctIslow(
       for (let row = 0; row < 64; row += 8) workspace[row + column] = dc;
       continue;
     }
-    if (coefficients[c + 8] === 0 && coefficients[c + 16] === 0 && coefficients[c + 24] === 0 && coefficients[c + 32] === 0
-      && coefficients[c + 40] === 0 && coefficients[c + 48] === 0 && coefficients[c + 56] === 0) {
+    if (
+      coefficients[c + 8] === 0 &&
+      coefficients[c + 16] === 0 &&
+      coefficients[c + 24] === 0 &&
+      coefficients[c + 32] === 0 &&
+      coefficients[c + 40] === 0 &&
+      coefficients[c + 48] === 0 &&
+      coefficients[c + 56] === 0
+    ) {
       // A flat column: what the full computation gives for it, 4 x d0 saturated.
       const dc = saturate16(wrap16(coefficients[c] * quant[column]) * (1 << PASS1_BITS));
       for (let row = 0; row < 64; row += 8) workspace[row + column] = dc;
       continue;
     }
     idct8(
-      wrap16(coefficients[c] * quant[column]), wrap16(coefficients[c + 8] * quant[column + 8]),
-      wrap16(coefficients[c + 16] * quant[column + 16]), wrap16(coefficients[c + 24] * quant[column + 24]),
-      wrap16(coefficients[c + 32] * quant[column + 32]), wrap16(coefficients[c + 40] * quant[column + 40]),
-      wrap16(coefficients[c + 48] * quant[column + 48]), wrap16(coefficients[c + 56] * quant[column + 56]),
+      wrap16(coefficients[c] * quant[column]),
+      wrap16(coefficients[c + 8] * quant[column + 8]),
+      wrap16(coefficients[c + 16] * quant[column + 16]),
+      wrap16(coefficients[c + 24] * quant[column + 24]),
+      wrap16(coefficients[c + 32] * quant[column + 32]),
+      wrap16(coefficients[c + 40] * quant[column + 40]),
+      wrap16(coefficients[c + 48] * quant[column + 48]),
+      wrap16(coefficients[c + 56] * quant[column + 56]),
       sums,
     );
-    for (let row = 0; row < 8; row++) workspace[row * 8 + column] = saturate16((sums[row] + PASS1_ROUND) >> PASS1_SHIFT);
+    for (let row = 0; row < 8; row++)
+      workspace[row * 8 + column] = saturate16((sums[row] + PASS1_ROUND) >> PASS1_SHIFT);
   }
   // Pass 2: rows of the workspace -> samples, removing 2^PASS1_BITS and the IDCT's factor 8.
   for (let row = 0; row < 64; row += 8) {
     const out = outputOffset + (row >> 3) * stride;
-    if (workspace[row + 1] === 0 && workspace[row + 2] === 0 && workspace[row + 3] === 0 && workspace[row + 4] === 0
-      && workspace[row + 5] === 0 && workspace[row + 6] === 0 && workspace[row + 7] === 0) {
+    if (
+      workspace[row + 1] === 0 &&
+      workspace[row + 2] === 0 &&
+      workspace[row + 3] === 0 &&
+      workspace[row + 4] === 0 &&
+      workspace[row + 5] === 0 &&
+      workspace[row + 6] === 0 &&
+      workspace[row + 7] === 0
+    ) {
       // A flat row: what the full computation gives for it.
       output.fill(toSample((workspace[row] + (1 << (PASS1_BITS + 2))) >> (PASS1_BITS + 3)), out, out + 8);
       continue;
     }
-    idct8(workspace[row], workspace[row + 1], workspace[row + 2], workspace[row + 3],
-      workspace[row + 4], workspace[row + 5], workspace[row + 6], workspace[row + 7], sums);
-    for (let column = 0; column < 8; column++) output[out + column] = toSample((sums[column] + PASS2_ROUND) >> PASS2_SHIFT);
+    idct8(
+      workspace[row],
+      workspace[row + 1],
+      workspace[row + 2],
+      workspace[row + 3],
+      workspace[row + 4],
+      workspace[row + 5],
+      workspace[row + 6],
+      workspace[row + 7],
+      sums,
+    );
+    for (let column = 0; column < 8; column++)
+      output[out + column] = toSample((sums[column] + PASS2_ROUND) >> PASS2_SHIFT);
   }
 }

@@ -53,7 +53,9 @@ export function decodeJpegRgb(data: Uint8Array): RgbImage {
     if (isStartOfFrame(marker)) {
       if (frame !== undefined) throw corrupt('a second frame header (SOF)');
       if (marker > SOF_PROGRESSIVE) {
-        throw unsupported(`JPEG process SOF${marker & 15} is not supported (only baseline, extended and progressive Huffman)`);
+        throw unsupported(
+          `JPEG process SOF${marker & 15} is not supported (only baseline, extended and progressive Huffman)`,
+        );
       }
     }
     const start = at + 2;
@@ -72,7 +74,8 @@ export function decodeJpegRgb(data: Uint8Array): RgbImage {
       const scan = parseScanHeader(data, start, length, frame);
       for (const { component } of scan.components) {
         component.quantTable ??= quantTables[component.quantTableIndex];
-        if (component.quantTable === undefined) throw corrupt(`quantization table ${component.quantTableIndex} is not defined`);
+        if (component.quantTable === undefined)
+          throw corrupt(`quantization table ${component.quantTableIndex} is not defined`);
       }
       at = decodeScan(data, at, frame, scan, huffman, restartInterval);
       scans++;
@@ -101,9 +104,17 @@ export function decodeJpegRgb(data: Uint8Array): RgbImage {
  * APPn, COM and DNL.
  */
 function isSegment(marker: number): boolean {
-  return isStartOfFrame(marker) || marker === MARKER.DHT || marker === MARKER.DQT || marker === MARKER.DRI
-    || marker === MARKER.SOS || (marker >= MARKER.APP0 && marker <= MARKER.APP15) || marker === MARKER.COM
-    || marker === MARKER.DNL || marker === MARKER.DAC;
+  return (
+    isStartOfFrame(marker) ||
+    marker === MARKER.DHT ||
+    marker === MARKER.DQT ||
+    marker === MARKER.DRI ||
+    marker === MARKER.SOS ||
+    (marker >= MARKER.APP0 && marker <= MARKER.APP15) ||
+    marker === MARKER.COM ||
+    marker === MARKER.DNL ||
+    marker === MARKER.DAC
+  );
 }
 
 /** libjpeg's default_decompress_parms: the colour space from JFIF / Adobe markers or component ids. */

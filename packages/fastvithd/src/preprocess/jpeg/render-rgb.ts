@@ -56,7 +56,15 @@ function samplePlane(component: FrameComponent, workspace: Int32Array): Componen
   for (let blockRow = 0; blockRow < component.heightInBlocks; blockRow++) {
     for (let blockColumn = 0; blockColumn < component.widthInBlocks; blockColumn++) {
       const offset = (blockRow * component.blocksPerLine + blockColumn) * 64;
-      idctIslow(component.coefficients, offset, quant, samples, blockRow * 8 * stride + blockColumn * 8, stride, workspace);
+      idctIslow(
+        component.coefficients,
+        offset,
+        quant,
+        samples,
+        blockRow * 8 * stride + blockColumn * 8,
+        stride,
+        workspace,
+      );
     }
   }
   return { component, samples, stride };

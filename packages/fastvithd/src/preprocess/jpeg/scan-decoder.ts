@@ -43,7 +43,8 @@ export function decodeScan(
     };
   } else {
     const blocksInMcu = components.reduce((sum, component) => sum + component.h * component.v, 0);
-    if (blocksInMcu > MAX_BLOCKS_IN_MCU) throw corrupt(`an MCU of ${blocksInMcu} blocks (at most ${MAX_BLOCKS_IN_MCU})`);
+    if (blocksInMcu > MAX_BLOCKS_IN_MCU)
+      throw corrupt(`an MCU of ${blocksInMcu} blocks (at most ${MAX_BLOCKS_IN_MCU})`);
     mcuCount = frame.mcusPerLine * frame.mcusPerColumn;
     decodeMcu = (mcu) => {
       const mcuRow = Math.floor(mcu / frame.mcusPerLine);
@@ -78,11 +79,14 @@ function blockCoding(frame: Frame, scan: ScanHeader, huffman: HuffmanSlots): Blo
   let kind: ScanKind = 'sequential';
   if (frame.progressive) {
     const isDc = spectralStart === 0;
-    const bad = (isDc ? spectralEnd !== 0 : spectralStart > spectralEnd || spectralEnd > 63 || scan.components.length !== 1)
-      || (approximationHigh !== 0 && approximationLow !== approximationHigh - 1)
-      || approximationLow > 13;
+    const bad =
+      (isDc ? spectralEnd !== 0 : spectralStart > spectralEnd || spectralEnd > 63 || scan.components.length !== 1) ||
+      (approximationHigh !== 0 && approximationLow !== approximationHigh - 1) ||
+      approximationLow > 13;
     if (bad) {
-      throw corrupt(`a progressive scan has Ss=${spectralStart} Se=${spectralEnd} Ah=${approximationHigh} Al=${approximationLow} for ${scan.components.length} components`);
+      throw corrupt(
+        `a progressive scan has Ss=${spectralStart} Se=${spectralEnd} Ah=${approximationHigh} Al=${approximationLow} for ${scan.components.length} components`,
+      );
     }
     if (isDc) kind = approximationHigh === 0 ? 'dcFirst' : 'dcRefine';
     else kind = approximationHigh === 0 ? 'acFirst' : 'acRefine';
@@ -91,8 +95,12 @@ function blockCoding(frame: Frame, scan: ScanHeader, huffman: HuffmanSlots): Blo
   const needsAc = kind === 'sequential' || kind === 'acFirst' || kind === 'acRefine';
   return {
     kind,
-    dcTables: scan.components.map((scanned) => (needsDc ? huffmanTable(huffman.dc, scanned.dcTableIndex, true) : undefined)),
-    acTables: scan.components.map((scanned) => (needsAc ? huffmanTable(huffman.ac, scanned.acTableIndex, false) : undefined)),
+    dcTables: scan.components.map((scanned) =>
+      needsDc ? huffmanTable(huffman.dc, scanned.dcTableIndex, true) : undefined,
+    ),
+    acTables: scan.components.map((scanned) =>
+      needsAc ? huffmanTable(huffman.ac, scanned.acTableIndex, false) : undefined,
+    ),
     spectralStart,
     spectralEnd,
     shift: approximationLow,

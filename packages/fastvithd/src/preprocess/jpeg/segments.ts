@@ -36,7 +36,12 @@ const TABLE_SLOTS = 4;
 const MAX_COMPONENTS_IN_SCAN = 4;
 
 /** Reads DQT tables into `tables` (natural order). Short tables are padded with 1s, as libjpeg does. */
-export function parseQuantTables(data: Uint8Array, start: number, length: number, tables: Array<Int32Array | undefined>): void {
+export function parseQuantTables(
+  data: Uint8Array,
+  start: number,
+  length: number,
+  tables: Array<Int32Array | undefined>,
+): void {
   const end = start + length;
   let at = start;
   while (at < end) {
@@ -82,9 +87,14 @@ export function parseHuffmanTables(
 }
 
 /** The table of a slot, built on first use. */
-export function huffmanTable(definitions: Array<HuffmanDefinition | undefined>, slot: number, isDc: boolean): HuffmanTable {
+export function huffmanTable(
+  definitions: Array<HuffmanDefinition | undefined>,
+  slot: number,
+  isDc: boolean,
+): HuffmanTable {
   const definition = definitions[slot];
-  if (definition === undefined) throw corrupt(`a scan uses ${isDc ? 'DC' : 'AC'} Huffman table ${slot}, which is not defined`);
+  if (definition === undefined)
+    throw corrupt(`a scan uses ${isDc ? 'DC' : 'AC'} Huffman table ${slot}, which is not defined`);
   definition.built ??= buildHuffmanTable(definition.counts, definition.symbols, isDc);
   return definition.built;
 }
@@ -126,7 +136,8 @@ export function checkArithmeticConditioning(data: Uint8Array, start: number, len
     const index = data[at];
     const value = data[at + 1];
     if (index >= 32) throw corrupt(`an arithmetic conditioning table has index ${index}`);
-    if (index < 16 && (value & 15) > value >> 4) throw corrupt(`an arithmetic DC conditioning has L > U (0x${value.toString(16)})`);
+    if (index < 16 && (value & 15) > value >> 4)
+      throw corrupt(`an arithmetic DC conditioning has L > U (0x${value.toString(16)})`);
   }
 }
 

@@ -26,14 +26,17 @@ export function rowUpsampler(plane: ComponentPlane, frame: Frame): RowUpsampler 
   const { component, samples, stride } = plane;
   const { width, height } = component;
   if (frame.maxH % component.h !== 0 || frame.maxV % component.v !== 0) {
-    throw unsupported(`sampling factors ${component.h}x${component.v} against ${frame.maxH}x${frame.maxV} are not integral ratios`);
+    throw unsupported(
+      `sampling factors ${component.h}x${component.v} against ${frame.maxH}x${frame.maxV} are not integral ratios`,
+    );
   }
   const hRatio = frame.maxH / component.h;
   const vRatio = frame.maxV / component.v;
   if (hRatio === 1 && vRatio === 1) return (y) => samples.subarray(y * stride, y * stride + width);
   const row = new Uint8Array(width * hRatio);
   /** The row above (even output rows) or below (odd) the nearest, clamped to the image. */
-  const neighbourRow = (y: number, nearest: number): number => (y & 1) === 0 ? Math.max(nearest - 1, 0) : Math.min(nearest + 1, height - 1);
+  const neighbourRow = (y: number, nearest: number): number =>
+    (y & 1) === 0 ? Math.max(nearest - 1, 0) : Math.min(nearest + 1, height - 1);
 
   if (hRatio === 2 && vRatio === 1 && width > 2) {
     return (y) => {
