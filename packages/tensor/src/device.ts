@@ -1,7 +1,8 @@
 import { adapterName, describeAdapter, type AdapterDescription } from './adapter-info.js';
 import { BufferPool, type PooledBuffer } from './buffer-pool.js';
+import { requiredLimitsFor, type LimitCaps } from './device-limits.js';
 import { DeviceError, ShapeError } from './errors.js';
-import { findGpu, NO_ADAPTER_HELP } from './gpu-provider.js';
+import { findGpu, lowerJsThreadPriority, noAdapterHelp, requestAdapter } from './gpu-provider.js';
 import { KernelCache, type BindingRef, type Kernel } from './kernel-cache.js';
 import {
   summariseDispatches,
@@ -18,14 +19,28 @@ const OPTIONAL_FEATURES: readonly OptionalFeature[] = ['shader-f16', 'subgroups'
 /** Uploads between two submits, at most (see `upload`). */
 const UPLOAD_SUBMIT_BYTES = 64 * 1024 * 1024;
 
+/**
+ * 'core': a full WebGPU adapter, or a compatibility-mode one when no core adapter exists (Chromium
+ * offers lavapipe only that way). 'compatibility': a compatibility-mode device even where a core
+ * adapter exists (to test what such an adapter allows).
+ */
+export type FeatureLevel = 'core' | 'compatibility';
+
 export interface DeviceOptions {
   /** A WebGPU entry point to use instead of `navigator.gpu` / Dawn. */
   gpu?: GPU;
   powerPreference?: GPUPowerPreference;
+  /** Default 'core' (falling back to 'compatibility' when no core adapter exists). */
+  featureLevel?: FeatureLevel;
   /** Fail unless the adapter offers these. */
   requireFeatures?: readonly OptionalFeature[];
   /** Act as if the adapter lacked these (to exercise fallback paths). */
   disableFeatures?: readonly OptionalFeature[];
+  /**
+   * Cap the binding size the device uses (bytes): tensors are split into row blocks of at most this,
+   * to exercise the block paths with small tensors. Default: the adapter's.
+   */
+  maxStorageBufferBindingSize?: number;
   /** Flags for Dawn's Node binding, e.g. `backend=vulkan`, `adapter=NAME`. */
   dawnFlags?: readonly string[];
   /** Free buffers kept for reuse beyond this are destroyed at the next submit. Default 1 GiB. */
@@ -46,54 +61,56 @@ export interface DeviceLimits {
   maxComputeWorkgroupsPerDimension: number;
   maxComputeWorkgroupStorageSize: number;
   maxComputeInvocationsPerWorkgroup: number;
+  maxComputeWorkgroupSizeX: number;
   maxStorageBuffersPerShaderStage: number;
   minStorageBufferOffsetAlignment: number;
 }
 
-const LIMIT_NAMES: readonly (keyof DeviceLimits)[] = [
-  'maxStorageBufferBindingSize',
-  'maxBufferSize',
-  'maxComputeWorkgroupsPerDimension',
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxStorageBuffersPerShaderStage',
-];
+const FEATURE_LEVELS: readonly string[] = ['core', 'compatibility'];
+
+async function findAdapter(gpu: GPU, options: DeviceOptions): Promise<{ adapter: GPUAdapter; level: FeatureLevel }> {
+  const wanted = options.featureLevel ?? 'core';
+  if (!FEATURE_LEVELS.includes(wanted)) {
+    throw new DeviceError(
+      `createDevice: featureLevel must be 'core' or 'compatibility', got ${JSON.stringify(wanted)}`,
+    );
+  }
+  const powerPreference = options.powerPreference ?? 'high-performance';
+  if (wanted === 'core') {
+    const adapter = await requestAdapter(gpu, { powerPreference, featureLevel: 'core' });
+    if (adapter) return { adapter, level: 'core' };
+  }
+  const adapter = await requestAdapter(gpu, { powerPreference, featureLevel: 'compatibility' });
+  if (adapter) return { adapter, level: 'compatibility' };
+  throw new DeviceError(noAdapterHelp());
+}
 
 export async function createDevice(options: DeviceOptions = {}): Promise<Device> {
   // Dawn rounds timestamps to 100 µs unless told not to; profiles need them exact.
   const gpu =
     options.gpu ?? (await findGpu(['disable-dawn-features=timestamp_quantization', ...(options.dawnFlags ?? [])]));
-  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
-  if (!adapter) throw new DeviceError(NO_ADAPTER_HELP);
+  const { adapter, level } = await findAdapter(gpu, options);
+  const info = describeAdapter(adapter);
   const disabled = new Set(options.disableFeatures ?? []);
+  // A compatibility-mode device gets no optional feature it is not asked for, and asks for none
+  // beyond the three the kernels know (never 'core-features-and-limits', which would make it core).
   const features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !disabled.has(f));
   for (const f of options.requireFeatures ?? []) {
     if (!features.includes(f))
-      throw new DeviceError(`the adapter ${adapterName(describeAdapter(adapter))} lacks the required feature '${f}'`);
+      throw new DeviceError(`the adapter ${adapterName(info)} lacks the required feature '${f}'`);
   }
-  const requiredLimits: Record<string, number> = {};
-  for (const name of LIMIT_NAMES) requiredLimits[name] = adapter.limits[name];
+  const caps: LimitCaps = {};
+  if (options.maxStorageBufferBindingSize !== undefined)
+    caps.maxStorageBufferBindingSize = options.maxStorageBufferBindingSize;
+  const requiredLimits = requiredLimitsFor(adapter.limits, adapterName(info), caps);
   let gpuDevice: GPUDevice;
   try {
     gpuDevice = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
   } catch (cause) {
-    throw new DeviceError(`requestDevice failed on ${adapterName(describeAdapter(adapter))}: ${String(cause)}`, {
-      cause,
-    });
+    throw new DeviceError(`requestDevice failed on ${adapterName(info)}: ${String(cause)}`, { cause });
   }
-  const device = new Device(gpu, adapter, gpuDevice, new Set(features), options);
-  if (
-    (options.lowerJsThreadPriority ?? device.info.isCpu) &&
-    typeof process !== 'undefined' &&
-    process.versions?.node
-  ) {
-    const os = await import('node:os');
-    try {
-      os.setPriority(19); // on Linux this is the calling (JS) thread only
-    } catch {
-      // not permitted here: only slower
-    }
-  }
+  const device = new Device(gpu, adapter, gpuDevice, new Set(features), { ...options, featureLevel: level });
+  if (options.lowerJsThreadPriority ?? device.info.isCpu) await lowerJsThreadPriority();
   return device;
 }
 
@@ -104,6 +121,8 @@ export async function createDevice(options: DeviceOptions = {}): Promise<Device>
  */
 export class Device {
   readonly info: AdapterDescription;
+  /** 'compatibility' when the device runs in WebGPU's compatibility mode. */
+  readonly featureLevel: FeatureLevel;
   readonly limits: DeviceLimits;
   readonly pool: BufferPool;
   readonly kernels: KernelCache;
@@ -133,13 +152,18 @@ export class Device {
     options: DeviceOptions = {},
   ) {
     this.info = describeAdapter(adapter);
+    this.featureLevel = options.featureLevel ?? 'core';
     const l = gpuDevice.limits;
     this.limits = {
-      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxStorageBufferBindingSize: Math.min(
+        l.maxStorageBufferBindingSize,
+        options.maxStorageBufferBindingSize ?? Infinity,
+      ),
       maxBufferSize: l.maxBufferSize,
       maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
       maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
       maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
       maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
       minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment,
     };
@@ -155,9 +179,17 @@ export class Device {
     });
   }
 
-  /** The adapter, in words: e.g. `llvmpipe (LLVM 15.0.6, 256 bits) (mesa)`. */
+  /**
+   * The adapter, in words: e.g. `llvmpipe (LLVM 15.0.6, 256 bits) (mesa)`, `swiftshader (google),
+   * software fallback`, `unnamed adapter, compatibility mode, no optional features`.
+   */
   get name(): string {
-    return adapterName(this.info);
+    const notes: string[] = [];
+    if (this.featureLevel === 'compatibility') notes.push('compatibility mode');
+    if (this.info.isFallback) notes.push('software fallback');
+    const name = adapterName(this.info);
+    if (name === 'unnamed adapter' && this.features.size === 0) notes.push('no optional features');
+    return [name, ...notes].join(', ');
   }
 
   has(feature: OptionalFeature): boolean {

@@ -1,4 +1,5 @@
 import { DeviceError } from './errors.js';
+import { isNode, nodeEntry } from './runtime.js';
 
 /**
  * Finds the WebGPU entry point: `navigator.gpu` in a browser, Dawn's Node binding (npm `webgpu`)
@@ -8,29 +9,39 @@ import { DeviceError } from './errors.js';
 export async function findGpu(dawnFlags: readonly string[] = []): Promise<GPU> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
-  if (typeof process === 'undefined' || !process.versions?.node) {
-    throw new DeviceError('this browser has no WebGPU (navigator.gpu is missing): use a browser with WebGPU enabled');
-  }
-  // Dawn prints errors when this is unset.
-  process.env.XDG_RUNTIME_DIR ??= '/tmp';
-  const specifier = 'webgpu';
-  let dawn: { create(flags: string[]): GPU; globals: object };
-  try {
-    dawn = (await import(/* @vite-ignore */ specifier)) as typeof dawn;
-  } catch (cause) {
-    throw new DeviceError(
-      `could not load Dawn's Node binding (npm package 'webgpu'): ${String(cause)}. Run 'npm ci' in the repository root.`,
-      { cause },
-    );
-  }
-  // GPUBufferUsage, GPUMapMode, ... as globals, as in a browser.
-  for (const [name, value] of Object.entries(dawn.globals)) {
-    if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
-  }
-  return dawn.create([...dawnFlags]);
+  if (!isNode()) throw new DeviceError(NO_WEBGPU_HELP);
+  return (await nodeEntry()).createDawnGpu(dawnFlags);
 }
+
+/**
+ * `gpu.requestAdapter(options)`. In Node, Dawn prints two notices about limits it clamps while it
+ * enumerates adapters (`maxDynamic...BuffersPerPipelineLayout artificially reduced ...`), which no
+ * user can act on: they are filtered out of stderr there, and anything else Dawn prints is kept.
+ */
+export async function requestAdapter(gpu: GPU, options: GPURequestAdapterOptions): Promise<GPUAdapter | null> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (isNode() && nav?.gpu !== gpu) return (await nodeEntry()).requestAdapterQuietly(gpu, options);
+  return gpu.requestAdapter(options);
+}
+
+/** Node only, on CPU adapters: see `DeviceOptions.lowerJsThreadPriority`. Does nothing elsewhere. */
+export async function lowerJsThreadPriority(): Promise<void> {
+  if (isNode()) (await nodeEntry()).lowerJsThreadPriority();
+}
+
+export const NO_WEBGPU_HELP =
+  'This browser has no WebGPU (navigator.gpu is missing): use a recent Chrome, Edge or Safari, or enable WebGPU in ' +
+  "your browser's settings (Chromium on Linux: --enable-unsafe-webgpu).";
 
 export const NO_ADAPTER_HELP =
   'No WebGPU adapter was found. On a machine without a GPU install a CPU Vulkan driver: on Debian bookworm, ' +
   "add the 'bookworm-backports' suite to apt and run 'apt-get install -t bookworm-backports mesa-vulkan-drivers' " +
   "(bash tools/setup/install-webgpu-driver.sh does this); elsewhere install your GPU vendor's Vulkan, Metal or D3D12 driver.";
+
+const NO_BROWSER_ADAPTER_HELP =
+  'The browser offers WebGPU but no adapter (the GPU may be blocklisted or WebGPU disabled): check chrome://gpu, ' +
+  'or start Chromium with --enable-unsafe-webgpu (add --use-webgpu-adapter=opengles for a compatibility adapter).';
+
+export function noAdapterHelp(): string {
+  return isNode() ? NO_ADAPTER_HELP : NO_BROWSER_ADAPTER_HELP;
+}

@@ -4,9 +4,17 @@ export {
   type Binding,
   type DeviceLimits,
   type DeviceOptions,
+  type FeatureLevel,
   type OptionalFeature,
 } from './device.js';
-export { adapterName, type AdapterDescription } from './adapter-info.js';
+export {
+  KERNEL_LIMITS,
+  requiredLimitsFor,
+  type KernelLimitName,
+  type LimitCaps,
+  type LimitNeed,
+} from './device-limits.js';
+export { adapterName, describeAdapter, type AdapterDescription } from './adapter-info.js';
 export { Tensor, type TensorBlock, type TensorData, type TensorOptions } from './tensor.js';
 export { Int8Weight, quantizeInt8 } from './int8-weight.js';
 export { concatRows } from './concat-rows.js';
@@ -27,7 +35,8 @@ export {
   f32ToBf16Bits,
   f32ToF16Bits,
 } from './half.js';
-export { NO_ADAPTER_HELP } from './gpu-provider.js';
+export { NO_ADAPTER_HELP, NO_WEBGPU_HELP } from './gpu-provider.js';
+export { isNode } from './runtime.js';
 export * from './safetensors/index.js';
 export {
   CheckpointError,

@@ -1,0 +1,6 @@
+/**
+ * `@fastvlm/tensor/node`: what only Node can do — model folders on disk, writing safetensors files,
+ * Dawn's Node binding. The package's main entry bundles for browsers without any of it.
+ */
+export { createDawnGpu, lowerJsThreadPriority, requestAdapterQuietly } from './dawn.js';
+export { withStderrFiltered } from './stderr-filter.js';
