@@ -2,7 +2,13 @@ import { adapterName, describeAdapter, type AdapterDescription } from './adapter
 import { BufferPool, type PooledBuffer } from './buffer-pool.js';
 import { requiredLimitsFor, type LimitCaps } from './device-limits.js';
 import { DeviceError, ShapeError } from './errors.js';
-import { findGpu, lowerJsThreadPriority, noAdapterHelp, requestAdapter } from './gpu-provider.js';
+import {
+  findGpu,
+  lowerJsThreadPriority,
+  noAdapterHelp,
+  requestAdapter,
+  wgslDumpFromEnvironment,
+} from './gpu-provider.js';
 import { KernelCache, type BindingRef, type Kernel } from './kernel-cache.js';
 import {
   summariseDispatches,
@@ -50,6 +56,11 @@ export interface DeviceOptions {
    * thread competes with the driver's workers, so by default its priority is lowered.
    */
   lowerJsThreadPriority?: boolean;
+  /**
+   * Called with each shader's label and WGSL when it is first compiled. In Node, `FASTVLM_DUMP_WGSL=DIR`
+   * (read by `createDevice`) sets it to a writer of `DIR/<label>-<hash>.wgsl` (see node/wgsl-dump.ts).
+   */
+  onShaderCompiled?: (label: string, code: string) => void;
 }
 
 /** A binding of a dispatch: a tensor (anything with a binding), raw buffer range, or uniform data. */
@@ -109,7 +120,12 @@ export async function createDevice(options: DeviceOptions = {}): Promise<Device>
   } catch (cause) {
     throw new DeviceError(`requestDevice failed on ${adapterName(info)}: ${String(cause)}`, { cause });
   }
-  const device = new Device(gpu, adapter, gpuDevice, new Set(features), { ...options, featureLevel: level });
+  const onShaderCompiled = options.onShaderCompiled ?? (await wgslDumpFromEnvironment());
+  const device = new Device(gpu, adapter, gpuDevice, new Set(features), {
+    ...options,
+    featureLevel: level,
+    onShaderCompiled,
+  });
   if (options.lowerJsThreadPriority ?? device.info.isCpu) await lowerJsThreadPriority();
   return device;
 }
@@ -168,7 +184,7 @@ export class Device {
       minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment,
     };
     this.maxPooledBytes = options.maxPooledBytes ?? 1 << 30;
-    this.kernels = new KernelCache(gpuDevice);
+    this.kernels = new KernelCache(gpuDevice, options.onShaderCompiled);
     this.pool = new BufferPool(gpuDevice, () => this.kernels.dropBindGroups());
     this.uniforms = new UniformArena(gpuDevice, () => this.nextBufferId++);
     gpuDevice.onuncapturederror = (event) => {

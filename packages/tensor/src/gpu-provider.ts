@@ -29,6 +29,12 @@ export async function lowerJsThreadPriority(): Promise<void> {
   if (isNode()) (await nodeEntry()).lowerJsThreadPriority();
 }
 
+/** Node only: the shader writer `FASTVLM_DUMP_WGSL=DIR` asks for (see `DeviceOptions.onShaderCompiled`), else undefined. */
+export async function wgslDumpFromEnvironment(): Promise<((label: string, code: string) => void) | undefined> {
+  const dir = isNode() ? process.env.FASTVLM_DUMP_WGSL : undefined;
+  return dir ? (await nodeEntry()).wgslFileDump(dir) : undefined;
+}
+
 export const NO_WEBGPU_HELP =
   'This browser has no WebGPU (navigator.gpu is missing): use a recent Chrome, Edge or Safari, or enable WebGPU in ' +
   "your browser's settings (Chromium on Linux: --enable-unsafe-webgpu).";

@@ -7,6 +7,8 @@
 export interface Kernel {
   readonly id: number;
   readonly label: string;
+  /** The WGSL the pipeline was compiled from. */
+  readonly source: string;
   readonly pipeline: GPUComputePipeline;
   readonly layout: GPUBindGroupLayout;
 }
@@ -27,22 +29,32 @@ export class KernelCache {
   compiled = 0;
   bindGroupsCreated = 0;
 
-  constructor(private readonly device: GPUDevice) {}
+  constructor(
+    private readonly device: GPUDevice,
+    /** Called with each shader when it is first compiled (e.g. to write it to a file, see `DeviceOptions`). */
+    private readonly onCompile?: (label: string, code: string) => void,
+  ) {}
 
   get kernelCount(): number {
     return this.kernels.size;
   }
 
+  /** Every kernel compiled so far, in compile order. */
+  list(): readonly Kernel[] {
+    return [...this.kernels.values()];
+  }
+
   kernel(code: string, label: string): Kernel {
     let kernel = this.kernels.get(code);
     if (!kernel) {
+      this.onCompile?.(label, code);
       const module = this.device.createShaderModule({ code, label });
       const pipeline = this.device.createComputePipeline({
         layout: 'auto',
         compute: { module, entryPoint: 'main' },
         label,
       });
-      kernel = { id: this.nextId++, label, pipeline, layout: pipeline.getBindGroupLayout(0) };
+      kernel = { id: this.nextId++, label, source: code, pipeline, layout: pipeline.getBindGroupLayout(0) };
       this.kernels.set(code, kernel);
       this.compiled++;
     }

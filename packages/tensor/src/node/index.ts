@@ -4,3 +4,4 @@
  */
 export { createDawnGpu, lowerJsThreadPriority, requestAdapterQuietly } from './dawn.js';
 export { withStderrFiltered } from './stderr-filter.js';
+export { shortHash, wgslDumpName, wgslFileDump } from './wgsl-dump.js';
