@@ -4,10 +4,17 @@
  * evaluates. `foldBatchNorm` gives the same scale / shift on the CPU, for folding into a conv at load.
  */
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
-import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
-import { checkFloatDType, uniformFields, vec4LoaderFn, vec4StorageType, type FloatDType } from './row-wise.js';
-import { loaderFn, wgslStorageType } from './wgsl-loaders.js';
-import { memoSource } from './memo-source.js';
+import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
+import {
+  checkFloatDType,
+  vec4LoaderFn,
+  vec4StorageType,
+  type FloatDType,
+  loaderFn,
+  wgslStorageType,
+} from './shared/loaders.js';
+import { uniformFields } from './shared/uniforms.js';
+import { memoSource } from './shared/memo-source.js';
 
 const WG = 64;
 const PIXELS_PER_THREAD = 16; // each thread derives its channels' scale / shift once, then applies it to this many pixels

@@ -15,8 +15,8 @@
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
 import type { KvCache } from './kv-cache.js';
 import { subgroupTeamsFit } from './vision-attention.js';
-import { memoSource } from './memo-source.js';
-import { WGSL_EXP2_FLUSHED } from './wgsl-loaders.js';
+import { memoSource } from './shared/memo-source.js';
+import { WGSL_EXP2_FLUSHED } from './shared/math.js';
 
 export type CausalAttentionPath = 'team' | 'plain' | 'split';
 

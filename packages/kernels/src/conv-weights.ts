@@ -7,8 +7,8 @@
  * Also the shape helpers the conv launchers share.
  */
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
-import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
-import { loaderFn, wgslStorageType } from './wgsl-loaders.js';
+import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
+import { loaderFn, wgslStorageType } from './shared/loaders.js';
 
 /** A float tensor of weights or per-channel parameters: f32, or 16-bit floats packed in u32 words. */
 export type FloatTensor = Tensor<'f32'> | Tensor<'f16'> | Tensor<'bf16'>;

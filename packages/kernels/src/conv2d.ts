@@ -10,12 +10,11 @@
  * weights repacked tap-major, see conv-weights.ts) by the 8 pixels.
  */
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
-import { activationExpr, type Activation } from './elementwise.js';
+import { activationExpr, type Activation, WGSL_GELU } from './shared/math.js';
 import { checkFloat, convOutputSize, packConvWeights, type FloatTensor } from './conv-weights.js';
 import { recordMultiplierConv } from './depthwise-conv2d.js';
-import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
-import { WGSL_GELU } from './wgsl-loaders.js';
-import { memoSource } from './memo-source.js';
+import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
+import { memoSource } from './shared/memo-source.js';
 
 export interface Conv2dOptions {
   /** [Cout] */

@@ -14,10 +14,9 @@
  */
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
 import { checkFloat, convOutputSize, packConvWeights, type BatchNorm, type FloatTensor } from './conv-weights.js';
-import { activationExpr, type Activation } from './elementwise.js';
-import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
-import { WGSL_GELU } from './wgsl-loaders.js';
-import { memoSource } from './memo-source.js';
+import { activationExpr, type Activation, WGSL_GELU } from './shared/math.js';
+import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
+import { memoSource } from './shared/memo-source.js';
 
 export interface DepthwiseConv2dOptions {
   /** [C], added before the norm. */

@@ -3,30 +3,9 @@
  * residual `x + scale[c] * y` of FastViTHD blocks (channels last, so `c` is the last index).
  */
 import { formatShape, sameShape, ShapeError, Tensor } from '@fastvlm/tensor';
-import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
-import { WGSL_GELU } from './wgsl-loaders.js';
-import { memoSource } from './memo-source.js';
-
-export type Activation = 'gelu' | 'silu' | 'relu' | 'sigmoid' | 'none';
-
-/** WGSL applying `activation` to an f32 expression; GELU needs `WGSL_GELU` in the module. */
-export function activationExpr(activation: Activation, x: string): string {
-  switch (activation) {
-    case 'gelu':
-      return `gelu(${x})`;
-    // No subnormal results (see wgsl-loaders.ts): exp(-x) is kept from underflowing (x > 87: the
-    // result is x or 1 exactly), and where it overflows x / inf is an exact 0; sigmoid's
-    // 1 / (1 + e^87) would be subnormal, so below -87 it is 0.
-    case 'silu':
-      return `(${x} / (1.0 + exp(max(-${x}, -87.0))))`;
-    case 'relu':
-      return `max(${x}, 0.0)`;
-    case 'sigmoid':
-      return `select(1.0 / (1.0 + exp(clamp(-${x}, -87.0, 87.0))), 0.0, ${x} < -87.0)`;
-    case 'none':
-      return x;
-  }
-}
+import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
+import { activationExpr, swigluGateExpr, WGSL_GELU, type Activation } from './shared/math.js';
+import { memoSource } from './shared/memo-source.js';
 
 const WG = 256;
 
@@ -68,14 +47,6 @@ export const relu = (x: Tensor<'f32'>): Tensor<'f32'> => activate(x, 'relu');
 export const sigmoid = (x: Tensor<'f32'>): Tensor<'f32'> => activate(x, 'sigmoid');
 
 export type BinaryOp = 'add' | 'mul' | 'silu_mul';
-
-/**
- * WGSL for SwiGLU's gate silu(g) (g a plain name): below -80 (|value| < 2e-33) it is 0, so that its
- * product with up is never subnormal. Shared by `silu_mul` and linearSwiGlu's epilogue.
- */
-export function swigluGateExpr(g: string): string {
-  return `select(${g} / (1.0 + exp(max(-${g}, -87.0))), 0.0, ${g} < -80.0)`;
-}
 
 const BINARY_EXPR: Record<BinaryOp, string> = {
   add: 'a[i] + b[j]',

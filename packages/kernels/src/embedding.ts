@@ -6,10 +6,10 @@
  * `checkTokenIds`: the launcher cannot see ids that live on the GPU).
  */
 import { formatShape, Int8Weight, ShapeError, Tensor, type DType, type TensorBlock } from '@fastvlm/tensor';
-import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
+import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
 import type { Weight } from './weight.js';
-import { loaderFn, wgslStorageType } from './wgsl-loaders.js';
-import { memoSource } from './memo-source.js';
+import { loaderFn, wgslStorageType } from './shared/loaders.js';
+import { memoSource } from './shared/memo-source.js';
 
 const WG = 256;
 

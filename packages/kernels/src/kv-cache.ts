@@ -1,9 +1,14 @@
 /**
- * The LLM's key/value cache: per layer a K and a V tensor [kvHeads, maxSeq, headDim] (f32) sized once
- * from the request, written in place by `appendKv` and read only by GPU kernels (`causalAttention`).
+ * The LLM's key/value cache: per layer a K and a V tensor [kvHeads, maxSeq, headDim] (f32), sized
+ * once from the request.
+ *
+ * Who writes it: **`ropeQkvIntoCache`** (rope-qkv.ts), in the same dispatch that applies RoPE to
+ * the stacked q/k/v projection: this is how Qwen2's attention fills the cache. `appendKv` (below)
+ * writes already-rotated k and v; it serves the unfused q/k/v path (a stacked weight above the
+ * binding limit) and tests. Who reads it: `causalAttention` only. Both writers set `length`.
  */
 import { formatShape, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
-import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
+import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
 
 export interface KvCacheOptions {
   layers: number;
@@ -22,7 +27,7 @@ export class KvCache {
   readonly keys: readonly Tensor<'f32'>[];
   /** Per layer: values [kvHeads, maxSeq, headDim]. */
   readonly values: readonly Tensor<'f32'>[];
-  /** Positions written so far (by the last `appendKv`: start + T). */
+  /** Positions written so far (by the last `ropeQkvIntoCache` or `appendKv`: start + T). */
   length = 0;
 
   constructor(device: Device, options: KvCacheOptions) {

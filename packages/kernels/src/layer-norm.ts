@@ -1,39 +1,38 @@
 /**
  * LayerNorm over the last dimension: y = (x - mean) / sqrt(var + eps) · weight + bias, with the
  * biased variance, in f32. In the channels-last vision maps this is FastViTHD's LayerNormChannel
- * (per pixel, over channels). One thread per row: Welford's running mean / M2 (per vec4 lane,
+ * (per pixel, over channels). One invocation per row (see rms-norm.ts for why): Welford's running mean / M2 (per vec4 lane,
  * merged at the end) in one read, then a second read to write y.
  */
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
-import { loaderFn, wgslStorageType } from './wgsl-loaders.js';
-import {
-  checkFloatDType,
-  horizontalSum,
-  ROW_PER_THREAD_MAIN,
-  rowPerThreadGrid,
-  rowType,
-  rowVec,
-  uniformFields,
-  vec4LoaderFn,
-  vec4StorageType,
-  type FloatDType,
-} from './row-wise.js';
-import { memoSource } from './memo-source.js';
+import { grid1d } from './shared/grid.js';
+import { checkFloatDType, floatVector, type FloatDType } from './shared/loaders.js';
+import { memoSource } from './shared/memo-source.js';
+import { uniformFields } from './shared/uniforms.js';
 
+const WG = 64;
+
+/** `vec`: 4 when rows are read as vec4<f32> (length a multiple of 4), else 1. */
 function layerNormSourceUncached(vec: 1 | 4, weightDType: FloatDType, biasDType: FloatDType): string {
-  const type = rowType(vec);
-  const storage = (dtype: FloatDType): string => (vec === 4 ? vec4StorageType(dtype) : wgslStorageType(dtype));
-  const loader = vec === 4 ? vec4LoaderFn : loaderFn;
+  const type = vec === 4 ? 'vec4<f32>' : 'f32';
+  const weight = floatVector('weight', weightDType, vec);
+  const bias = floatVector('bias', biasDType, vec);
+  const sum = (v: string): string => (vec === 4 ? `dot(${v}, vec4<f32>(1.0))` : v);
   return /* wgsl */ `
 struct Params { rows: u32, n: u32, length: f32, eps: f32 }
 @group(0) @binding(0) var<storage, read> x: array<${type}>;
-@group(0) @binding(1) var<storage, read> weight: array<${storage(weightDType)}>;
-@group(0) @binding(2) var<storage, read> bias: array<${storage(biasDType)}>;
+@group(0) @binding(1) var<storage, read> weight: array<${weight.type}>;
+@group(0) @binding(2) var<storage, read> bias: array<${bias.type}>;
 @group(0) @binding(3) var<storage, read_write> y: array<${type}>;
 @group(0) @binding(4) var<uniform> params: Params;
-${loader('weightAt', 'weight', weightDType)}
-${loader('biasAt', 'bias', biasDType)}
-${ROW_PER_THREAD_MAIN}
+${weight.loader}
+${bias.loader}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = (gid.x + gid.y * nwg.x * ${WG}u);
+  if (row >= params.rows) { return; }
+  let n = params.n;
+  let base = row * n;
   // Welford per lane (each of the ${vec} lanes sees n values), on x minus the row's first value so
   // that a large common offset does not cost the running mean its low bits
   let offset = x[base];
@@ -45,9 +44,9 @@ ${ROW_PER_THREAD_MAIN}
     laneMean += d / f32(i + 1u);
     laneM2 += d * (v - laneMean);
   }
-  let mean = ${horizontalSum(vec, 'laneMean + offset')} / ${vec}.0;
+  let mean = ${sum('laneMean + offset')} / ${vec}.0;
   let spread = laneMean + offset - mean; // merging equal-count lanes adds n · (lane mean - mean)² each
-  let variance = (${horizontalSum(vec, 'laneM2')} + f32(n) * ${horizontalSum(vec, 'spread * spread')}) / params.length;
+  let variance = (${sum('laneM2')} + f32(n) * ${sum('spread * spread')}) / params.length;
   let rstd = 1.0 / sqrt(variance + params.eps);
   for (var i = 0u; i < n; i++) {
     y[base + i] = (x[base + i] - mean) * rstd * weightAt(i) + biasAt(i);
@@ -73,7 +72,7 @@ export function layerNorm(x: Tensor<'f32'>, weight: Tensor, bias: Tensor, eps: n
   const y = Tensor.empty(device, x.shape, 'f32');
   const rows = x.size / length;
   if (rows === 0 || length === 0) return y;
-  const vec = rowVec(length);
+  const vec = length % 4 === 0 ? 4 : 1;
   const kernel = device.kernel(layerNormSource(vec, weightDType, biasDType), `layer-norm-${weightDType}`);
   const params = uniformFields([
     [rows, 'u32'],
@@ -81,7 +80,7 @@ export function layerNorm(x: Tensor<'f32'>, weight: Tensor, bias: Tensor, eps: n
     [length, 'f32'],
     [eps, 'f32'],
   ]);
-  device.dispatch(kernel, [x, weight, bias, y, { uniform: params }], rowPerThreadGrid(device, rows), {
+  device.dispatch(kernel, [x, weight, bias, y, { uniform: params }], grid1d(device, rows, WG), {
     bytes: 8 * x.size,
     detail: formatShape(x.shape),
   });

@@ -5,10 +5,10 @@
  */
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
 import { checkFloat, type FloatTensor } from './conv-weights.js';
-import { activationExpr, type Activation } from './elementwise.js';
-import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
-import { loaderFn, wgslStorageType, WGSL_GELU } from './wgsl-loaders.js';
-import { memoSource } from './memo-source.js';
+import { activationExpr, type Activation, WGSL_GELU } from './shared/math.js';
+import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
+import { loaderFn, wgslStorageType } from './shared/loaders.js';
+import { memoSource } from './shared/memo-source.js';
 
 const WG = 64;
 

@@ -6,9 +6,9 @@
  * arithmetic as `rope` (the results are bit-identical).
  */
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
-import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
+import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
 import { checkAppend, type KvCache } from './kv-cache.js';
-import { memoSource } from './memo-source.js';
+import { memoSource } from './shared/memo-source.js';
 import { MAX_HEAD_DIM, ropeParams } from './rope.js';
 
 const WG = 64;

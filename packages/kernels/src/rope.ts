@@ -5,9 +5,9 @@
  * and the angle are f32 (one rounding each), and cos / sin are taken of that f32 angle.
  */
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
-import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
-import { uniformFields } from './row-wise.js';
-import { memoSource } from './memo-source.js';
+import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
+import { uniformFields } from './shared/uniforms.js';
+import { memoSource } from './shared/memo-source.js';
 
 const WG = 64;
 /** The uniform holds d/2 ≤ 64 inverse frequencies. */

@@ -6,22 +6,21 @@
  * workgroup each, whose threads merge their (m, s) through workgroup memory.
  */
 import { ShapeError, Tensor } from '@fastvlm/tensor';
-import { grid1d } from './grid.js';
-import {
-  horizontalMax,
-  horizontalSum,
-  ROW_PER_THREAD_MAIN,
-  rowPerThreadGrid,
-  rowType,
-  rowVec,
-  uniformFields,
-} from './row-wise.js';
-import { memoSource } from './memo-source.js';
-import { WGSL_EXP_FLUSHED } from './wgsl-loaders.js';
+import { grid1d } from './shared/grid.js';
+import { WGSL_EXP_FLUSHED } from './shared/math.js';
+import { memoSource } from './shared/memo-source.js';
+import { uniformFields } from './shared/uniforms.js';
 
+const WG = 64; // rows per workgroup of the row-per-invocation kernel
 const WIDE_ROW = 16384; // longer rows are spread over a workgroup
 const WIDE_WG = 256;
 const LOWEST = '-3.4028234e38'; // the running max starts finite so that exp(m - m') never sees -inf - -inf
+
+const rowType = (vec: 1 | 4): string => (vec === 4 ? 'vec4<f32>' : 'f32');
+/** WGSL: the sum / max of the components of `v` (a `rowType` value). */
+const horizontalSum = (vec: 1 | 4, v: string): string => (vec === 4 ? `dot(${v}, vec4<f32>(1.0))` : v);
+const horizontalMax = (vec: 1 | 4, v: string): string =>
+  vec === 4 ? `max(max(${v}.x, ${v}.y), max(${v}.z, ${v}.w))` : v;
 
 function bindings(vec: 1 | 4): string {
   return /* wgsl */ `
@@ -53,7 +52,12 @@ function writeLoop(vec: 1 | 4, first: string, step: string, max: string, inverse
 
 function rowPerThreadSourceUncached(vec: 1 | 4): string {
   return /* wgsl */ `${bindings(vec)}
-${ROW_PER_THREAD_MAIN}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let row = (gid.x + gid.y * nwg.x * ${WG}u);
+  if (row >= params.rows) { return; }
+  let n = params.n;
+  let base = row * n;
   ${onlineMaxAndSum(vec, '0u', '1u')}
   ${writeLoop(vec, '0u', '1u', 'm', '(1.0 / s)')}
 }`;
@@ -110,7 +114,7 @@ export function softmax(x: Tensor<'f32'>, options: SoftmaxOptions = {}): Tensor<
   // an output split exactly like the input: its first block's size sets the rows per block
   const y = Tensor.empty(device, x.shape, 'f32', x.isSplit ? { maxBlockBytes: inputBlocks[0].ref.size } : {});
   if (x.size === 0) return y;
-  const vec = rowVec(length);
+  const vec = length % 4 === 0 ? 4 : 1;
   const wide = length > WIDE_ROW;
   const kernel = wide
     ? device.kernel(rowPerWorkgroupSource(vec), 'softmax-wide')
@@ -123,7 +127,7 @@ export function softmax(x: Tensor<'f32'>, options: SoftmaxOptions = {}): Tensor<
       [length / vec, 'u32'],
       [temperature, 'f32'],
     ]);
-    const grid = wide ? grid1d(device, rows, 1) : rowPerThreadGrid(device, rows);
+    const grid = wide ? grid1d(device, rows, 1) : grid1d(device, rows, WG);
     device.dispatch(kernel, [block.ref, outputBlocks[b].ref, { uniform: params }], grid);
   });
   return y;

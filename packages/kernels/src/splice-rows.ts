@@ -3,8 +3,8 @@
  * by the projector's rows, out = text[:at] ++ image ++ text[at+1:].
  */
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
-import { flatIndex, GRID_BUILTINS, grid1d } from './grid.js';
-import { memoSource } from './memo-source.js';
+import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
+import { memoSource } from './shared/memo-source.js';
 
 const WG = 256;
 

@@ -9,8 +9,8 @@
  * k and v it holds serves them all. (2 rows, 2-key blocks: ~150 ms of driver CPU at 1024 x 24 heads.)
  */
 import { formatShape, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
-import { memoSource } from './memo-source.js';
-import { WGSL_EXP2_FLUSHED } from './wgsl-loaders.js';
+import { memoSource } from './shared/memo-source.js';
+import { WGSL_EXP2_FLUSHED } from './shared/math.js';
 
 const HEAD_DIM = 32;
 const VEC = HEAD_DIM / 4; // vec4s per head row

@@ -1,4 +1,4 @@
-import { Int8Weight, Tensor } from '@fastvlm/tensor';
+import { Int8Weight, type Tensor } from '@fastvlm/tensor';
 
 /** A weight matrix as kernels take it: f32 / f16 / bf16 values, or int8 with scales. */
 export type Weight = Tensor<'f32'> | Tensor<'f16'> | Tensor<'bf16'> | Int8Weight;
@@ -7,12 +7,4 @@ export type WeightDType = 'f32' | 'f16' | 'bf16' | 'int8';
 
 export function weightDType(w: Weight): WeightDType {
   return w instanceof Int8Weight ? 'int8' : w.dtype;
-}
-
-export function weightShape(w: Weight): readonly number[] {
-  return w.shape;
-}
-
-export function isTensor(w: Weight): w is Tensor<'f32'> | Tensor<'f16'> | Tensor<'bf16'> {
-  return w instanceof Tensor;
 }

@@ -1,25 +1,20 @@
-import { createDevice, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { argmax } from '../src/argmax.js';
-import { openFixture, type Fixture } from './fixtures.js';
+import { ShapeError, Tensor } from '@fastvlm/tensor';
+import { describe, expect, it } from 'vitest';
+import { argmax } from '../src/sampling/argmax.js';
+import { paritySuite } from './fixtures.js';
 
 describe('argmax vs torch.argmax', async () => {
-  let device: Device;
-  const fixture: Fixture = await openFixture('llm_plumbing');
-  beforeAll(async () => {
-    device = await createDevice();
-  });
-  afterAll(async () => {
-    device.destroy();
-    await fixture.close();
-  });
+  const suite = await paritySuite('llm_plumbing');
+  const { fixture } = suite;
 
-  for (const c of fixture.cases.filter((x) => x.op === 'argmax')) {
+  for (const c of fixture.cases((x) => x.op === 'argmax')) {
     it(c.name, async () => {
       const { data, shape } = await fixture.get(c.name, 'logits');
       const raw = await fixture.raw(c.name, 'y');
       const expected = new Int32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-      const out = await device.scopeAsync(async () => argmax(Tensor.fromArray(device, data, shape, 'f32')).read());
+      const out = await suite.device.scopeAsync(async () =>
+        argmax(Tensor.fromArray(suite.device, data, shape, 'f32')).read(),
+      );
       expect(Array.from(out)).toEqual(Array.from(expected));
     });
   }
@@ -32,17 +27,17 @@ describe('argmax vs torch.argmax', async () => {
       [Array.from({ length: 131 }, (_, i) => (i === 64 || i === 128 ? 9 : i % 5)), 64],
     ];
     for (const [values, index] of cases) {
-      const out = await device.scopeAsync(async () =>
-        argmax(Tensor.fromArray(device, values, [values.length], 'f32')).read(),
+      const out = await suite.device.scopeAsync(async () =>
+        argmax(Tensor.fromArray(suite.device, values, [values.length], 'f32')).read(),
       );
       expect(out[0], values.slice(0, 8).join(',')).toBe(index);
     }
   });
 
   it('rejects bad inputs with a ShapeError', () => {
-    device.scope(() => {
-      expect(() => argmax(Tensor.zeros(device, [2, 3, 4], 'f32'))).toThrow(ShapeError);
-      expect(() => argmax(Tensor.zeros(device, [2, 3], 'f16') as unknown as Tensor<'f32'>)).toThrow(
+    suite.device.scope(() => {
+      expect(() => argmax(Tensor.zeros(suite.device, [2, 3, 4], 'f32'))).toThrow(ShapeError);
+      expect(() => argmax(Tensor.zeros(suite.device, [2, 3], 'f16') as unknown as Tensor<'f32'>)).toThrow(
         /expected f32 logits/,
       );
     });

@@ -1,8 +1,8 @@
-import { createDevice, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ShapeError, Tensor } from '@fastvlm/tensor';
+import { describe, expect, it } from 'vitest';
 import { causalAttention, type CausalAttentionPath } from '../src/causal-attention.js';
 import { appendKv, KvCache } from '../src/kv-cache.js';
-import { expectClose, openFixture, type Fixture, type FixtureCase } from './fixtures.js';
+import { expectClose, paritySuite, type FixtureCase } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 interface LlmCase extends FixtureCase {
@@ -16,21 +16,14 @@ interface LlmCase extends FixtureCase {
 const LAYER = 1; // layer 0 stays unwritten: a kernel reading the wrong layer fails the comparison
 
 describe('KV cache and causal GQA attention vs PyTorch (and transformers Qwen2 math)', async () => {
-  let device: Device;
-  const fixture: Fixture = await openFixture('attention');
-  beforeAll(async () => {
-    device = await createDevice();
-  });
-  afterAll(async () => {
-    device.destroy();
-    await fixture.close();
-  });
+  const suite = await paritySuite('attention');
+  const { fixture } = suite;
 
   /** Rows [start, start + count) of a fixture tensor whose first dimension is positions. */
   function rows(data: Float32Array, shape: number[], start: number, count: number): Tensor<'f32'> {
     const width = shape.slice(1).reduce((a, b) => a * b, 1);
     return Tensor.fromArray(
-      device,
+      suite.device,
       data.subarray(start * width, (start + count) * width),
       [count, ...shape.slice(1)],
       'f32',
@@ -40,10 +33,15 @@ describe('KV cache and causal GQA attention vs PyTorch (and transformers Qwen2 m
   async function run(c: LlmCase, path?: CausalAttentionPath): Promise<void> {
     const [q, k, v, expected] = await Promise.all(['q', 'k', 'v', 'y'].map((role) => fixture.get(c.name, role)));
     const positions = q.shape[0];
-    const cache = new KvCache(device, { layers: 2, kvHeads: c.kv_heads, maxSeq: positions + 3, headDim: c.head_dim });
+    const cache = new KvCache(suite.device, {
+      layers: 2,
+      kvHeads: c.kv_heads,
+      maxSeq: positions + 3,
+      headDim: c.head_dim,
+    });
     const width = c.heads * c.head_dim;
     for (const [start, count] of c.steps) {
-      const y = device.scope(() => {
+      const y = suite.device.scope(() => {
         appendKv(cache, LAYER, rows(k.data, k.shape, start, count), rows(v.data, v.shape, start, count), start);
         return causalAttention(rows(q.data, q.shape, start, count), cache, LAYER, {
           start,
@@ -66,7 +64,7 @@ describe('KV cache and causal GQA attention vs PyTorch (and transformers Qwen2 m
     cache.dispose();
   }
 
-  const cases = fixture.cases.filter((c) => c.op === 'causal') as LlmCase[];
+  const cases = fixture.cases((c) => c.op === 'causal') as LlmCase[];
   for (const c of cases) {
     it(`${c.name}: ${c.heads}/${c.kv_heads} heads, hd ${c.head_dim}, steps ${JSON.stringify(c.steps)}`, () => run(c));
   }
@@ -84,31 +82,31 @@ describe('KV cache and causal GQA attention vs PyTorch (and transformers Qwen2 m
   }
 
   it('appendKv writes in place at [kvHeads, maxSeq, hd] positions start.. and a decode loop compiles nothing new', async () => {
-    const cache = new KvCache(device, { layers: 1, kvHeads: 2, maxSeq: 6, headDim: 4 });
+    const cache = new KvCache(suite.device, { layers: 1, kvHeads: 2, maxSeq: 6, headDim: 4 });
     const keysBefore = cache.keys[0];
     const value = (t: number, h: number, d: number): number => 100 * t + 10 * h + d;
     const chunk = (start: number, count: number): number[] =>
       Array.from({ length: count * 2 * 4 }, (_, i) => value(start + Math.floor(i / 8), Math.floor(i / 4) % 2, i % 4));
-    device.scope(() => {
+    suite.device.scope(() => {
       appendKv(
         cache,
         0,
-        Tensor.fromArray(device, chunk(0, 3), [3, 2, 4], 'f32'),
-        Tensor.fromArray(device, chunk(0, 3), [3, 2, 4], 'f32'),
+        Tensor.fromArray(suite.device, chunk(0, 3), [3, 2, 4], 'f32'),
+        Tensor.fromArray(suite.device, chunk(0, 3), [3, 2, 4], 'f32'),
         0,
       );
-      const q = Tensor.zeros(device, [1, 2, 4], 'f32');
+      const q = Tensor.zeros(suite.device, [1, 2, 4], 'f32');
       for (let position = 3; position < 5; position++) {
-        const compiled = device.kernels.compiled;
+        const compiled = suite.device.kernels.compiled;
         appendKv(
           cache,
           0,
-          Tensor.fromArray(device, chunk(position, 1), [1, 2, 4], 'f32'),
-          Tensor.fromArray(device, chunk(position, 1), [1, 2, 4], 'f32'),
+          Tensor.fromArray(suite.device, chunk(position, 1), [1, 2, 4], 'f32'),
+          Tensor.fromArray(suite.device, chunk(position, 1), [1, 2, 4], 'f32'),
           position,
         );
         causalAttention(q, cache, 0, { start: position, kvLength: position + 1 });
-        if (position > 3) expect(device.kernels.compiled).toBe(compiled);
+        if (position > 3) expect(suite.device.kernels.compiled).toBe(compiled);
       }
     });
     expect(cache.keys[0]).toBe(keysBefore);
@@ -121,16 +119,16 @@ describe('KV cache and causal GQA attention vs PyTorch (and transformers Qwen2 m
   });
 
   it('rejects bad shapes, positions and layers with a ShapeError', () => {
-    const cache = new KvCache(device, { layers: 2, kvHeads: 2, maxSeq: 8, headDim: 64 });
-    device.scope(() => {
-      const kv = (t: number, heads = 2, hd = 64): Tensor<'f32'> => Tensor.zeros(device, [t, heads, hd], 'f32');
+    const cache = new KvCache(suite.device, { layers: 2, kvHeads: 2, maxSeq: 8, headDim: 64 });
+    suite.device.scope(() => {
+      const kv = (t: number, heads = 2, hd = 64): Tensor<'f32'> => Tensor.zeros(suite.device, [t, heads, hd], 'f32');
       expect(() => appendKv(cache, 0, kv(9), kv(9), 0)).toThrow(/runs past the cache's maxSeq 8/);
       expect(() => appendKv(cache, 0, kv(2), kv(2), 1)).toThrow(/start 1 must be within 0..0/);
       expect(() => appendKv(cache, 0, kv(2, 3), kv(2, 3), 0)).toThrow(ShapeError);
       expect(() => appendKv(cache, 0, kv(2), kv(3), 0)).toThrow(/differ in T/);
       expect(() => appendKv(cache, 2, kv(2), kv(2), 0)).toThrow(/layer 2 is outside/);
       expect(() =>
-        appendKv(cache, 0, Tensor.zeros(device, [2, 2, 64], 'f16') as unknown as Tensor<'f32'>, kv(2), 0),
+        appendKv(cache, 0, Tensor.zeros(suite.device, [2, 2, 64], 'f16') as unknown as Tensor<'f32'>, kv(2), 0),
       ).toThrow(/must be f32/);
       appendKv(cache, 0, kv(6), kv(6), 0);
       expect(() => appendKv(cache, 0, kv(3), kv(3), 6)).toThrow(ShapeError);
@@ -143,14 +141,16 @@ describe('KV cache and causal GQA attention vs PyTorch (and transformers Qwen2 m
         /multiple of the cache's 2 KV heads/,
       );
       expect(() =>
-        causalAttention(Tensor.zeros(device, [2, 14, 64], 'f16') as unknown as Tensor<'f32'>, cache, 0, {
+        causalAttention(Tensor.zeros(suite.device, [2, 14, 64], 'f16') as unknown as Tensor<'f32'>, cache, 0, {
           start: 4,
           kvLength: 6,
         }),
       ).toThrow(/must be f32/);
     });
-    expect(() => new KvCache(device, { layers: 1, kvHeads: 2, maxSeq: 1 << 20, headDim: 64 })).toThrow(/binding limit/);
-    expect(() => new KvCache(device, { layers: 1, kvHeads: 2, maxSeq: 0, headDim: 64 })).toThrow(
+    expect(() => new KvCache(suite.device, { layers: 1, kvHeads: 2, maxSeq: 1 << 20, headDim: 64 })).toThrow(
+      /binding limit/,
+    );
+    expect(() => new KvCache(suite.device, { layers: 1, kvHeads: 2, maxSeq: 0, headDim: 64 })).toThrow(
       /maxSeq must be a positive integer/,
     );
     cache.dispose();

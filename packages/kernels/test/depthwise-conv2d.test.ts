@@ -1,34 +1,23 @@
-import { createDevice, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ShapeError, Tensor } from '@fastvlm/tensor';
+import { describe, expect, it } from 'vitest';
 import type { FloatTensor } from '../src/conv-weights.js';
 import { depthwiseConv2d } from '../src/depthwise-conv2d.js';
-import type { Activation } from '../src/elementwise.js';
-import { expectClose, openFixture, type Fixture } from './fixtures.js';
+import type { Activation } from '../src/shared/math.js';
+import { expectClose, paritySuite } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 describe('depthwiseConv2d vs PyTorch', async () => {
-  let device: Device;
-  const fixture: Fixture = await openFixture('conv');
-  const report: string[] = [];
-  beforeAll(async () => {
-    device = await createDevice();
-  });
-  afterAll(async () => {
-    if (process.env.KERNEL_ERRORS) console.log(report.join('\n'));
-    device.destroy();
-    await fixture.close();
-  });
+  const suite = await paritySuite('conv', { title: 'depthwiseConv2d' });
+  const { fixture } = suite;
 
-  async function upload(caseName: string, role: string, dtype: FloatTensor['dtype'] = 'f32'): Promise<FloatTensor> {
-    const { data, shape } = await fixture.get(caseName, role);
-    return Tensor.fromArray(device, data, shape, dtype) as FloatTensor; // f16/bf16 fixture values are exactly representable
-  }
+  const upload = (caseName: string, role: string, dtype: FloatTensor['dtype'] = 'f32'): Promise<FloatTensor> =>
+    suite.upload(caseName, role, dtype) as Promise<FloatTensor>; // f16 / bf16 fixture values are exactly representable
 
-  for (const c of fixture.cases.filter((c) => c.op === 'depthwise')) {
+  for (const c of fixture.cases((c) => c.op === 'depthwise')) {
     it(`${c.name} (${String(c.wdtype)} weights)`, async () => {
       const expected = await fixture.get(c.name, 'y');
       const wdtype = c.wdtype as FloatTensor['dtype'];
-      const out = await device.scopeAsync(async () => {
+      const out = await suite.device.scopeAsync(async () => {
         const x = (await upload(c.name, 'x')) as Tensor<'f32'>;
         const weight = await upload(c.name, 'weight', wdtype);
         const bias = c.bias ? await upload(c.name, 'bias', wdtype) : undefined;
@@ -54,40 +43,42 @@ describe('depthwiseConv2d vs PyTorch', async () => {
       // f16/bf16 cases: the reference used the same rounded weights, so only summation order differs
       const tolerance = c.activation === 'gelu' ? TOLERANCE.f32Transcendental : TOLERANCE.f32;
       const { maxAbs, maxRel } = expectClose(await out.read(), expected.data, tolerance, c.name);
-      report.push(`${c.name}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`);
+      suite.report(`${c.name}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`);
       out.dispose();
     });
   }
 
   it('rejects bad inputs with a ShapeError', () => {
-    device.scope(() => {
-      const x = Tensor.zeros(device, [8, 8, 4], 'f32');
-      const w = Tensor.zeros(device, [4, 1, 3, 3], 'f32');
-      expect(() => depthwiseConv2d(x, Tensor.zeros(device, [5, 1, 3, 3], 'f32'), { padding: 1 })).toThrow(ShapeError);
-      expect(() => depthwiseConv2d(x, Tensor.zeros(device, [4, 2, 3, 3], 'f32'), { padding: 1 })).toThrow(
+    suite.device.scope(() => {
+      const x = Tensor.zeros(suite.device, [8, 8, 4], 'f32');
+      const w = Tensor.zeros(suite.device, [4, 1, 3, 3], 'f32');
+      expect(() => depthwiseConv2d(x, Tensor.zeros(suite.device, [5, 1, 3, 3], 'f32'), { padding: 1 })).toThrow(
+        ShapeError,
+      );
+      expect(() => depthwiseConv2d(x, Tensor.zeros(suite.device, [4, 2, 3, 3], 'f32'), { padding: 1 })).toThrow(
         /weight must be \[4, 1, kh, kw\]/,
       );
       expect(() =>
-        depthwiseConv2d(Tensor.zeros(device, [8, 8, 4], 'f16') as unknown as Tensor<'f32'>, w, { padding: 1 }),
+        depthwiseConv2d(Tensor.zeros(suite.device, [8, 8, 4], 'f16') as unknown as Tensor<'f32'>, w, { padding: 1 }),
       ).toThrow(/f32 \[H, W, C\]/);
       expect(() =>
-        depthwiseConv2d(x, Tensor.zeros(device, [4, 1, 3, 3], 'i32') as unknown as FloatTensor, { padding: 1 }),
+        depthwiseConv2d(x, Tensor.zeros(suite.device, [4, 1, 3, 3], 'i32') as unknown as FloatTensor, { padding: 1 }),
       ).toThrow(/f32, f16 or bf16/);
       expect(() => depthwiseConv2d(x, w, { padding: 1, stride: 3 as 2 })).toThrow(/stride must be 1 or 2/);
-      expect(() => depthwiseConv2d(x, w, { padding: 1, bias: Tensor.zeros(device, [3], 'f32') })).toThrow(
+      expect(() => depthwiseConv2d(x, w, { padding: 1, bias: Tensor.zeros(suite.device, [3], 'f32') })).toThrow(
         /bias has shape \[3\]/,
       );
-      const stat = Tensor.zeros(device, [4], 'f32');
+      const stat = Tensor.zeros(suite.device, [4], 'f32');
       const batchNorm = {
         runningMean: stat,
         runningVar: stat,
         weight: stat,
-        bias: Tensor.zeros(device, [8], 'f32'),
+        bias: Tensor.zeros(suite.device, [8], 'f32'),
         eps: 1e-5,
       };
       expect(() => depthwiseConv2d(x, w, { padding: 1, batchNorm })).toThrow(/batchNorm.bias/);
       expect(() =>
-        depthwiseConv2d(Tensor.zeros(device, [2, 2, 4], 'f32'), Tensor.zeros(device, [4, 1, 7, 7], 'f32'), {
+        depthwiseConv2d(Tensor.zeros(suite.device, [2, 2, 4], 'f32'), Tensor.zeros(suite.device, [4, 1, 7, 7], 'f32'), {
           padding: 0,
         }),
       ).toThrow(/does not fit/);

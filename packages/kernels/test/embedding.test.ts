@@ -1,8 +1,8 @@
-import { createDevice, f16ArrayToF32, Int8Weight, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { f16ArrayToF32, Int8Weight, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
+import { describe, expect, it } from 'vitest';
 import { checkTokenIds, embedding } from '../src/embedding.js';
 import type { Weight } from '../src/weight.js';
-import { expectClose, openFixture, type Fixture } from './fixtures.js';
+import { expectClose, paritySuite } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 type TableDType = 'f32' | 'f16' | 'bf16' | 'int8';
@@ -33,22 +33,15 @@ function blockCount(table: Weight): number {
 }
 
 describe('embedding vs PyTorch', async () => {
-  let device: Device;
-  const fixture: Fixture = await openFixture('llm_plumbing');
-  beforeAll(async () => {
-    device = await createDevice();
-  });
-  afterAll(async () => {
-    device.destroy();
-    await fixture.close();
-  });
+  const suite = await paritySuite('llm_plumbing');
+  const { fixture } = suite;
 
   async function readIds(caseName: string): Promise<Int32Array> {
     const raw = await fixture.raw(caseName, 'ids');
     return new Int32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
   }
 
-  for (const c of fixture.cases.filter((x) => x.op === 'embedding')) {
+  for (const c of fixture.cases((x) => x.op === 'embedding')) {
     for (const dtype of ['f32', 'f16', 'bf16', 'int8'] as const) {
       for (const split of [false, true]) {
         it(`${c.name} ${dtype}${split ? ' split into row blocks' : ''}`, async () => {
@@ -62,12 +55,12 @@ describe('embedding vs PyTorch', async () => {
               : Math.ceil((vocab * dim * BYTES[dtype]) / 3);
           const expected = await fixture.get(c.name, `y_${dtype}`);
           const ids = await readIds(c.name);
-          const out = await device.scopeAsync(async () => {
-            const table = uploadTable(device, data, [vocab, dim], dtype, maxBlockBytes);
+          const out = await suite.device.scopeAsync(async () => {
+            const table = uploadTable(suite.device, data, [vocab, dim], dtype, maxBlockBytes);
             expect(blockCount(table) > 1).toBe(split);
-            const before = device.stats.dispatches;
-            const y = embedding(Tensor.fromArray(device, ids, [ids.length], 'i32'), table);
-            if (dtype !== 'int8') expect(device.stats.dispatches - before).toBe(blockCount(table)); // one dispatch per row block
+            const before = suite.device.stats.dispatches;
+            const y = embedding(Tensor.fromArray(suite.device, ids, [ids.length], 'i32'), table);
+            if (dtype !== 'int8') expect(suite.device.stats.dispatches - before).toBe(blockCount(table)); // one dispatch per row block
             return y.read();
           });
           const { maxAbs } = expectClose(out, expected.data, TOLERANCE.exactCopy, `${c.name} ${dtype}`);
@@ -83,11 +76,16 @@ describe('embedding vs PyTorch', async () => {
     const ids = Int32Array.from([-1, 5, vocab, -200, 2147483647, 49, -2147483648]);
     for (const dtype of ['f32', 'f16', 'int8'] as const) {
       for (const maxBlockBytes of [undefined, 200]) {
-        const out = await device.scopeAsync(async () => {
-          const table = uploadTable(device, data, [vocab, dim], dtype, maxBlockBytes);
+        const out = await suite.device.scopeAsync(async () => {
+          const table = uploadTable(suite.device, data, [vocab, dim], dtype, maxBlockBytes);
           // Poison the output's pooled buffer first: zero rows must be written, not left over.
-          Tensor.fromArray(device, new Float32Array(ids.length * dim).fill(NaN), [ids.length, dim], 'f32').dispose();
-          return embedding(Tensor.fromArray(device, ids, [ids.length], 'i32'), table).read();
+          Tensor.fromArray(
+            suite.device,
+            new Float32Array(ids.length * dim).fill(NaN),
+            [ids.length, dim],
+            'f32',
+          ).dispose();
+          return embedding(Tensor.fromArray(suite.device, ids, [ids.length], 'i32'), table).read();
         });
         for (let t = 0; t < ids.length; t++) {
           const row = out.subarray(t * dim, (t + 1) * dim);
@@ -121,10 +119,10 @@ describe('embedding vs PyTorch', async () => {
       151645, 198, 151644, 77091, 198,
     ];
     const ids = Int32Array.from([...prompt, 0, 74897, 74898, 149795, 149796, 151935, -200, 151936]);
-    const out = await device.scopeAsync(async () => {
-      const table = Tensor.fromArray(device, bits, [vocab, dim], 'f16');
+    const out = await suite.device.scopeAsync(async () => {
+      const table = Tensor.fromArray(suite.device, bits, [vocab, dim], 'f16');
       expect(table.blocks().map((b) => b.rowStart)).toEqual([0, 74898, 149796]);
-      return embedding(Tensor.fromArray(device, ids, [ids.length], 'i32'), table).read();
+      return embedding(Tensor.fromArray(suite.device, ids, [ids.length], 'i32'), table).read();
     });
     const expected = new Float32Array(ids.length * dim);
     ids.forEach((id, t) => {
@@ -134,13 +132,15 @@ describe('embedding vs PyTorch', async () => {
   }, 60_000);
 
   it('rejects bad inputs with a ShapeError', () => {
-    device.scope(() => {
-      const table = Tensor.zeros(device, [10, 4], 'f32');
-      const ids = Tensor.fromArray(device, [1, 2], [2], 'i32');
-      expect(() => embedding(Tensor.zeros(device, [2], 'f32') as unknown as Tensor<'i32'>, table)).toThrow(ShapeError);
-      expect(() => embedding(Tensor.zeros(device, [1, 2], 'i32'), table)).toThrow(/ids must be an i32 vector/);
-      expect(() => embedding(ids, Tensor.zeros(device, [40], 'f32'))).toThrow(/table must be \[V, D\]/);
-      expect(() => embedding(ids, Tensor.zeros(device, [10, 4], 'i32') as unknown as Weight)).toThrow(
+    suite.device.scope(() => {
+      const table = Tensor.zeros(suite.device, [10, 4], 'f32');
+      const ids = Tensor.fromArray(suite.device, [1, 2], [2], 'i32');
+      expect(() => embedding(Tensor.zeros(suite.device, [2], 'f32') as unknown as Tensor<'i32'>, table)).toThrow(
+        ShapeError,
+      );
+      expect(() => embedding(Tensor.zeros(suite.device, [1, 2], 'i32'), table)).toThrow(/ids must be an i32 vector/);
+      expect(() => embedding(ids, Tensor.zeros(suite.device, [40], 'f32'))).toThrow(/table must be \[V, D\]/);
+      expect(() => embedding(ids, Tensor.zeros(suite.device, [10, 4], 'i32') as unknown as Weight)).toThrow(
         /not f32, f16, bf16 or int8/,
       );
     });

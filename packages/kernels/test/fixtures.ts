@@ -1,16 +1,20 @@
 /**
- * Reads the PyTorch fixtures written by tools/python/make_kernel_fixtures.py (regenerate with
- * `npm run fixtures`) and compares kernel outputs with them.
+ * Test helpers of the kernel parity suites: the PyTorch fixtures written by
+ * tools/python/make_kernel_fixtures.py (regenerate with `npm run fixtures`), a suite's device and
+ * fixture opened before its tests and closed after (`paritySuite`), and the comparison.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SafetensorsFile } from '@fastvlm/tensor';
-import { expect } from 'vitest';
+import { createDevice, SafetensorsFile, Tensor, type Device, type DeviceOptions, type DType } from '@fastvlm/tensor';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Tolerance } from './tolerances.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const FIXTURE_DIR = join(ROOT, '.cache/fixtures/kernels');
+
+/** The fixture files, one per family of kernel cases (tools/python/kernel_cases/<family>.py). */
+export type FixtureFamily = 'attention' | 'conv' | 'elementwise' | 'linear' | 'llm_plumbing' | 'norms';
 
 export interface FixtureCase {
   name: string;
@@ -18,7 +22,16 @@ export interface FixtureCase {
 }
 
 export interface Fixture {
-  cases: FixtureCase[];
+  readonly family: FixtureFamily;
+  /** Every case of the file; prefer `cases(filter)`, which fails when nothing matches. */
+  readonly allCases: readonly FixtureCase[];
+  /**
+   * The cases passing `filter`. Throws when there are none, so that a suite whose fixture lost its
+   * cases (or whose filter is wrong) fails instead of passing with zero tests.
+   */
+  cases(filter?: (c: FixtureCase) => boolean): FixtureCase[];
+  /** The case called `name`; throws when it is missing. */
+  case(name: string): FixtureCase;
   /** The case's tensor `role` as f32 values and its shape. */
   get(caseName: string, role: string): Promise<{ data: Float32Array; shape: number[] }>;
   /** The raw bytes of a tensor (for int8 / f16 bit patterns). */
@@ -26,19 +39,92 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function openFixture(family: string): Promise<Fixture> {
+export async function openFixture(family: FixtureFamily): Promise<Fixture> {
   const path = join(FIXTURE_DIR, `${family}.safetensors`);
   if (!existsSync(path)) throw new Error(`fixture ${path} is missing: run 'npm run fixtures'`);
   const file = await SafetensorsFile.open(path);
-  const cases = JSON.parse(file.metadata.cases ?? '[]') as FixtureCase[];
+  const allCases = JSON.parse(file.metadata.cases ?? '[]') as FixtureCase[];
   return {
-    cases,
+    family,
+    allCases,
+    cases(filter = () => true) {
+      const found = allCases.filter(filter);
+      if (found.length === 0)
+        throw new Error(`fixture ${family}: no case matches ${String(filter)} (${allCases.length} cases in the file)`);
+      return found;
+    },
+    case(name) {
+      const found = allCases.find((c) => c.name === name);
+      if (!found) throw new Error(`fixture ${family}: no case '${name}'`);
+      return found;
+    },
     async get(caseName, role) {
       const name = `${caseName}.${role}`;
       return { data: await file.readAsFloat32(name), shape: [...file.entry(name).shape] };
     },
     raw: (caseName, role) => file.read(`${caseName}.${role}`),
     close: () => file.close(),
+  };
+}
+
+/** A device for the tests of one `describe`: created before them, destroyed after. */
+export interface DeviceSuite {
+  /** Valid inside tests and hooks. */
+  readonly device: Device;
+}
+
+/** Registers the hooks that create a device (with `options`) before the enclosing suite's tests and destroy it after. */
+export function deviceSuite(options?: DeviceOptions, onEnd?: () => Promise<void> | void): DeviceSuite {
+  let device: Device | undefined;
+  beforeAll(async () => {
+    device = await createDevice(options);
+  });
+  afterAll(async () => {
+    device?.destroy();
+    device = undefined;
+    await onEnd?.();
+  });
+  return {
+    get device(): Device {
+      if (!device) throw new Error('the suite device exists only inside tests and hooks');
+      return device;
+    },
+  };
+}
+
+/** A parity suite: its fixture, a device and an error report printed after the suite. */
+export interface ParitySuite extends DeviceSuite {
+  readonly fixture: Fixture;
+  /** Uploads a case's tensor as `dtype` (f16 / bf16 fixture values are pre-rounded, so exact). */
+  upload<D extends DType = 'f32'>(caseName: string, role: string, dtype?: D): Promise<Tensor<D>>;
+  /** Adds a line to the report printed when the suite ends. */
+  report(line: string): void;
+}
+
+/**
+ * Opens `family`'s fixture and registers the hooks that create a device before the suite's tests
+ * and free both after them. Call at the top of an async `describe`.
+ */
+export async function paritySuite(
+  family: FixtureFamily,
+  options: { device?: DeviceOptions; title?: string } = {},
+): Promise<ParitySuite> {
+  const fixture = await openFixture(family);
+  const lines: string[] = [];
+  const gpu = deviceSuite(options.device, async () => {
+    if (lines.length > 0) console.log(`${options.title ?? family} max errors:\n${lines.join('\n')}`);
+    await fixture.close();
+  });
+  return {
+    fixture,
+    get device(): Device {
+      return gpu.device;
+    },
+    async upload<D extends DType = 'f32'>(caseName: string, role: string, dtype?: D): Promise<Tensor<D>> {
+      const { data, shape } = await fixture.get(caseName, role);
+      return Tensor.fromArray(gpu.device, data, shape, (dtype ?? 'f32') as D);
+    },
+    report: (line) => lines.push(line),
   };
 }
 
@@ -79,4 +165,28 @@ export function expectClose(
     );
   }
   return { maxAbs, maxRel, worst };
+}
+
+/** `expectClose` plus a report line `name shape: max abs .., max rel ..`. */
+export function expectCloseReported(
+  suite: ParitySuite,
+  actual: ArrayLike<number>,
+  expected: { data: ArrayLike<number>; shape: readonly number[] },
+  tolerance: Tolerance,
+  what: string,
+): Comparison {
+  const result = expectClose(actual, expected.data, tolerance, what);
+  suite.report(
+    `  ${what} ${expected.shape.join('x')}: max abs ${result.maxAbs.toExponential(2)}, max rel ${result.maxRel.toExponential(2)}`,
+  );
+  return result;
+}
+
+/** Bit-exact equality (a loop: vitest's deep equality is slow on millions of elements). */
+export function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!Object.is(actual[i], expected[i]))
+      expect.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+  }
 }

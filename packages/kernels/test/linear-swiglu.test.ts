@@ -1,9 +1,9 @@
 import { concatRows, createDevice, Int8Weight, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { siluMul } from '../src/elementwise.js';
-import { linear, linearSwiGlu } from '../src/linear.js';
+import { linear, linearSwiGlu } from '../src/linear/linear.js';
 import type { Weight } from '../src/weight.js';
-import { expectClose, openFixture, type Fixture, type FixtureCase } from './fixtures.js';
+import { expectClose, paritySuite, type FixtureCase } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 /**
@@ -12,15 +12,8 @@ import { TOLERANCE } from './tolerances.js';
  * uploaded (or quantized) separately, then joined by concatRows.
  */
 describe('linearSwiGlu vs PyTorch', async () => {
-  const fixture: Fixture = await openFixture('linear');
-  let device: Device;
-  beforeAll(async () => {
-    device = await createDevice();
-  });
-  afterAll(async () => {
-    device?.destroy();
-    await fixture.close();
-  });
+  const suite = await paritySuite('linear');
+  const { fixture } = suite;
 
   /** gate and up as separate weights in the case's dtype, joined into [gate; up]. */
   async function fusedWeight(on: Device, c: FixtureCase): Promise<Weight> {
@@ -62,7 +55,7 @@ describe('linearSwiGlu vs PyTorch', async () => {
     );
   }
 
-  const cases = fixture.cases.filter((c) => c.kind === 'swiglu');
+  const cases = fixture.cases((c) => c.kind === 'swiglu');
   it('has cases for decode, prefill and the scalar kernel', () => {
     expect(cases.map((c) => c.name)).toEqual(
       expect.arrayContaining(['swiglu.decode.int8', 'swiglu.prefill.f16', 'swiglu.odd.f32']),
@@ -71,9 +64,14 @@ describe('linearSwiGlu vs PyTorch', async () => {
 
   for (const c of cases) {
     it(c.name, async () => {
-      const live = device.liveBytes;
-      expectClose(await run(device, c), (await fixture.get(c.name, 'y')).data, TOLERANCE.f32DotActivation, c.name);
-      expect(device.liveBytes, 'nothing left behind').toBe(live);
+      const live = suite.device.liveBytes;
+      expectClose(
+        await run(suite.device, c),
+        (await fixture.get(c.name, 'y')).data,
+        TOLERANCE.f32DotActivation,
+        c.name,
+      );
+      expect(suite.device.liveBytes, 'nothing left behind').toBe(live);
     });
   }
 
@@ -99,13 +97,13 @@ describe('linearSwiGlu vs PyTorch', async () => {
     const { data, shape } = await fixture.get(c.shape as string, 'x');
     const { data: weights, shape: wShape } = await fixture.get(c.shape as string, 'weight');
     const [n, K] = [wShape[0] / 2, wShape[1]];
-    const [fused, separate] = await device.scopeAsync(async () => {
-      const x = Tensor.fromArray(device, data, shape, 'f32');
+    const [fused, separate] = await suite.device.scopeAsync(async () => {
+      const x = Tensor.fromArray(suite.device, data, shape, 'f32');
       const [gate, up] = [0, 1].map((h) =>
-        Int8Weight.quantize(device, weights.subarray(h * n * K, (h + 1) * n * K), [n, K]),
+        Int8Weight.quantize(suite.device, weights.subarray(h * n * K, (h + 1) * n * K), [n, K]),
       );
       return Promise.all([
-        linearSwiGlu(x, await fusedWeight(device, c)).read(),
+        linearSwiGlu(x, await fusedWeight(suite.device, c)).read(),
         siluMul(linear(x, gate), linear(x, up)).read(),
       ]);
     });
@@ -113,22 +111,22 @@ describe('linearSwiGlu vs PyTorch', async () => {
   });
 
   it('rejects bad inputs with a ShapeError', () => {
-    device.scope(() => {
-      const x = Tensor.zeros(device, [2, 8], 'f32');
-      expect(() => linearSwiGlu(x, Tensor.zeros(device, [5, 8], 'f32'))).toThrow(/gateUp must be \[2N, K\]/);
-      expect(() => linearSwiGlu(x, Tensor.zeros(device, [6, 4], 'f32'))).toThrow(ShapeError);
-      expect(() => linearSwiGlu(x, Tensor.zeros(device, [8, 8], 'f32', { maxBlockBytes: 128 }))).toThrow(
+    suite.device.scope(() => {
+      const x = Tensor.zeros(suite.device, [2, 8], 'f32');
+      expect(() => linearSwiGlu(x, Tensor.zeros(suite.device, [5, 8], 'f32'))).toThrow(/gateUp must be \[2N, K\]/);
+      expect(() => linearSwiGlu(x, Tensor.zeros(suite.device, [6, 4], 'f32'))).toThrow(ShapeError);
+      expect(() => linearSwiGlu(x, Tensor.zeros(suite.device, [8, 8], 'f32', { maxBlockBytes: 128 }))).toThrow(
         /fit one binding/,
       );
-      expect(() => concatRows([Tensor.zeros(device, [2, 8], 'f32'), Tensor.zeros(device, [2, 4], 'f32')])).toThrow(
-        /part 1/,
-      );
-      expect(() => concatRows([Tensor.zeros(device, [2, 8], 'f32'), Tensor.zeros(device, [2, 8], 'f16')])).toThrow(
-        ShapeError,
-      );
+      expect(() =>
+        concatRows([Tensor.zeros(suite.device, [2, 8], 'f32'), Tensor.zeros(suite.device, [2, 4], 'f32')]),
+      ).toThrow(/part 1/);
+      expect(() =>
+        concatRows([Tensor.zeros(suite.device, [2, 8], 'f32'), Tensor.zeros(suite.device, [2, 8], 'f16')]),
+      ).toThrow(ShapeError);
       expect(() => concatRows([])).toThrow(/no tensors/);
-      const a = Int8Weight.quantize(device, new Float32Array(16), [2, 8]);
-      const b = Int8Weight.quantize(device, new Float32Array(16), [2, 8], { groupSize: 4 });
+      const a = Int8Weight.quantize(suite.device, new Float32Array(16), [2, 8]);
+      const b = Int8Weight.quantize(suite.device, new Float32Array(16), [2, 8], { groupSize: 4 });
       expect(() => Int8Weight.concatRows([a, b])).toThrow(/groups of 4/);
       a.dispose();
       b.dispose();

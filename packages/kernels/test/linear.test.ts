@@ -1,9 +1,9 @@
 import { createDevice, Int8Weight, ShapeError, Tensor, type Device, type TensorOptions } from '@fastvlm/tensor';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Activation } from '../src/elementwise.js';
-import { linear, type LinearOptions } from '../src/linear.js';
+import { describe, expect, it } from 'vitest';
+import type { Activation } from '../src/shared/math.js';
+import { linear, type LinearOptions } from '../src/linear/linear.js';
 import type { Weight } from '../src/weight.js';
-import { expectClose, openFixture, type Comparison, type Fixture, type FixtureCase } from './fixtures.js';
+import { expectClose, expectIdentical, paritySuite, type Comparison, type FixtureCase } from './fixtures.js';
 import { TOLERANCE, type Tolerance } from './tolerances.js';
 
 const VS_F32: Record<string, Tolerance> = {
@@ -18,15 +18,6 @@ function parseDType(dtype: string): { base: 'f32' | 'f16' | 'bf16' | 'int8'; gro
   return { base: 'int8', groupSize: dtype.length > 4 ? Number(dtype.slice(5)) : undefined };
 }
 
-/** Bit-exact equality (a loop: vitest's deep equality is slow on millions of elements). */
-function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  expect(actual.length, `${what}: length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(actual[i], expected[i]))
-      expect.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
-  }
-}
-
 function rms(values: Float32Array): number {
   let sum = 0;
   for (const v of values) sum += v * v;
@@ -34,17 +25,8 @@ function rms(values: Float32Array): number {
 }
 
 describe('linear vs PyTorch', async () => {
-  const fixture: Fixture = await openFixture('linear');
-  let device: Device;
-  const report: string[] = [];
-  beforeAll(async () => {
-    device = await createDevice();
-  });
-  afterAll(async () => {
-    console.log(`linear errors (max abs / max rel):\n${report.join('\n')}`);
-    device?.destroy();
-    await fixture.close();
-  });
+  const suite = await paritySuite('linear', { title: 'linear (max abs / max rel)' });
+  const { fixture } = suite;
 
   const f32 = async (name: string, role: string): Promise<Float32Array> => (await fixture.get(name, role)).data;
 
@@ -88,7 +70,7 @@ describe('linear vs PyTorch', async () => {
     what: string,
   ): Promise<Comparison> {
     const result = expectClose(actual, expected, tolerance, what);
-    report.push(`  ${what.padEnd(44)} ${result.maxAbs.toExponential(2)} / ${result.maxRel.toExponential(2)}`);
+    suite.report(`  ${what.padEnd(44)} ${result.maxAbs.toExponential(2)} / ${result.maxRel.toExponential(2)}`);
     return result;
   }
 
@@ -113,26 +95,26 @@ describe('linear vs PyTorch', async () => {
     }
   }
 
-  for (const c of fixture.cases.filter((c) => c.kind === 'linear')) {
+  for (const c of fixture.cases((c) => c.kind === 'linear')) {
     it(c.name, async () => {
-      await runShapeCase(device, c, c.name);
+      await runShapeCase(suite.device, c, c.name);
     });
   }
 
-  for (const c of fixture.cases.filter((c) => c.kind === 'epilogue')) {
+  for (const c of fixture.cases((c) => c.kind === 'epilogue')) {
     it(c.name, async () => {
       const role = async (r: string): Promise<Tensor<'f32'> | undefined> => {
         const t = await fixture.get(c.name, r).catch(() => undefined);
-        return t && Tensor.fromArray(device, t.data, t.shape, 'f32');
+        return t && Tensor.fromArray(suite.device, t.data, t.shape, 'f32');
       };
-      const y = await device.scopeAsync(async () => {
+      const y = await suite.device.scopeAsync(async () => {
         const options: LinearOptions = {
           activation: c.activation as Activation,
           bias: await role('bias'),
           residual: await role('residual'),
           scale: await role('scale'),
         };
-        return linear((await role('x'))!, await uploadWeight(device, c, c.name), options).read();
+        return linear((await role('x'))!, await uploadWeight(suite.device, c, c.name), options).read();
       });
       const tolerance = c.activation === 'none' ? TOLERANCE.f32 : TOLERANCE.f32DotActivation;
       await check(y, await f32(c.name, 'y'), tolerance, c.name);
@@ -150,10 +132,10 @@ describe('linear vs PyTorch', async () => {
   ];
   for (const [name, maxBlockBytes] of SPLITS) {
     it(`${name} with the weight split into row blocks of <= ${maxBlockBytes} bytes`, async () => {
-      const c = fixture.cases.find((k) => k.name === name)!;
-      const live = device.liveBytes;
-      await runShapeCase(device, c, `${name} split`, { maxBlockBytes });
-      expect(device.liveBytes, 'all blocks freed').toBe(live);
+      const c = fixture.case(name);
+      const live = suite.device.liveBytes;
+      await runShapeCase(suite.device, c, `${name} split`, { maxBlockBytes });
+      expect(suite.device.liveBytes, 'all blocks freed').toBe(live);
     });
   }
 
@@ -168,11 +150,7 @@ describe('linear vs PyTorch', async () => {
         'decode_m3.int8g64',
         'decode_up.f16',
       ]) {
-        await runShapeCase(
-          plain,
-          fixture.cases.find((k) => k.name === name)!,
-          `${name} no subgroups`,
-        );
+        await runShapeCase(plain, fixture.case(name), `${name} no subgroups`);
       }
     } finally {
       plain.destroy();
@@ -180,25 +158,28 @@ describe('linear vs PyTorch', async () => {
   });
 
   it('rejects bad inputs with a ShapeError', () => {
-    device.scope(() => {
-      const x = Tensor.zeros(device, [2, 4], 'f32');
-      const w = Tensor.zeros(device, [3, 4], 'f16');
-      const vector = (n: number): Tensor<'f32'> => Tensor.zeros(device, [n], 'f32');
+    suite.device.scope(() => {
+      const x = Tensor.zeros(suite.device, [2, 4], 'f32');
+      const w = Tensor.zeros(suite.device, [3, 4], 'f16');
+      const vector = (n: number): Tensor<'f32'> => Tensor.zeros(suite.device, [n], 'f32');
       const cases: [() => unknown, RegExp][] = [
-        [() => linear(Tensor.zeros(device, [2, 5], 'f32'), w), /does not end in the weight's 4 inputs/],
+        [() => linear(Tensor.zeros(suite.device, [2, 5], 'f32'), w), /does not end in the weight's 4 inputs/],
         [() => linear(x, w, { bias: vector(4) }), /bias must be f32 \[3\]/],
-        [() => linear(x, w, { residual: Tensor.zeros(device, [2, 4], 'f32') }), /residual must be f32 \[2, 3\]/],
+        [() => linear(x, w, { residual: Tensor.zeros(suite.device, [2, 4], 'f32') }), /residual must be f32 \[2, 3\]/],
         [
-          () => linear(x, w, { residual: Tensor.zeros(device, [2, 3], 'f32'), scale: vector(2) }),
+          () => linear(x, w, { residual: Tensor.zeros(suite.device, [2, 3], 'f32'), scale: vector(2) }),
           /scale must be f32 \[3\]/,
         ],
         [() => linear(x, w, { scale: vector(3) }), /give residual too/],
-        [() => linear(Tensor.zeros(device, [2, 4], 'f16') as unknown as Tensor<'f32'>, w), /x must be f32, got f16/],
         [
-          () => linear(x, Tensor.zeros(device, [3, 4], 'i8') as unknown as Weight),
+          () => linear(Tensor.zeros(suite.device, [2, 4], 'f16') as unknown as Tensor<'f32'>, w),
+          /x must be f32, got f16/,
+        ],
+        [
+          () => linear(x, Tensor.zeros(suite.device, [3, 4], 'i8') as unknown as Weight),
           /weight must be f32, f16, bf16 or an Int8Weight/,
         ],
-        [() => linear(x, Tensor.zeros(device, [12], 'f32')), /weight must be \[out, in\]/],
+        [() => linear(x, Tensor.zeros(suite.device, [12], 'f32')), /weight must be \[out, in\]/],
       ];
       for (const [call, message] of cases) {
         expect(call).toThrow(ShapeError);

@@ -1,33 +1,22 @@
-import { createDevice, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ShapeError, Tensor } from '@fastvlm/tensor';
+import { describe, expect, it } from 'vitest';
 import type { FloatTensor } from '../src/conv-weights.js';
-import type { Activation } from '../src/elementwise.js';
+import type { Activation } from '../src/shared/math.js';
 import { globalAvgPool, squeezeExcite } from '../src/pooling.js';
-import { expectClose, openFixture, type Fixture } from './fixtures.js';
+import { expectClose, paritySuite } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 describe('globalAvgPool and squeezeExcite vs PyTorch', async () => {
-  let device: Device;
-  const fixture: Fixture = await openFixture('conv');
-  const report: string[] = [];
-  beforeAll(async () => {
-    device = await createDevice();
-  });
-  afterAll(async () => {
-    if (process.env.KERNEL_ERRORS) console.log(report.join('\n'));
-    device.destroy();
-    await fixture.close();
-  });
+  const suite = await paritySuite('conv', { title: 'pooling' });
+  const { fixture } = suite;
 
-  async function upload(caseName: string, role: string, dtype: FloatTensor['dtype'] = 'f32'): Promise<FloatTensor> {
-    const { data, shape } = await fixture.get(caseName, role);
-    return Tensor.fromArray(device, data, shape, dtype) as FloatTensor; // f16 fixture values are exactly representable
-  }
+  const upload = (caseName: string, role: string, dtype: FloatTensor['dtype'] = 'f32'): Promise<FloatTensor> =>
+    suite.upload(caseName, role, dtype) as Promise<FloatTensor>; // f16 / bf16 fixture values are exactly representable
 
-  for (const c of fixture.cases.filter((c) => c.op === 'avgpool' || c.op === 'se')) {
+  for (const c of fixture.cases((c) => c.op === 'avgpool' || c.op === 'se')) {
     it(c.name, async () => {
       const expected = await fixture.get(c.name, 'y');
-      const out = await device.scopeAsync(async () => {
+      const out = await suite.device.scopeAsync(async () => {
         const x = (await upload(c.name, 'x')) as Tensor<'f32'>;
         if (c.op === 'avgpool') return globalAvgPool(x);
         const wdtype = c.wdtype as FloatTensor['dtype'];
@@ -44,17 +33,17 @@ describe('globalAvgPool and squeezeExcite vs PyTorch', async () => {
       expect(out.shape).toEqual(expected.shape);
       const tolerance = c.op === 'se' ? TOLERANCE.f32Transcendental : TOLERANCE.f32;
       const { maxAbs, maxRel } = expectClose(await out.read(), expected.data, tolerance, c.name);
-      report.push(`${c.name}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`);
+      suite.report(`${c.name}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`);
       out.dispose();
     });
   }
 
   it('rejects bad inputs with a ShapeError', () => {
-    device.scope(() => {
-      const t = (shape: number[]): Tensor<'f32'> => Tensor.zeros(device, shape, 'f32');
+    suite.device.scope(() => {
+      const t = (shape: number[]): Tensor<'f32'> => Tensor.zeros(suite.device, shape, 'f32');
       const x = t([4, 4, 8]);
       expect(() => globalAvgPool(t([4, 8]))).toThrow(/f32 \[H, W, C\]/);
-      expect(() => globalAvgPool(Tensor.zeros(device, [4, 4, 8], 'f16') as unknown as Tensor<'f32'>)).toThrow(
+      expect(() => globalAvgPool(Tensor.zeros(suite.device, [4, 4, 8], 'f16') as unknown as Tensor<'f32'>)).toThrow(
         ShapeError,
       );
       const se = {

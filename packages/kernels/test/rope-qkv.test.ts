@@ -1,9 +1,9 @@
-import { createDevice, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ShapeError, Tensor } from '@fastvlm/tensor';
+import { describe, expect, it } from 'vitest';
 import { appendKv, KvCache } from '../src/kv-cache.js';
 import { rope } from '../src/rope.js';
 import { ropeQkvIntoCache } from '../src/rope-qkv.js';
-import { expectClose, openFixture, type Fixture } from './fixtures.js';
+import { deviceSuite, expectClose, paritySuite } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 /**
@@ -12,17 +12,10 @@ import { TOLERANCE } from './tolerances.js';
  * qkv row per token; q comes back rotated, k rotated and v as it is land in the cache.
  */
 describe("ropeQkvIntoCache vs transformers' rotary embedding", async () => {
-  let device: Device;
-  const fixture: Fixture = await openFixture('norms');
-  beforeAll(async () => {
-    device = await createDevice();
-  });
-  afterAll(async () => {
-    device?.destroy();
-    await fixture.close();
-  });
+  const suite = await paritySuite('norms');
+  const { fixture } = suite;
 
-  for (const c of fixture.cases.filter((c) => c.op === 'rope' && c.contiguous)) {
+  for (const c of fixture.cases((c) => c.op === 'rope' && c.contiguous === true)) {
     it(c.name, async () => {
       const [q, k, qOut, kOut] = await Promise.all(
         ['q', 'k', 'q_out', 'k_out'].map((role) => fixture.get(c.name, role)),
@@ -43,12 +36,12 @@ describe("ropeQkvIntoCache vs transformers' rotary embedding", async () => {
           at += n * headDim;
         }
       }
-      const cache = new KvCache(device, { layers: 1, kvHeads, maxSeq: start + T, headDim });
+      const cache = new KvCache(suite.device, { layers: 1, kvHeads, maxSeq: start + T, headDim });
       try {
         cache.length = start; // positions before start stand for an earlier prompt
-        const out = device.scope(() =>
+        const out = suite.device.scope(() =>
           ropeQkvIntoCache(
-            Tensor.fromArray(device, qkv, [T, qkv.length / T], 'f32'),
+            Tensor.fromArray(suite.device, qkv, [T, qkv.length / T], 'f32'),
             heads,
             cache,
             0,
@@ -85,11 +78,7 @@ describe("ropeQkvIntoCache vs transformers' rotary embedding", async () => {
  * `appendKv` give on the q, k and v slices of the stacked projection: the same q, the same cache.
  */
 describe('ropeQkvIntoCache', () => {
-  let device: Device;
-  beforeAll(async () => {
-    device = await createDevice();
-  });
-  afterAll(() => device?.destroy());
+  const suite = deviceSuite();
 
   const values = (n: number, seed: number): Float32Array =>
     Float32Array.from({ length: n }, (_, i) => Math.sin(seed + i * 0.37) * 3);
@@ -110,8 +99,8 @@ describe('ropeQkvIntoCache', () => {
     it(`equals rope + appendKv for ${heads} + 2 x ${kvHeads} heads of ${headDim}: a prompt, then decode steps`, async () => {
       const cols = (heads + 2 * kvHeads) * headDim;
       const options = { layers: 2, kvHeads, maxSeq: 12, headDim };
-      const fused = new KvCache(device, options);
-      const separate = new KvCache(device, options);
+      const fused = new KvCache(suite.device, options);
+      const separate = new KvCache(suite.device, options);
       try {
         for (const [start, T] of [
           [0, 5],
@@ -120,11 +109,16 @@ describe('ropeQkvIntoCache', () => {
           [7, 3],
         ]) {
           const data = values(T * cols, start);
-          const [q, qRef] = device.scope(() => {
-            const qkv = Tensor.fromArray(device, data, [T, cols], 'f32');
+          const [q, qRef] = suite.device.scope(() => {
+            const qkv = Tensor.fromArray(suite.device, data, [T, cols], 'f32');
             const q = ropeQkvIntoCache(qkv, heads, fused, 1, start, theta);
             const part = (from: number, n: number): Tensor<'f32'> =>
-              Tensor.fromArray(device, columns(data, T, cols, from * headDim, n * headDim), [T, n, headDim], 'f32');
+              Tensor.fromArray(
+                suite.device,
+                columns(data, T, cols, from * headDim, n * headDim),
+                [T, n, headDim],
+                'f32',
+              );
             const qRef = rope(part(0, heads), start, theta);
             appendKv(separate, 1, rope(part(heads, kvHeads), start, theta), part(heads + kvHeads, kvHeads), start);
             return [q.keep(), qRef.keep()];
@@ -145,10 +139,10 @@ describe('ropeQkvIntoCache', () => {
   }
 
   it('rejects bad inputs with a ShapeError naming what is wrong', () => {
-    const cache = new KvCache(device, { layers: 1, kvHeads: 2, maxSeq: 8, headDim: 4 });
+    const cache = new KvCache(suite.device, { layers: 1, kvHeads: 2, maxSeq: 8, headDim: 4 });
     try {
-      device.scope(() => {
-        const qkv = (T: number, cols = 24): Tensor<'f32'> => Tensor.zeros(device, [T, cols], 'f32');
+      suite.device.scope(() => {
+        const qkv = (T: number, cols = 24): Tensor<'f32'> => Tensor.zeros(suite.device, [T, cols], 'f32');
         expect(() => ropeQkvIntoCache(qkv(2, 20), 4, cache, 0, 0, 1e4)).toThrow(/qkv must be f32 \[T, 32\]/);
         expect(() => ropeQkvIntoCache(qkv(2, 32), 4, cache, 0, 0, 1e4)).not.toThrow();
         expect(() => ropeQkvIntoCache(qkv(2, 32), 4, cache, 0, 5, 1e4)).toThrow(/start 5 must be within 0..2/);
@@ -156,7 +150,7 @@ describe('ropeQkvIntoCache', () => {
         expect(() => ropeQkvIntoCache(qkv(1, 32), 4, cache, 1, 0, 1e4)).toThrow(/layer 1 is outside/);
         expect(() => ropeQkvIntoCache(qkv(1, 32), 0, cache, 0, 0, 1e4)).toThrow(ShapeError);
         expect(() =>
-          ropeQkvIntoCache(Tensor.zeros(device, [1, 32], 'i32') as unknown as Tensor<'f32'>, 4, cache, 0, 0, 1e4),
+          ropeQkvIntoCache(Tensor.zeros(suite.device, [1, 32], 'i32') as unknown as Tensor<'f32'>, 4, cache, 0, 0, 1e4),
         ).toThrow(/qkv must be f32/);
       });
     } finally {

@@ -1,23 +1,14 @@
-import { createDevice, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ShapeError, Tensor } from '@fastvlm/tensor';
+import { describe, expect, it } from 'vitest';
 import { rope, ropeInverseFrequencies } from '../src/rope.js';
-import { expectClose, openFixture, type Fixture } from './fixtures.js';
+import { expectClose, paritySuite } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 describe("rope vs transformers' Qwen2RotaryEmbedding + apply_rotary_pos_emb", async () => {
-  let device: Device;
-  const fixture: Fixture = await openFixture('norms');
-  const errors: string[] = [];
-  beforeAll(async () => {
-    device = await createDevice();
-  });
-  afterAll(async () => {
-    console.log(`rope max errors:\n${errors.join('\n')}`);
-    device.destroy();
-    await fixture.close();
-  });
+  const suite = await paritySuite('norms', { title: 'rope' });
+  const { fixture } = suite;
 
-  for (const c of fixture.cases.filter((c) => c.op === 'rope')) {
+  for (const c of fixture.cases((c) => c.op === 'rope')) {
     it(`${c.name}: inverse frequencies are transformers' f32 values, bit for bit`, async () => {
       const expected = await fixture.get(c.name, 'inv_freq');
       expect(Array.from(ropeInverseFrequencies(c.theta as number, c.head_dim as number))).toEqual(
@@ -33,17 +24,17 @@ describe("rope vs transformers' Qwen2RotaryEmbedding + apply_rotary_pos_emb", as
         for (const role of ['q', 'k']) {
           const { data, shape } = await fixture.get(c.name, role);
           const expected = await fixture.get(c.name, `${role}_out`);
-          const out = device.scope(() => {
-            const x = Tensor.fromArray(device, data, shape, 'f32');
+          const out = suite.device.scope(() => {
+            const x = Tensor.fromArray(suite.device, data, shape, 'f32');
             const at =
               source === 'start'
                 ? (c.start as number)
-                : Tensor.fromArray(device, positions.data, positions.shape, 'i32');
+                : Tensor.fromArray(suite.device, positions.data, positions.shape, 'i32');
             return rope(x, at, c.theta as number);
           });
           expect(out.shape).toEqual(expected.shape);
           const { maxAbs, maxRel } = expectClose(await out.read(), expected.data, TOLERANCE.rope, `${c.name} ${role}`);
-          errors.push(
+          suite.report(
             `  ${c.name} ${role} ${shape.join('x')} (${source}): max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`,
           );
           out.dispose();
@@ -53,17 +44,17 @@ describe("rope vs transformers' Qwen2RotaryEmbedding + apply_rotary_pos_emb", as
   }
 
   it('rejects wrong shapes and dtypes with a ShapeError', () => {
-    device.scope(() => {
-      const x = Tensor.zeros(device, [3, 2, 64], 'f32');
-      expect(() => rope(Tensor.zeros(device, [3, 128], 'f32'), 0, 1e6)).toThrow(ShapeError);
-      expect(() => rope(Tensor.zeros(device, [3, 2, 63], 'f32'), 0, 1e6)).toThrow(/must be even/);
-      expect(() => rope(Tensor.zeros(device, [3, 2, 256], 'f32'), 0, 1e6)).toThrow(/at most 128/);
-      expect(() => rope(x, Tensor.zeros(device, [4], 'i32'), 1e6)).toThrow(/positions \[4\] must be \[3\]/);
-      expect(() => rope(x, Tensor.zeros(device, [3], 'f32') as unknown as Tensor<'i32'>, 1e6)).toThrow(
+    suite.device.scope(() => {
+      const x = Tensor.zeros(suite.device, [3, 2, 64], 'f32');
+      expect(() => rope(Tensor.zeros(suite.device, [3, 128], 'f32'), 0, 1e6)).toThrow(ShapeError);
+      expect(() => rope(Tensor.zeros(suite.device, [3, 2, 63], 'f32'), 0, 1e6)).toThrow(/must be even/);
+      expect(() => rope(Tensor.zeros(suite.device, [3, 2, 256], 'f32'), 0, 1e6)).toThrow(/at most 128/);
+      expect(() => rope(x, Tensor.zeros(suite.device, [4], 'i32'), 1e6)).toThrow(/positions \[4\] must be \[3\]/);
+      expect(() => rope(x, Tensor.zeros(suite.device, [3], 'f32') as unknown as Tensor<'i32'>, 1e6)).toThrow(
         /positions must be i32/,
       );
       expect(() => rope(x, -1, 1e6)).toThrow(/non-negative integer/);
-      expect(() => rope(Tensor.zeros(device, [3, 2, 64], 'bf16') as unknown as Tensor<'f32'>, 0, 1e6)).toThrow(
+      expect(() => rope(Tensor.zeros(suite.device, [3, 2, 64], 'bf16') as unknown as Tensor<'f32'>, 0, 1e6)).toThrow(
         /x must be f32/,
       );
     });

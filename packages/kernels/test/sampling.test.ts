@@ -1,6 +1,6 @@
-import { createDevice, FastVlmError, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SeededRandom } from '../src/rng.js';
+import { FastVlmError, ShapeError, Tensor } from '@fastvlm/tensor';
+import { describe, expect, it } from 'vitest';
+import { SeededRandom } from '../src/sampling/rng.js';
 import {
   drawToken,
   sample,
@@ -8,8 +8,8 @@ import {
   SamplingError,
   type SamplingOptions,
   type TokenDistribution,
-} from '../src/sampling.js';
-import { expectClose, openFixture, type Fixture } from './fixtures.js';
+} from '../src/sampling/sampling.js';
+import { expectClose, paritySuite } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 /** Where each fixture case's distribution must come from with the default 4096 candidates. */
@@ -33,27 +33,20 @@ function optionsOf(params: Record<string, unknown>): SamplingOptions {
 }
 
 describe('sampling vs transformers logits warpers', async () => {
-  let device: Device;
-  const fixture: Fixture = await openFixture('llm_plumbing');
-  const cases = fixture.cases.filter((x) => x.op === 'sampling');
-  beforeAll(async () => {
-    device = await createDevice();
-  });
-  afterAll(async () => {
-    device.destroy();
-    await fixture.close();
-  });
+  const suite = await paritySuite('llm_plumbing');
+  const { fixture } = suite;
+  const cases = fixture.cases((x) => x.op === 'sampling');
 
   async function logitsOf(caseName: string): Promise<Tensor<'f32'>> {
     const { data, shape } = await fixture.get(caseName, 'logits');
-    return Tensor.fromArray(device, data, shape, 'f32');
+    return Tensor.fromArray(suite.device, data, shape, 'f32');
   }
 
   for (const c of cases) {
     for (const maxCandidates of [undefined, 64]) {
       it(`${c.name}${maxCandidates ? ` with ${maxCandidates} candidates` : ''}`, async () => {
         const expected = await fixture.get(c.name, 'probs');
-        const distribution = await device.scopeAsync(async () =>
+        const distribution = await suite.device.scopeAsync(async () =>
           samplingDistribution(await logitsOf(c.name), { ...optionsOf(c), maxCandidates }),
         );
         if (maxCandidates === undefined) expect(distribution.source).toBe(EXPECTED_SOURCE[c.name] ?? 'candidates');
@@ -63,7 +56,7 @@ describe('sampling vs transformers logits warpers', async () => {
   }
 
   it('draws what the distribution says, the same token for the same seed', async () => {
-    await device.scopeAsync(async () => {
+    await suite.device.scopeAsync(async () => {
       for (const name of ['sampling.lm_t1_k50_p095', 'sampling.lm_t07_p09', 'sampling.lm_t02', 'sampling.odd_t13']) {
         const logits = await logitsOf(name);
         const options = optionsOf(cases.find((c) => c.name === name) ?? {});
@@ -88,7 +81,7 @@ describe('sampling vs transformers logits warpers', async () => {
   });
 
   it('falls back to all logits when the draw lands past the candidates', async () => {
-    await device.scopeAsync(async () => {
+    await suite.device.scopeAsync(async () => {
       const logits = await logitsOf('sampling.odd_t13');
       const options = optionsOf(cases.find((c) => c.name === 'sampling.odd_t13') ?? {});
       const distribution = await samplingDistribution(logits, options);
@@ -106,7 +99,7 @@ describe('sampling vs transformers logits warpers', async () => {
   it('is greedy at temperature 0', async () => {
     const { data } = await fixture.get('sampling.flat_t1_p09', 'logits');
     const best = data.reduce((b, v, i) => (v > data[b] ? i : b), 0);
-    const token = await device.scopeAsync(async () =>
+    const token = await suite.device.scopeAsync(async () =>
       sample(await logitsOf('sampling.flat_t1_p09'), { temperature: 0, topP: 0.5, seed: 3 }),
     );
     expect(token).toBe(best);
@@ -115,8 +108,8 @@ describe('sampling vs transformers logits warpers', async () => {
   it('matches the probabilities over 20000 seeded draws (chi-square)', async () => {
     const logits = [0, 1, 2, 0.5, -1, 3, -0.25, 1.5];
     const options = { temperature: 0.9, topP: 0.95 };
-    const distribution = await device.scopeAsync(async () =>
-      samplingDistribution(Tensor.fromArray(device, logits, [logits.length], 'f32'), options),
+    const distribution = await suite.device.scopeAsync(async () =>
+      samplingDistribution(Tensor.fromArray(suite.device, logits, [logits.length], 'f32'), options),
     );
     expect(Array.from(distribution.ids)).toEqual([5, 2, 7, 1, 3]); // top-p removed the three least likely
     const counts = new Map<number, number>();
@@ -136,8 +129,8 @@ describe('sampling vs transformers logits warpers', async () => {
   });
 
   it('rejects bad options with a typed error', async () => {
-    await device.scopeAsync(async () => {
-      const logits = Tensor.fromArray(device, [1, 2, 3], [3], 'f32');
+    await suite.device.scopeAsync(async () => {
+      const logits = Tensor.fromArray(suite.device, [1, 2, 3], [3], 'f32');
       const bad: SamplingOptions[] = [
         { temperature: -0.5 },
         { temperature: NaN },
@@ -155,9 +148,9 @@ describe('sampling vs transformers logits warpers', async () => {
       }
       await expect(sample(logits, { temperature: 1, topK: -1 })).rejects.toThrow(FastVlmError);
       await expect(samplingDistribution(logits, { temperature: 0 })).rejects.toThrow(/greedy/);
-      await expect(sample(Tensor.zeros(device, [2, 3], 'f32'), { temperature: 1 })).rejects.toThrow(ShapeError);
+      await expect(sample(Tensor.zeros(suite.device, [2, 3], 'f32'), { temperature: 1 })).rejects.toThrow(ShapeError);
       await expect(
-        sample(Tensor.zeros(device, [3], 'f16') as unknown as Tensor<'f32'>, { temperature: 1 }),
+        sample(Tensor.zeros(suite.device, [3], 'f16') as unknown as Tensor<'f32'>, { temperature: 1 }),
       ).rejects.toThrow(ShapeError);
     });
   });

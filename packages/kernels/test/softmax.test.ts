@@ -1,7 +1,7 @@
-import { createDevice, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ShapeError, Tensor } from '@fastvlm/tensor';
+import { describe, expect, it } from 'vitest';
 import { softmax } from '../src/softmax.js';
-import { expectClose, openFixture, type Fixture } from './fixtures.js';
+import { expectClose, paritySuite } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 /** Softmax of f32 x / T computed in f64, row by row. */
@@ -18,24 +18,15 @@ function softmaxF64(x: Float32Array, length: number, temperature: number): Float
 }
 
 describe('softmax vs PyTorch (F.softmax over the last dim)', async () => {
-  let device: Device;
-  const fixture: Fixture = await openFixture('norms');
-  const errors: string[] = [];
-  beforeAll(async () => {
-    device = await createDevice();
-  });
-  afterAll(async () => {
-    console.log(`softmax max errors:\n${errors.join('\n')}`);
-    device.destroy();
-    await fixture.close();
-  });
+  const suite = await paritySuite('norms', { title: 'softmax' });
+  const { fixture } = suite;
 
-  for (const c of fixture.cases.filter((c) => c.op === 'softmax')) {
+  for (const c of fixture.cases((c) => c.op === 'softmax')) {
     it(`${c.name} (temperature ${c.temperature as number})`, async () => {
       const { data, shape } = await fixture.get(c.name, 'x');
       const expected = await fixture.get(c.name, 'y');
-      const out = await device.scopeAsync(async () =>
-        softmax(Tensor.fromArray(device, data, shape, 'f32'), { temperature: c.temperature as number }),
+      const out = await suite.device.scopeAsync(async () =>
+        softmax(Tensor.fromArray(suite.device, data, shape, 'f32'), { temperature: c.temperature as number }),
       );
       expect(out.shape).toEqual(expected.shape);
       const y = await out.read();
@@ -49,7 +40,7 @@ describe('softmax vs PyTorch (F.softmax over the last dim)', async () => {
         TOLERANCE.f32Transcendental,
         `${c.name} vs f64`,
       );
-      errors.push(
+      suite.report(
         `  ${c.name} ${shape.join('x')}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)} (vs f64: ${exact.maxAbs.toExponential(2)}, ${exact.maxRel.toExponential(2)})`,
       );
       out.dispose();
@@ -61,8 +52,8 @@ describe('softmax vs PyTorch (F.softmax over the last dim)', async () => {
       const { data, shape } = await fixture.get(name, 'x');
       const expected = await fixture.get(name, 'y');
       const rowBytes = shape[shape.length - 1] * 4;
-      const out = device.scope(() => {
-        const x = Tensor.fromArray(device, data, shape, 'f32', { maxBlockBytes: rowBytes * 2 }); // 2 rows per block
+      const out = suite.device.scope(() => {
+        const x = Tensor.fromArray(suite.device, data, shape, 'f32', { maxBlockBytes: rowBytes * 2 }); // 2 rows per block
         expect(x.isSplit).toBe(true);
         return softmax(x);
       });
@@ -73,10 +64,12 @@ describe('softmax vs PyTorch (F.softmax over the last dim)', async () => {
   });
 
   it('rejects a wrong dtype or temperature with a ShapeError', () => {
-    device.scope(() => {
-      expect(() => softmax(Tensor.zeros(device, [2, 8], 'f16') as unknown as Tensor<'f32'>)).toThrow(ShapeError);
-      expect(() => softmax(Tensor.zeros(device, [2, 8], 'i32') as unknown as Tensor<'f32'>)).toThrow(/x must be f32/);
-      expect(() => softmax(Tensor.zeros(device, [2, 8], 'f32'), { temperature: 0 })).toThrow(
+    suite.device.scope(() => {
+      expect(() => softmax(Tensor.zeros(suite.device, [2, 8], 'f16') as unknown as Tensor<'f32'>)).toThrow(ShapeError);
+      expect(() => softmax(Tensor.zeros(suite.device, [2, 8], 'i32') as unknown as Tensor<'f32'>)).toThrow(
+        /x must be f32/,
+      );
+      expect(() => softmax(Tensor.zeros(suite.device, [2, 8], 'f32'), { temperature: 0 })).toThrow(
         /temperature must be positive/,
       );
     });

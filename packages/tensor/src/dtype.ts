@@ -24,8 +24,6 @@ export interface TypedArrayFor {
   u8: Uint8Array;
 }
 
-export type AnyTypedArray = TypedArrayFor[DType];
-
 /** Wraps raw bytes as the typed array of `dtype` (no copy; `bytes` must be suitably aligned). */
 export function typedView<D extends DType>(
   dtype: D,

@@ -53,12 +53,6 @@ export function f32ToBf16Bits(value: number): number {
   return (rounded >>> 16) & 0xffff;
 }
 
-/** bfloat16 bits -> f32. */
-export function bf16BitsToF32(bits: number): number {
-  u32[0] = (bits & 0xffff) << 16;
-  return f32[0];
-}
-
 export function f32ArrayToF16(values: ArrayLike<number>): Uint16Array {
   const out = new Uint16Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = f32ToF16Bits(values[i]);

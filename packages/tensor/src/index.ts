@@ -18,7 +18,7 @@ export { adapterName, describeAdapter, type AdapterDescription } from './adapter
 export { Tensor, type TensorBlock, type TensorData, type TensorOptions } from './tensor.js';
 export { Int8Weight, quantizeInt8 } from './int8-weight.js';
 export { concatRows } from './concat-rows.js';
-export { DTYPES, bytesPerElement, typedView, type AnyTypedArray, type DType, type TypedArrayFor } from './dtype.js';
+export { DTYPES, bytesPerElement, typedView, type DType, type TypedArrayFor } from './dtype.js';
 export { checkShape, formatShape, numel, sameShape, type Shape } from './shape.js';
 export type { BindingRef, Kernel } from './kernel-cache.js';
 export type { DispatchProfile, DispatchWork, KernelProfile, SectionProfile } from './profiler.js';
@@ -27,7 +27,6 @@ export { sizeClass } from './buffer-pool.js';
 export { DeviceError, DisposedError, FastVlmError, SafetensorsError, ShapeError } from './errors.js';
 export {
   bf16ArrayToF32,
-  bf16BitsToF32,
   f16ArrayToF32,
   f16BitsToF32,
   f32ArrayToBf16,

@@ -1,6 +1,6 @@
 /**
- * Dispatch sizes. A 1-D launch of more than 65535 workgroups is folded into a 2-D grid; the
- * kernel recovers its flat index with `flatIndex()`.
+ * Shared WGSL grid indexing. A 1-D launch of more than 65535 workgroups is folded into a 2-D grid
+ * (`grid1d`); the kernel recovers its flat invocation index with `flatIndex()`.
  */
 import type { Device } from '@fastvlm/tensor';
 

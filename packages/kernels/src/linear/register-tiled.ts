@@ -1,6 +1,6 @@
 /**
- * WGSL for `linear`: a register-tiled kernel used for both prefill (tileM 8) and decode (tileM 1
- * or 4), and a scalar kernel for shapes whose rows are not aligned for vector loads.
+ * The register-tiled `linear` kernel, the GEMM of prefill and of the vision tower's 1x1
+ * convolutions (tileM 8) and the GEMV of decode (tileM 1 or 4) in one generator.
  *
  * Every invocation computes `tileM` rows x `tileN` output columns; the 64 invocations of a
  * workgroup run along n and share the tile's rows. On lavapipe each storage load is done lane by
@@ -14,111 +14,18 @@
  * about 32 accumulators per invocation is the sweet spot (8 x 8 only pays for int8 weights).
  * Measured on lavapipe, M=4096 K=384 N=1536: f32 33, f16 45, bf16 45, int8 55 GFLOP/s.
  */
-import { activationExpr, swigluGateExpr, type Activation } from './elementwise.js';
-import { loaderFn, wgslStorageType, WGSL_GELU } from './wgsl-loaders.js';
-import type { WeightDType } from './weight.js';
-import { memoSource } from './memo-source.js';
-
-/** What a linear kernel is specialised on (everything else comes in `LinearParams`). */
-export interface LinearKernelConfig {
-  weight: WeightDType;
-  /** int8 only: scales [N, K / groupSize] rather than [N, 1]. */
-  perGroupScales: boolean;
-  bias: boolean;
-  activation: Activation;
-  residual: boolean;
-  /** Per-column scale of the branch before the residual add (a layer scale). */
-  layerScale: boolean;
-  /**
-   * SwiGLU: the weight is [gate; up] (2N rows) and y[m, n] = silu(x·gate[n]) * (x·up[n]), N columns.
-   * Each invocation's tileN weight rows are tileN / 2 gate rows and the up rows of the same
-   * columns. No bias, activation or residual with it.
-   */
-  swiglu: boolean;
-}
-
-/**
- * Per-dispatch parameters. One dispatch covers output columns [nStart, nEnd), whose weight rows
- * live in the bound weight block from row `wRow0` (and its scales block from row `sRow0`), and
- * rows from `mStart` on (the grid's y dimension is limited).
- */
-const LINEAR_PARAMS = /* wgsl */ `
-struct Params { M: u32, N: u32, K: u32, nStart: u32, nEnd: u32, wRow0: u32, sRow0: u32, groupSize: u32, mStart: u32, nBlocks: u32, gridX: u32 }
-@group(0) @binding(0) var<uniform> p: Params;`;
-
-export interface LinearParams {
-  M: number;
-  N: number;
-  K: number;
-  nStart: number;
-  nEnd: number;
-  wRow0: number;
-  sRow0: number;
-  groupSize: number;
-  mStart: number;
-  /** Subgroup tiles only: column blocks of the dispatch, and the grid's x size. */
-  nBlocks?: number;
-  gridX?: number;
-}
-
-export function linearParams(v: LinearParams): { uniform: Uint32Array } {
-  return {
-    uniform: Uint32Array.of(
-      v.M,
-      v.N,
-      v.K,
-      v.nStart,
-      v.nEnd,
-      v.wRow0,
-      v.sRow0,
-      v.groupSize,
-      v.mStart,
-      v.nBlocks ?? 0,
-      v.gridX ?? 0,
-    ),
-  };
-}
-
-/** Bindings 2 (weight words) and, for int8, 3 (scales). */
-function weightBindings(config: LinearKernelConfig, wordType: string): string {
-  const w = `@group(0) @binding(2) var<storage, read> w: array<${wordType}>;`;
-  return config.weight === 'int8' ? `${w}\n@group(0) @binding(3) var<storage, read> scales: array<f32>;` : w;
-}
-
-/** Names of the epilogue bindings, in binding order after the weight's. */
-export function epilogueOperands(config: LinearKernelConfig): ('bias' | 'residual' | 'layerScale' | 'y')[] {
-  const names: ('bias' | 'residual' | 'layerScale' | 'y')[] = [];
-  if (config.bias) names.push('bias');
-  if (config.residual) names.push('residual');
-  if (config.layerScale) names.push('layerScale');
-  names.push('y');
-  return names;
-}
-
-function epilogueBindings(config: LinearKernelConfig): string {
-  const first = config.weight === 'int8' ? 4 : 3;
-  const decls = epilogueOperands(config).map((name, i) => {
-    const access = name === 'y' ? 'read_write' : 'read';
-    return `@group(0) @binding(${first + i}) var<storage, ${access}> ${name}: array<f32>;`;
-  });
-  return `${config.activation === 'gelu' ? WGSL_GELU : ''}\n${activationFn(config)}\n${decls.join('\n')}`;
-}
-
-/** A WGSL statement storing `value` (the dot product of row m, column n) through the epilogue. */
-function epilogueStore(config: LinearKernelConfig, m: string, n: string, value: string): string {
-  let v = config.bias ? `(${value} + bias[${n}])` : value;
-  if (config.activation !== 'none') v = `act(${v})`;
-  const at = `(${m}) * p.N + ${n}`;
-  if (config.residual) v = `residual[${at}] + ${config.layerScale ? `layerScale[${n}] * ` : ''}${v}`;
-  return `y[${at}] = ${v};`;
-}
-
-/** `fn act(v: f32) -> f32` for the configured activation (empty when none). */
-function activationFn(config: LinearKernelConfig): string {
-  return config.activation === 'none'
-    ? ''
-    : `fn act(v: f32) -> f32 { return ${activationExpr(config.activation, 'v')}; }`;
-}
+import type { WeightDType } from '../weight.js';
+import { memoSource } from '../shared/memo-source.js';
+import {
+  epilogueBindings,
+  LINEAR_PARAMS,
+  outputTileN,
+  range,
+  tileColumn,
+  tileStores,
+  weightBindings,
+  type LinearKernelConfig,
+} from './common.js';
 
 export interface GemmTile {
   tileM: number;
@@ -139,8 +46,6 @@ export interface GemmTile {
 export const LINEAR_WORKGROUP = 64;
 /** Lanes that share x loads (needs a subgroup size of at least this). */
 export const SHARE_LANES = 8;
-
-const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /** k values one step of the inner loop covers; K (and an int8 group size) must be a multiple of it. */
 export function gemmKStep(tile: GemmTile): number {
@@ -201,53 +106,6 @@ ${body.join('\n')}
   }`;
 }
 
-/** Output columns per invocation: tileN, or tileN / 2 (gate, up) pairs for SwiGLU. */
-export function outputTileN(config: LinearKernelConfig, tileN: number): number {
-  return config.swiglu ? tileN / 2 : tileN;
-}
-
-/** Tile column j's output column (offset from n0) and the offset of its weight row from that column. */
-function tileColumn(config: LinearKernelConfig, tileN: number, j: number): { column: number; rowOffset: string } {
-  const half = outputTileN(config, tileN);
-  return config.swiglu && j >= half ? { column: j - half, rowOffset: ' + p.N' } : { column: j, rowOffset: '' };
-}
-
-/** SwiGLU stores: silu(gate) * up for each of the tile's (gate, up) accumulator pairs. */
-function swigluStores(config: LinearKernelConfig, tileM: number, tileN: number): string {
-  const perChannel = config.weight === 'int8' && !config.perGroupScales;
-  const stores: string[] = [];
-  for (const j of range(tileN / 2)) {
-    const u = j + tileN / 2;
-    stores.push(`  { let n = n0 + ${j}u; if (n < p.nEnd) {`);
-    if (perChannel) stores.push(`    let sg = scales[n - p.sRow0];\n    let su = scales[n + p.N - p.sRow0];`);
-    for (const i of range(tileM)) {
-      const [g, up] = perChannel ? [`sg * a${i}_${j}`, `su * a${i}_${u}`] : [`a${i}_${j}`, `a${i}_${u}`];
-      stores.push(
-        `    if (m0 + ${i}u < p.M) { let g = ${g}; y[(m0 + ${i}u) * p.N + n] = ${swigluGateExpr('g')} * (${up}); }`,
-      );
-    }
-    stores.push('  } }');
-  }
-  return stores.join('\n');
-}
-
-/** Stores of the tile through the epilogue; per-channel int8 scales are applied here. */
-function tileStores(config: LinearKernelConfig, tileM: number, tileN: number): string {
-  if (config.swiglu) return swigluStores(config, tileM, tileN);
-  const perChannel = config.weight === 'int8' && !config.perGroupScales;
-  const stores: string[] = [];
-  for (const j of range(tileN)) {
-    stores.push(`  { let n = n0 + ${j}u; if (n < p.nEnd) {`);
-    if (perChannel) stores.push(`    let sc = scales[n - p.sRow0];`);
-    for (const i of range(tileM)) {
-      const value = perChannel ? `sc * a${i}_${j}` : `a${i}_${j}`;
-      stores.push(`    if (m0 + ${i}u < p.M) { ${epilogueStore(config, `m0 + ${i}u`, 'n', value)} }`);
-    }
-    stores.push('  } }');
-  }
-  return stores.join('\n');
-}
-
 /** Row starts of the tile: clamped, so that edge tiles read valid rows and every lane stays active. */
 function tileSetup(config: LinearKernelConfig, tile: GemmTile, xPerElement: number, wPerElement: number): string[] {
   const lines: string[] = [];
@@ -265,7 +123,7 @@ function tileSetup(config: LinearKernelConfig, tile: GemmTile, xPerElement: numb
   return lines;
 }
 
-function entry(tile: GemmTile): string {
+export function entry(tile: GemmTile): string {
   const lanes = tile.xShare && tile.subgroupTile ? tile.subgroupTile : 0;
   const size = lanes ? (tile.workgroup ?? LINEAR_WORKGROUP) : LINEAR_WORKGROUP;
   const builtins = `@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>${tile.xShare ? ', @builtin(subgroup_invocation_id) lane: u32' : ''}${lanes ? ', @builtin(local_invocation_index) li: u32' : ''}`;
@@ -321,44 +179,4 @@ ${tileStores(config, tileM, tileN)}
 }`;
 }
 
-/** Scalar kernel for any K (rows of packed weights need not start on a word): tile 4 x 4. */
-function scalarSourceUncached(config: LinearKernelConfig): string {
-  const tile: GemmTile = { tileM: 4, tileN: 4, xShare: 0 };
-  const dtype = config.weight === 'int8' ? 'i8' : config.weight;
-  const scaled = config.weight === 'int8' && config.perGroupScales;
-  const body: string[] = [];
-  for (const j of range(tile.tileN)) {
-    const weight = `loadW((nc${j} - p.wRow0) * p.K + k)`;
-    body.push(
-      `    let d${j} = ${scaled ? `scales[(nc${j} - p.sRow0) * (p.K / p.groupSize) + k / p.groupSize] * ` : ''}${weight};`,
-    );
-  }
-  for (const i of range(tile.tileM)) {
-    body.push(`    let x${i} = x[min(m0 + ${i}u, p.M - 1u) * p.K + k];`);
-    for (const j of range(tile.tileN)) body.push(`    a${i}_${j} += x${i} * d${j};`);
-  }
-  const setup: string[] = [];
-  for (const j of range(tile.tileN)) {
-    const { column, rowOffset } = tileColumn(config, tile.tileN, j);
-    setup.push(`  let nc${j} = min(n0 + ${column}u, p.nEnd - 1u)${rowOffset};`);
-  }
-  for (const i of range(tile.tileM)) for (const j of range(tile.tileN)) setup.push(`  var a${i}_${j} = 0.0;`);
-  return /* wgsl */ `
-${LINEAR_PARAMS}
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-${weightBindings(config, wgslStorageType(dtype))}
-${loaderFn('loadW', 'w', dtype)}
-${epilogueBindings(config)}
-const TILE_M = ${tile.tileM}u;
-const TILE_N = ${outputTileN(config, tile.tileN)}u;
-${entry(tile)}
-${setup.join('\n')}
-  for (var k = 0u; k < p.K; k++) {
-${body.join('\n')}
-  }
-${tileStores(config, tile.tileM, tile.tileN)}
-}`;
-}
-
 export const gemmSource = memoSource(gemmSourceUncached);
-export const scalarSource = memoSource(scalarSourceUncached);

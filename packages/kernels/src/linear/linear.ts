@@ -2,27 +2,23 @@
  * `linear`: y = x Wᵀ + b with W in the checkpoint's [out, in] layout (f32, f16, bf16 or int8),
  * and an optional fused epilogue y = residual + scale * act(x Wᵀ + b).
  *
- * One register-tiled kernel (linear-gemm.ts) serves both jobs with different tiles: prefill and
- * the vision tower's 1x1 convolutions (many rows: 8 x 4 or 8 x 8 outputs per invocation, each
- * weight load shared by 8 rows) and decode (1 to 4 rows: memory-bound, so few rows and narrow
- * column tiles to keep enough invocations). A weight split into row blocks (above the binding
- * limit, e.g. a tied LM head) is dispatched once per block, each writing its output columns.
+ * One register-tiled kernel serves both jobs with different tiles: prefill and the vision tower's
+ * 1x1 convolutions (many rows: 8 x 4 or 8 x 8 outputs per invocation, each weight load shared by 8
+ * rows) and decode (1 to 4 rows: memory-bound, so few rows and narrow column tiles to keep enough
+ * invocations). A weight split into row blocks (above the binding limit, e.g. a tied LM head) is
+ * dispatched once per block, each writing its output columns.
+ *
+ * The folder: linear.ts (this launcher: checks, tile choice, dispatches), common.ts (config,
+ * uniform, bindings and epilogue stores every linear kernel shares), register-tiled.ts (the GEMM /
+ * GEMV generator), scalar.ts (unaligned shapes), weight-segments.ts (split weights).
  */
-import { formatShape, Int8Weight, sameShape, ShapeError, Tensor, type Binding, type Device } from '@fastvlm/tensor';
-import type { Activation } from './elementwise.js';
-import {
-  epilogueOperands,
-  gemmKStep,
-  gemmSource,
-  LINEAR_WORKGROUP,
-  linearParams,
-  outputTileN,
-  scalarSource,
-  SHARE_LANES,
-  type GemmTile,
-  type LinearKernelConfig,
-} from './linear-gemm.js';
-import { weightDType, type Weight, type WeightDType } from './weight.js';
+import { formatShape, Int8Weight, sameShape, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
+import type { Activation } from '../shared/math.js';
+import { epilogueOperands, linearParams, outputTileN, type LinearKernelConfig } from './common.js';
+import { gemmKStep, gemmSource, LINEAR_WORKGROUP, SHARE_LANES, type GemmTile } from './register-tiled.js';
+import { scalarSource } from './scalar.js';
+import { weightBytes, weightSegments, type WeightSegment } from './weight-segments.js';
+import { weightDType, type Weight, type WeightDType } from '../weight.js';
 
 export interface LinearOptions {
   /** [N] */
@@ -140,12 +136,6 @@ function recordLinear(
   return y;
 }
 
-/** Bytes of `rows` weight rows of K values (int8: with per-row scales). */
-function weightBytes(dtype: WeightDType, rows: number, K: number): number {
-  const perValue = { f32: 4, f16: 2, bf16: 2, int8: 1 }[dtype];
-  return rows * K * perValue + (dtype === 'int8' ? rows * 4 : 0);
-}
-
 /**
  * The tile for this weight dtype and row count (tuned on lavapipe), or undefined for the scalar
  * kernel when K (or an int8 group) is not a multiple of any tile's k-step.
@@ -184,40 +174,6 @@ function narrowWorkgroup(lanes: number, subgroup: number): number {
   let size = LINEAR_WORKGROUP;
   while (size > subgroup && lanes / size < 4) size /= 2;
   return size;
-}
-
-interface WeightSegment {
-  /** Output columns [nStart, nEnd) and the first rows of the bound weight / scales blocks. */
-  range: { nStart: number; nEnd: number; wRow0: number; sRow0: number };
-  bindings: Binding[];
-}
-
-/** Column ranges within which the weight (and an int8 weight's scales) lie in one buffer each. */
-function weightSegments(weight: Weight): WeightSegment[] {
-  if (!(weight instanceof Int8Weight)) {
-    return weight.blocks().map((b) => ({
-      range: { nStart: b.rowStart, nEnd: b.rowStart + b.rowCount, wRow0: b.rowStart, sRow0: 0 },
-      bindings: [b.ref],
-    }));
-  }
-  // values and scales are split independently: cut at the boundaries of both
-  const values = weight.values.blocks();
-  const scales = weight.scales.blocks();
-  const rows = weight.shape[0];
-  const segments: WeightSegment[] = [];
-  let v = 0;
-  let s = 0;
-  for (let n = 0; n < rows;) {
-    while (values[v].rowStart + values[v].rowCount <= n) v++;
-    while (scales[s].rowStart + scales[s].rowCount <= n) s++;
-    const end = Math.min(values[v].rowStart + values[v].rowCount, scales[s].rowStart + scales[s].rowCount);
-    segments.push({
-      range: { nStart: n, nEnd: end, wRow0: values[v].rowStart, sRow0: scales[s].rowStart },
-      bindings: [values[v].ref, scales[s].ref],
-    });
-    n = end;
-  }
-  return segments;
 }
 
 /** Checks x, the weight and the epilogue operands for an output of N columns. */

@@ -13,8 +13,8 @@
  * The selection is an upper set because the bin of a logit never decreases as the logit does.
  */
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
-import { memoSource } from './memo-source.js';
-import { WGSL_EXP_FLUSHED } from './wgsl-loaders.js';
+import { memoSource } from '../shared/memo-source.js';
+import { WGSL_EXP_FLUSHED } from '../shared/math.js';
 
 const CHUNK = 64;
 const WG = 256;

@@ -13,7 +13,7 @@
 import { FastVlmError, Tensor } from '@fastvlm/tensor';
 import { argmax } from './argmax.js';
 import { SeededRandom, type RandomSource } from './rng.js';
-import { recordCandidates } from './sampling-candidates.js';
+import { recordCandidates } from './candidates.js';
 
 /** A sampling option is out of its range, or the logits are not finite. */
 export class SamplingError extends FastVlmError {

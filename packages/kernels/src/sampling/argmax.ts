@@ -5,7 +5,7 @@
  * Inputs must be NaN-free.
  */
 import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
-import { memoSource } from './memo-source.js';
+import { memoSource } from '../shared/memo-source.js';
 
 /** Elements one invocation of the first pass scans. */
 const CHUNK = 64;

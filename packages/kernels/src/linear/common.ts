@@ -1,0 +1,163 @@
+/**
+ * What every `linear` kernel shares: the configuration it is specialised on, its uniform
+ * (`Params`), its bindings (x, the weight words, an int8 weight's scales, the epilogue operands,
+ * y) and the stores of a tile of accumulators through the fused epilogue
+ * y = residual + layerScale * act(acc + bias), or SwiGLU's silu(gate) * up.
+ */
+import { activationExpr, swigluGateExpr, WGSL_GELU } from '../shared/math.js';
+import type { Activation } from '../shared/math.js';
+import type { WeightDType } from '../weight.js';
+
+/** What a linear kernel is specialised on (everything else comes in `LinearParams`). */
+export interface LinearKernelConfig {
+  weight: WeightDType;
+  /** int8 only: scales [N, K / groupSize] rather than [N, 1]. */
+  perGroupScales: boolean;
+  bias: boolean;
+  activation: Activation;
+  residual: boolean;
+  /** Per-column scale of the branch before the residual add (a layer scale). */
+  layerScale: boolean;
+  /**
+   * SwiGLU: the weight is [gate; up] (2N rows) and y[m, n] = silu(x·gate[n]) * (x·up[n]), N columns.
+   * Each invocation's tileN weight rows are tileN / 2 gate rows and the up rows of the same
+   * columns. No bias, activation or residual with it.
+   */
+  swiglu: boolean;
+}
+
+/**
+ * Per-dispatch parameters. One dispatch covers output columns [nStart, nEnd), whose weight rows
+ * live in the bound weight block from row `wRow0` (and its scales block from row `sRow0`), and
+ * rows from `mStart` on (the grid's y dimension is limited).
+ */
+export const LINEAR_PARAMS = /* wgsl */ `
+struct Params { M: u32, N: u32, K: u32, nStart: u32, nEnd: u32, wRow0: u32, sRow0: u32, groupSize: u32, mStart: u32, nBlocks: u32, gridX: u32 }
+@group(0) @binding(0) var<uniform> p: Params;`;
+
+export interface LinearParams {
+  M: number;
+  N: number;
+  K: number;
+  nStart: number;
+  nEnd: number;
+  wRow0: number;
+  sRow0: number;
+  groupSize: number;
+  mStart: number;
+  /** Subgroup tiles only: column blocks of the dispatch, and the grid's x size. */
+  nBlocks?: number;
+  gridX?: number;
+}
+
+export function linearParams(v: LinearParams): { uniform: Uint32Array } {
+  return {
+    uniform: Uint32Array.of(
+      v.M,
+      v.N,
+      v.K,
+      v.nStart,
+      v.nEnd,
+      v.wRow0,
+      v.sRow0,
+      v.groupSize,
+      v.mStart,
+      v.nBlocks ?? 0,
+      v.gridX ?? 0,
+    ),
+  };
+}
+
+/** Bindings 2 (weight words) and, for int8, 3 (scales). */
+export function weightBindings(config: LinearKernelConfig, wordType: string): string {
+  const w = `@group(0) @binding(2) var<storage, read> w: array<${wordType}>;`;
+  return config.weight === 'int8' ? `${w}\n@group(0) @binding(3) var<storage, read> scales: array<f32>;` : w;
+}
+
+/** Names of the epilogue bindings, in binding order after the weight's. */
+export function epilogueOperands(config: LinearKernelConfig): ('bias' | 'residual' | 'layerScale' | 'y')[] {
+  const names: ('bias' | 'residual' | 'layerScale' | 'y')[] = [];
+  if (config.bias) names.push('bias');
+  if (config.residual) names.push('residual');
+  if (config.layerScale) names.push('layerScale');
+  names.push('y');
+  return names;
+}
+
+export function epilogueBindings(config: LinearKernelConfig): string {
+  const first = config.weight === 'int8' ? 4 : 3;
+  const decls = epilogueOperands(config).map((name, i) => {
+    const access = name === 'y' ? 'read_write' : 'read';
+    return `@group(0) @binding(${first + i}) var<storage, ${access}> ${name}: array<f32>;`;
+  });
+  return `${config.activation === 'gelu' ? WGSL_GELU : ''}\n${activationFn(config)}\n${decls.join('\n')}`;
+}
+
+/** A WGSL statement storing `value` (the dot product of row m, column n) through the epilogue. */
+function epilogueStore(config: LinearKernelConfig, m: string, n: string, value: string): string {
+  let v = config.bias ? `(${value} + bias[${n}])` : value;
+  if (config.activation !== 'none') v = `act(${v})`;
+  const at = `(${m}) * p.N + ${n}`;
+  if (config.residual) v = `residual[${at}] + ${config.layerScale ? `layerScale[${n}] * ` : ''}${v}`;
+  return `y[${at}] = ${v};`;
+}
+
+/** `fn act(v: f32) -> f32` for the configured activation (empty when none). */
+function activationFn(config: LinearKernelConfig): string {
+  return config.activation === 'none'
+    ? ''
+    : `fn act(v: f32) -> f32 { return ${activationExpr(config.activation, 'v')}; }`;
+}
+
+export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** Output columns per invocation: tileN, or tileN / 2 (gate, up) pairs for SwiGLU. */
+export function outputTileN(config: LinearKernelConfig, tileN: number): number {
+  return config.swiglu ? tileN / 2 : tileN;
+}
+
+/** Tile column j's output column (offset from n0) and the offset of its weight row from that column. */
+export function tileColumn(
+  config: LinearKernelConfig,
+  tileN: number,
+  j: number,
+): { column: number; rowOffset: string } {
+  const half = outputTileN(config, tileN);
+  return config.swiglu && j >= half ? { column: j - half, rowOffset: ' + p.N' } : { column: j, rowOffset: '' };
+}
+
+/** SwiGLU stores: silu(gate) * up for each of the tile's (gate, up) accumulator pairs. */
+function swigluStores(config: LinearKernelConfig, tileM: number, tileN: number): string {
+  const perChannel = config.weight === 'int8' && !config.perGroupScales;
+  const stores: string[] = [];
+  for (const j of range(tileN / 2)) {
+    const u = j + tileN / 2;
+    stores.push(`  { let n = n0 + ${j}u; if (n < p.nEnd) {`);
+    if (perChannel) stores.push(`    let sg = scales[n - p.sRow0];\n    let su = scales[n + p.N - p.sRow0];`);
+    for (const i of range(tileM)) {
+      const [g, up] = perChannel ? [`sg * a${i}_${j}`, `su * a${i}_${u}`] : [`a${i}_${j}`, `a${i}_${u}`];
+      stores.push(
+        `    if (m0 + ${i}u < p.M) { let g = ${g}; y[(m0 + ${i}u) * p.N + n] = ${swigluGateExpr('g')} * (${up}); }`,
+      );
+    }
+    stores.push('  } }');
+  }
+  return stores.join('\n');
+}
+
+/** Stores of the tile through the epilogue; per-channel int8 scales are applied here. */
+export function tileStores(config: LinearKernelConfig, tileM: number, tileN: number): string {
+  if (config.swiglu) return swigluStores(config, tileM, tileN);
+  const perChannel = config.weight === 'int8' && !config.perGroupScales;
+  const stores: string[] = [];
+  for (const j of range(tileN)) {
+    stores.push(`  { let n = n0 + ${j}u; if (n < p.nEnd) {`);
+    if (perChannel) stores.push(`    let sc = scales[n - p.sRow0];`);
+    for (const i of range(tileM)) {
+      const value = perChannel ? `sc * a${i}_${j}` : `a${i}_${j}`;
+      stores.push(`    if (m0 + ${i}u < p.M) { ${epilogueStore(config, `m0 + ${i}u`, 'n', value)} }`);
+    }
+    stores.push('  } }');
+  }
+  return stores.join('\n');
+}
