@@ -12,8 +12,8 @@ import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDevice, type Device } from '@fastvlm/tensor';
-import { create } from 'webgpu';
+import { createDevice, type Device, type DeviceOptions } from '@fastvlm/tensor';
+import { createDawnGpu } from '@fastvlm/tensor/node';
 
 /** The repository root (this file is notebooks/lib/setup.ts). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -29,9 +29,10 @@ export function shown(path: string): string {
  * own (wgpu) at `navigator.gpu`, which `createDevice()` would pick up first; passing Dawn keeps the
  * notebooks on the same implementation as the CLI and the tests.
  */
-export function openDevice(): Promise<Device> {
+export async function openDevice(options: Omit<DeviceOptions, 'gpu'> = {}): Promise<Device> {
   // As createDevice does for Dawn: exact timestamps for profiles.
-  return createDevice({ gpu: create(['disable-dawn-features=timestamp_quantization']) });
+  const gpu = await createDawnGpu(['disable-dawn-features=timestamp_quantization', ...(options.dawnFlags ?? [])]);
+  return createDevice({ ...options, gpu });
 }
 
 export interface ModelChoice {
