@@ -1,4 +1,4 @@
-import type { RgbImage } from './rgb-image.js';
+import type { RgbImage } from '@fastvlm/image';
 
 /** Where an image sits on FastVLM's square canvas: side max(W, H), offset ((S-W)//2, (S-H)//2). */
 export interface SquarePlacement {

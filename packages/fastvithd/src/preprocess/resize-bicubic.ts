@@ -11,7 +11,7 @@
  * pass scatters each intermediate row into the output rows that use it, so memory stays
  * O(output) even for extreme aspect ratios.
  */
-import type { RgbImage } from './rgb-image.js';
+import type { RgbImage } from '@fastvlm/image';
 
 /** An image placed on a black canvas of width x height, its top-left corner at (left, top). */
 export interface Canvas {

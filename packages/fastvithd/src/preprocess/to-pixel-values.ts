@@ -1,4 +1,4 @@
-import type { RgbImage } from './rgb-image.js';
+import type { RgbImage } from '@fastvlm/image';
 
 /**
  * Channel order of pixel values: 'nchw' is PyTorch's `pixel_values` [1, 3, N, N]; 'nhwc' is

@@ -1,11 +1,12 @@
 /**
  * What the JPEG decoder throws: 'corrupt' for data that breaks the format (libjpeg would stop with
- * an error too), 'unsupported' for valid JPEGs outside what we decode. decode-jpeg.ts turns it into
- * an ImageError; any other exception escaping the decoder is a bug, not bad input.
+ * an error too), 'unsupported' for valid JPEGs outside what we decode, 'budget' for scans asking
+ * for more decoding work than allowed. decode-jpeg.ts turns it into an ImageError; any other
+ * exception escaping the decoder is a bug, not bad input.
  */
 export class JpegError extends Error {
-  readonly kind: 'corrupt' | 'unsupported';
-  constructor(kind: 'corrupt' | 'unsupported', message: string) {
+  readonly kind: 'corrupt' | 'unsupported' | 'budget';
+  constructor(kind: JpegError['kind'], message: string) {
     super(message);
     this.name = 'JpegError';
     this.kind = kind;

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SafetensorsFile } from '@fastvlm/tensor';
-import type { RgbImage } from '../src/preprocess/rgb-image.js';
+import type { RgbImage } from '../src/rgb-image.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const FIXTURE_DIR = join(ROOT, '.cache/fixtures/preprocess');

@@ -1,6 +1,6 @@
 /**
  * JPEG -> 8-bit RGB, the pixels PIL's `Image.open(...).convert('RGB')` gives, bit for bit: our own
- * decoder (./jpeg/) follows libjpeg-turbo as PIL runs it (islow integer IDCT, fancy chroma
+ * decoder (this folder) follows libjpeg-turbo as PIL runs it (islow integer IDCT, fancy chroma
  * upsampling, fixed-point YCbCr -> RGB). Baseline, extended and progressive Huffman JPEGs; gray
  * (expanded to RGB), YCbCr, RGB, and CMYK / YCCK (converted as PIL converts Adobe CMYK). EXIF
  * orientation is not applied (as PIL's open() does not).
@@ -9,11 +9,12 @@
  * 2-component images, and files without an end-of-image marker (PIL refuses those too: "image
  * file is truncated"). Corrupt entropy-coded data decodes as libjpeg decodes it (it only warns).
  */
-import { describeError, ImageError } from './errors.js';
-import { decodeJpegRgb } from './jpeg/jpeg-decoder.js';
-import { JpegError } from './jpeg/jpeg-error.js';
-import { isStartOfFrame } from './jpeg/markers.js';
-import type { RgbImage } from './rgb-image.js';
+import { ImageBudgetError, ImageError } from '../errors.js';
+import type { RgbImage } from '../rgb-image.js';
+import { frameDecodeBytes, parseFrame } from './frame.js';
+import { decodeJpegRgb } from './jpeg-decoder.js';
+import { JpegError } from './jpeg-error.js';
+import { isStartOfFrame } from './markers.js';
 
 export interface JpegHeader {
   width: number;
@@ -25,6 +26,9 @@ export interface JpegHeader {
   process: number;
   /** Where the first scan (SOS) or, failing that, the end of the header walk is. */
   scanOffset: number;
+  /** The frame header's body (after its length field). */
+  frameStart: number;
+  frameLength: number;
 }
 
 const SOI_BYTES = 2;
@@ -55,6 +59,8 @@ export function readJpegHeader(bytes: Uint8Array, source: string): JpegHeader {
         components: bytes[segment + 5],
         process: marker & 0x0f,
         scanOffset: offset + 1 + length,
+        frameStart: segment,
+        frameLength: length - 2,
       };
     }
     offset += 1 + length;
@@ -62,25 +68,37 @@ export function readJpegHeader(bytes: Uint8Array, source: string): JpegHeader {
   throw new ImageError(source, 'JPEG data is truncated: it ends before the frame header (SOF)');
 }
 
-/** Decodes a JPEG whose header has already been read and checked against the pixel budget. */
-export function decodeJpeg(bytes: Uint8Array, header: JpegHeader, source: string, maxPixels: number): RgbImage {
+/**
+ * Bytes decoding the JPEG allocates (coefficients, sample planes, RGB output), from its frame
+ * header; throws an ImageError for JPEG kinds we do not decode or a malformed frame header.
+ */
+export function jpegDecodeBytes(bytes: Uint8Array, header: JpegHeader, source: string): number {
   refuseUnsupported(header, source);
-  if (header.width * header.height > maxPixels) {
-    throw new ImageError(
-      source,
-      `the image is ${header.width}x${header.height}, over the pixel budget of ${maxPixels / 1e6} MP`,
-    );
+  const end = header.frameStart + header.frameLength;
+  if (end > bytes.length) throw new ImageError(source, 'JPEG data is truncated: it ends inside the frame header (SOF)');
+  try {
+    return frameDecodeBytes(parseFrame(bytes, header.frameStart, header.frameLength, false));
+  } catch (error) {
+    throw asImageError(error, source);
   }
+}
+
+/** Decodes a JPEG whose header has already been read and checked against the byte budget. */
+export function decodeJpeg(
+  bytes: Uint8Array,
+  header: JpegHeader,
+  source: string,
+  maxCoefficientPasses: number,
+): RgbImage {
+  refuseUnsupported(header, source);
   if (!hasEndOfImage(bytes, header.scanOffset)) {
     throw new ImageError(source, 'JPEG data is truncated: no end-of-image marker after the scan data');
   }
   let decoded: RgbImage;
   try {
-    decoded = decodeJpegRgb(bytes);
+    decoded = decodeJpegRgb(bytes, maxCoefficientPasses);
   } catch (error) {
-    if (!(error instanceof JpegError)) throw error; // a bug, not bad data: let it show
-    const problem = error.kind === 'corrupt' ? `corrupt JPEG data (${describeError(error)})` : error.message;
-    throw new ImageError(source, problem, { cause: error });
+    throw asImageError(error, source, maxCoefficientPasses);
   }
   if (decoded.width !== header.width || decoded.height !== header.height) {
     throw new ImageError(
@@ -89,6 +107,22 @@ export function decodeJpeg(bytes: Uint8Array, header: JpegHeader, source: string
     );
   }
   return decoded;
+}
+
+/** A JpegError as an ImageError; anything else escaping the decoder is a bug, not bad data: rethrown. */
+function asImageError(error: unknown, source: string, maxCoefficientPasses = 0): ImageError {
+  if (!(error instanceof JpegError)) throw error;
+  if (error.kind === 'budget') {
+    return new ImageBudgetError(
+      source,
+      error.message,
+      'maxCoefficientPasses',
+      maxCoefficientPasses,
+      maxCoefficientPasses + 1,
+    );
+  }
+  const problem = error.kind === 'corrupt' ? `corrupt JPEG data (${error.message})` : error.message;
+  return new ImageError(source, problem, { cause: error });
 }
 
 function refuseUnsupported(header: JpegHeader, source: string): void {

@@ -46,8 +46,9 @@ export interface Frame {
 const MAX_COMPONENTS = 10; // libjpeg's MAX_COMPONENTS
 
 /**
- * Parses a SOFn segment body (after the length field) of `length` bytes and allocates the
- * coefficients, once the frame is known to be one we decode: 8-bit, 1, 3 or 4 components.
+ * Parses a SOFn segment body (after the length field) of `length` bytes, once the frame is known
+ * to be one we decode (8-bit, 1, 3 or 4 components). Nothing is allocated: the coefficients are
+ * empty until `allocateCoefficients`, so the decoding budget can be checked from the geometry.
  */
 export function parseFrame(data: Uint8Array, start: number, length: number, progressive: boolean): Frame {
   if (length < 6) throw corrupt('the frame header (SOF) is too short');
@@ -88,9 +89,32 @@ export function parseFrame(data: Uint8Array, start: number, length: number, prog
       heightInBlocks: Math.ceil(componentHeight / 8),
       blocksPerLine,
       blocksPerColumn,
-      coefficients: new Int16Array(blocksPerLine * blocksPerColumn * 64),
+      coefficients: new Int16Array(0),
       quantTable: undefined,
     };
   });
   return { width, height, precision, progressive, components, maxH, maxV, mcusPerLine, mcusPerColumn };
+}
+
+/** Gives each component its zeroed coefficients (blocksPerColumn x blocksPerLine x 64). */
+export function allocateCoefficients(frame: Frame): void {
+  for (const component of frame.components) {
+    component.coefficients = new Int16Array(component.blocksPerLine * component.blocksPerColumn * 64);
+  }
+}
+
+/** Coefficients held for the whole frame: what one pass over every block visits. */
+export function coefficientCount(frame: Frame): number {
+  return frame.components.reduce((sum, c) => sum + c.blocksPerLine * c.blocksPerColumn * 64, 0);
+}
+
+/**
+ * Bytes decoding the frame allocates: every component's coefficients (16-bit) and sample plane,
+ * the RGB output, and per component an upsampled row and its column sums (5 bytes a pixel).
+ */
+export function frameDecodeBytes(frame: Frame): number {
+  const planes = frame.components.reduce((sum, c) => sum + c.widthInBlocks * 64 * c.heightInBlocks, 0);
+  return (
+    2 * coefficientCount(frame) + planes + frame.width * frame.height * 3 + frame.components.length * frame.width * 5
+  );
 }

@@ -8,25 +8,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FastVlmError } from '@fastvlm/tensor';
 import { describe, expect, it } from 'vitest';
-import { decodeImage } from '../src/preprocess/decode.js';
-import { ImageError } from '../src/preprocess/errors.js';
-import { difference, FIXTURE_DIR, ImageFixture } from './preprocess-fixtures.js';
+import { decodeImage } from '../src/decode.js';
+import { ImageError } from '../src/errors.js';
+import { expectImageError, random } from './helpers.js';
+import { difference, FIXTURE_DIR, ImageFixture } from './image-fixtures.js';
 
 const image = (name: string): string => join(FIXTURE_DIR, 'images', name);
-
-function expectImageError(action: () => unknown, ...patterns: RegExp[]): void {
-  let caught: unknown;
-  try {
-    action();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, 'an ImageError was thrown').toBeInstanceOf(ImageError);
-  expect(caught).toBeInstanceOf(FastVlmError);
-  for (const pattern of patterns) expect((caught as ImageError).message).toMatch(pattern);
-}
 
 /** SOI + a frame header (SOFn) with 8x8 sampling-1 components, no tables, no scan + EOI. */
 function frameOnly({ marker = 0xc0, precision = 8, components = 3 } = {}): Uint8Array {
@@ -55,17 +43,6 @@ function withSegment(bytes: Uint8Array, marker: number, edit: (copy: Uint8Array,
   return copy;
 }
 
-/** A small deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Decodes, allowing only success or an ImageError. */
 function decodeOrImageError(bytes: Uint8Array, source: string): void {
   try {
@@ -76,13 +53,16 @@ function decodeOrImageError(bytes: Uint8Array, source: string): void {
 }
 
 describe('JPEG decoder on bad and unusual input', () => {
-  it('refuses the JPEG kinds it does not decode, naming them', () => {
-    expectImageError(() => decodeImage(frameOnly({ marker: 0xc3 })), /lossless JPEGs are not supported/);
-    expectImageError(() => decodeImage(frameOnly({ marker: 0xc9 })), /arithmetic-coded JPEGs are not supported/);
-    expectImageError(() => decodeImage(frameOnly({ marker: 0xc5 })), /JPEG process SOF5 is not supported/);
-    expectImageError(() => decodeImage(frameOnly({ precision: 12 })), /12-bit JPEGs are not supported/);
-    expectImageError(() => decodeImage(frameOnly({ components: 2 })), /JPEGs with 2 components are not supported/);
-    expectImageError(
+  it('refuses the JPEG kinds it does not decode, naming them', async () => {
+    await expectImageError(() => decodeImage(frameOnly({ marker: 0xc3 })), /lossless JPEGs are not supported/);
+    await expectImageError(() => decodeImage(frameOnly({ marker: 0xc9 })), /arithmetic-coded JPEGs are not supported/);
+    await expectImageError(() => decodeImage(frameOnly({ marker: 0xc5 })), /JPEG process SOF5 is not supported/);
+    await expectImageError(() => decodeImage(frameOnly({ precision: 12 })), /12-bit JPEGs are not supported/);
+    await expectImageError(
+      () => decodeImage(frameOnly({ components: 2 })),
+      /JPEGs with 2 components are not supported/,
+    );
+    await expectImageError(
       () => decodeImage(frameOnly()),
       /corrupt JPEG data \(no image data before the end-of-image marker\)/,
     );
@@ -91,17 +71,20 @@ describe('JPEG decoder on bad and unusual input', () => {
   it('refuses structurally corrupt JPEGs as libjpeg does', async () => {
     const bytes = await readFile(image('baseline422_odd.jpg'));
     const badSlot = withSegment(bytes, 0xc4, (copy, start) => (copy[start] = 0x25));
-    expectImageError(() => decodeImage(badSlot), /corrupt JPEG data \(a Huffman table has class\/slot byte 0x25\)/);
+    await expectImageError(
+      () => decodeImage(badSlot),
+      /corrupt JPEG data \(a Huffman table has class\/slot byte 0x25\)/,
+    );
     const hugeMcu = withSegment(bytes, 0xc0, (copy, start) => (copy[start + 7] = 0x44)); // Y sampled 4x4
-    expectImageError(() => decodeImage(hugeMcu), /an MCU of 18 blocks \(at most 10\)/);
+    await expectImageError(() => decodeImage(hugeMcu), /an MCU of 18 blocks \(at most 10\)/);
     const badFactor = withSegment(bytes, 0xc0, (copy, start) => (copy[start + 7] = 0x50));
-    expectImageError(() => decodeImage(badFactor), /sampling factors 5x0/);
+    await expectImageError(() => decodeImage(badFactor), /sampling factors 5x0/);
     const noQuant = withSegment(bytes, 0xdb, (copy, start) => (copy[start - 3] = 0xfe)); // DQT -> a comment
-    expectImageError(() => decodeImage(noQuant), /quantization table 0 is not defined/);
+    await expectImageError(() => decodeImage(noQuant), /quantization table 0 is not defined/);
     const badScan = Uint8Array.from(bytes);
     const sos = segments(bytes).at(-1) as { at: number; start: number; length: number };
     badScan[sos.start + sos.length + 5] = 7; // the scan names component 7
-    expectImageError(() => decodeImage(badScan), /a scan names component 7/);
+    await expectImageError(() => decodeImage(badScan), /a scan names component 7/);
   });
 
   it('decodes a JPEG without Huffman tables with the standard tables, as libjpeg does', async () => {

@@ -6,13 +6,14 @@
  * JpegError for corrupt or unsupported data, and tolerates what libjpeg (as PIL runs it) tolerates.
  */
 import type { RgbImage } from '../rgb-image.js';
-import { parseFrame, type Frame } from './frame.js';
-import { corrupt, unsupported } from './jpeg-error.js';
+import { allocateCoefficients, coefficientCount, parseFrame, type Frame } from './frame.js';
+import { corrupt, JpegError, unsupported } from './jpeg-error.js';
 import { isRestart, isStartOfFrame, MARKER, nextMarker } from './markers.js';
 import { renderRgb, type JpegColorSpace } from './render-rgb.js';
 import { decodeScan, type HuffmanSlots } from './scan-decoder.js';
 import { standardHuffmanTables } from './standard-huffman-tables.js';
 import {
+  type ScanHeader,
   adobeTransform,
   checkArithmeticConditioning,
   isJfifSegment,
@@ -24,7 +25,12 @@ import {
 
 const SOF_PROGRESSIVE = 0xc2;
 
-export function decodeJpegRgb(data: Uint8Array): RgbImage {
+/**
+ * `maxCoefficientPasses` bounds the work the scans may ask for: each scan visits its components'
+ * blocks once per coefficient of its spectral band, and the visits of all scans together may not
+ * exceed that many times the frame's coefficients (checked at each scan header, before decoding it).
+ */
+export function decodeJpegRgb(data: Uint8Array, maxCoefficientPasses: number): RgbImage {
   if (data.length < 2 || data[0] !== 0xff || data[1] !== MARKER.SOI) throw corrupt('no start-of-image marker');
   const quantTables: Array<Int32Array | undefined> = [];
   const huffman: HuffmanSlots = standardHuffmanTables(); // slots 0 and 1 until a DHT redefines them
@@ -33,6 +39,7 @@ export function decodeJpegRgb(data: Uint8Array): RgbImage {
   let jfif = false;
   let adobe: number | undefined;
   let scans = 0;
+  let visits = 0; // coefficient visits asked for by the scans so far
   // A sequential image whose first scan holds every component is complete after that scan. PIL
   // still reads on to the end-of-image marker (jpeg_finish_decompress) and fails on bad markers,
   // but keeps the image if the data runs out first.
@@ -68,6 +75,7 @@ export function decodeJpegRgb(data: Uint8Array): RgbImage {
     at = start + length;
     if (isStartOfFrame(marker)) {
       frame = parseFrame(data, start, length, marker === SOF_PROGRESSIVE);
+      allocateCoefficients(frame);
     } else if (marker === MARKER.SOS) {
       if (frame === undefined) throw corrupt('a scan starts before the frame header (SOF)');
       if (complete) throw corrupt('another scan after a single-scan image'); // libjpeg's JERR_EOI_EXPECTED
@@ -76,6 +84,13 @@ export function decodeJpegRgb(data: Uint8Array): RgbImage {
         component.quantTable ??= quantTables[component.quantTableIndex];
         if (component.quantTable === undefined)
           throw corrupt(`quantization table ${component.quantTableIndex} is not defined`);
+      }
+      visits += scanVisits(frame, scan);
+      if (visits > maxCoefficientPasses * coefficientCount(frame)) {
+        throw new JpegError(
+          'budget',
+          `scan ${scans + 1} takes the decoding work past ${maxCoefficientPasses} passes over the image's coefficients (a conforming JPEG needs at most 14), the budget (option maxCoefficientPasses)`,
+        );
       }
       at = decodeScan(data, at, frame, scan, huffman, restartInterval);
       scans++;
@@ -96,6 +111,18 @@ export function decodeJpegRgb(data: Uint8Array): RgbImage {
   }
   if (frame === undefined || scans === 0) throw corrupt('no image data before the end-of-image marker');
   return renderRgb(frame, colorSpace(frame, jfif, adobe));
+}
+
+/** Coefficients a scan visits: its blocks (the MCU grid's when interleaved) times its spectral band. */
+function scanVisits(frame: Frame, scan: ScanHeader): number {
+  // A malformed band (Ss > Se, Se > 63) is refused by decodeScan; here it counts as 1..64.
+  const band = frame.progressive ? Math.min(64, Math.max(1, scan.spectralEnd - scan.spectralStart + 1)) : 64;
+  if (scan.components.length === 1) {
+    const { component } = scan.components[0];
+    return component.widthInBlocks * component.heightInBlocks * band;
+  }
+  const blocksInMcu = scan.components.reduce((sum, { component }) => sum + component.h * component.v, 0);
+  return frame.mcusPerLine * frame.mcusPerColumn * blocksInMcu * band;
 }
 
 /**
