@@ -8,7 +8,6 @@ import {
   ShapeError,
   sizeClass,
   Tensor,
-  writeSafetensors,
   type Device,
   type TensorsToWrite,
 } from '@fastvlm/tensor';
@@ -30,6 +29,7 @@ import {
   type ForwardFixture,
 } from './model-fixtures.js';
 import { TOLERANCE } from './tolerances.js';
+import { writeSafetensors } from '@fastvlm/tensor/node';
 
 const SIZE = 256; // every real channel width and depth on small maps (16 image tokens)
 

@@ -4,13 +4,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import {
-  FastVlmError,
-  SafetensorsCheckpoint,
-  SafetensorsError,
-  type SafetensorsDType,
-  type TensorEntry,
-} from '@fastvlm/tensor';
+import { SafetensorsCheckpoint, SafetensorsError, type SafetensorsDType, type TensorEntry } from '@fastvlm/tensor';
 import {
   expectedTensors,
   safetensorsDtypeOf,
@@ -20,17 +14,9 @@ import {
   type TensorGroup,
 } from './checkpoint-layout.js';
 import { ConfigError, parseFastVlmConfig, type FastVlmConfig } from './config.js';
+import { ModelFolderError } from './model/errors.js';
 
-/** A model folder cannot be loaded at all; `reason` says why in one line, `cause` holds the typed error behind it. */
-export class ModelFolderError extends FastVlmError {
-  constructor(
-    readonly folder: string,
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super('MODEL_FOLDER', `${folder}: ${reason.replace(/\s*\n\s*/g, ' ')}`, options);
-  }
-}
+export { ModelFolderError };
 
 export interface StoredTensor {
   name: string;

@@ -1,6 +1,6 @@
 import { adapterName, describeAdapter, type AdapterDescription } from './adapter-info.js';
 import { BufferPool, type PooledBuffer } from './buffer-pool.js';
-import { requiredLimitsFor, type LimitCaps } from './device-limits.js';
+import { requiredLimitsFor, type KernelLimitName, type LimitCaps } from './device-limits.js';
 import { DeviceError, ShapeError } from './errors.js';
 import {
   findGpu,
@@ -43,10 +43,11 @@ export interface DeviceOptions {
   /** Act as if the adapter lacked these (to exercise fallback paths). */
   disableFeatures?: readonly OptionalFeature[];
   /**
-   * Cap the binding size the device uses (bytes): tensors are split into row blocks of at most this,
-   * to exercise the block paths with small tensors. Default: the adapter's.
+   * Lower caps on limits, applied to what is requested and to `device.limits` (WebGPU raises a
+   * request below the default back to it): e.g. `{ maxStorageBufferBindingSize: 4096 }` splits
+   * tensors into 4 KiB row blocks, to exercise the block paths with small tensors.
    */
-  maxStorageBufferBindingSize?: number;
+  limitCaps?: LimitCaps;
   /** Flags for Dawn's Node binding, e.g. `backend=vulkan`, `adapter=NAME`. */
   dawnFlags?: readonly string[];
   /** Free buffers kept for reuse beyond this are destroyed at the next submit. Default 1 GiB. */
@@ -110,10 +111,7 @@ export async function createDevice(options: DeviceOptions = {}): Promise<Device>
     if (!features.includes(f))
       throw new DeviceError(`the adapter ${adapterName(info)} lacks the required feature '${f}'`);
   }
-  const caps: LimitCaps = {};
-  if (options.maxStorageBufferBindingSize !== undefined)
-    caps.maxStorageBufferBindingSize = options.maxStorageBufferBindingSize;
-  const requiredLimits = requiredLimitsFor(adapter.limits, adapterName(info), caps);
+  const requiredLimits = requiredLimitsFor(adapter.limits, adapterName(info), options.limitCaps);
   let gpuDevice: GPUDevice;
   try {
     gpuDevice = await adapter.requestDevice({ requiredFeatures: features, requiredLimits });
@@ -170,17 +168,16 @@ export class Device {
     this.info = describeAdapter(adapter);
     this.featureLevel = options.featureLevel ?? 'core';
     const l = gpuDevice.limits;
+    const caps = options.limitCaps ?? {};
+    const capped = (name: KernelLimitName): number => Math.min(l[name], caps[name] ?? Infinity);
     this.limits = {
-      maxStorageBufferBindingSize: Math.min(
-        l.maxStorageBufferBindingSize,
-        options.maxStorageBufferBindingSize ?? Infinity,
-      ),
-      maxBufferSize: l.maxBufferSize,
-      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
-      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+      maxStorageBufferBindingSize: capped('maxStorageBufferBindingSize'),
+      maxBufferSize: capped('maxBufferSize'),
+      maxComputeWorkgroupsPerDimension: capped('maxComputeWorkgroupsPerDimension'),
+      maxComputeWorkgroupStorageSize: capped('maxComputeWorkgroupStorageSize'),
+      maxComputeInvocationsPerWorkgroup: capped('maxComputeInvocationsPerWorkgroup'),
+      maxComputeWorkgroupSizeX: capped('maxComputeWorkgroupSizeX'),
+      maxStorageBuffersPerShaderStage: capped('maxStorageBuffersPerShaderStage'),
       minStorageBufferOffsetAlignment: l.minStorageBufferOffsetAlignment,
     };
     this.maxPooledBytes = options.maxPooledBytes ?? 1 << 30;

@@ -45,3 +45,23 @@ export {
   type FloatStorage,
   type LoadTensorOptions,
 } from './load-weights.js';
+export {
+  checkRelativeName,
+  MAX_WHOLE_FILE_BYTES,
+  ModelSourceError,
+  readTextFile,
+  readWholeFile,
+  relativeNameProblem,
+  type FolderFile,
+  type ModelFolder,
+} from './folder/model-folder.js';
+export { isUrl, locateInFolder, openModelFolder, type FolderInput } from './folder/open-folder.js';
+export {
+  httpFolder,
+  resolveFolderUrl,
+  type BlockStore,
+  type HttpFolderOptions,
+  type HttpFolderStats,
+} from './folder/http-folder.js';
+export { HttpSourceError, type HttpOptions } from './folder/http-client.js';
+export { blobFolder, directoryHandleFolder, type DirectoryHandle, type PickedFile } from './folder/blob-folder.js';

@@ -156,7 +156,7 @@ describe('createDevice on any adapter', () => {
   });
 
   it('caps the binding size when asked, so tensors split into small row blocks', async () => {
-    const device = await createDevice({ maxStorageBufferBindingSize: 4096 });
+    const device = await createDevice({ limitCaps: { maxStorageBufferBindingSize: 4096 } });
     try {
       expect(device.limits.maxStorageBufferBindingSize).toBe(4096);
       const t = Tensor.zeros(device, [16, 256], 'f32'); // 16 KiB: four blocks of 4 KiB

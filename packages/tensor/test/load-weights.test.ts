@@ -12,10 +12,10 @@ import {
   quantizeInt8,
   loadTensor,
   SafetensorsCheckpoint,
-  writeSafetensors,
   type Device,
   type FloatStorage,
 } from '../src/index.js';
+import { writeSafetensors } from '../src/node/index.js';
 
 describe('loading checkpoint tensors onto the GPU', () => {
   let device: Device;

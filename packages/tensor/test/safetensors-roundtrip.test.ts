@@ -9,10 +9,10 @@ import {
   SafetensorsFile,
   encodeSafetensors,
   parseSafetensorsHeader,
-  writeSafetensors,
 } from '../src/safetensors/index.js';
 import type { SafetensorsDType, TensorToWrite } from '../src/safetensors/index.js';
 import { bytesOf, makeTempDir, rawSafetensors, removeTempDir, writeBytes } from './safetensors-helpers.js';
+import { writeSafetensors } from '../src/node/index.js';
 
 /** Six values per dtype (shape [2, 3]) and the f32 each should read back as. */
 const SAMPLES: Record<SafetensorsDType, { data: ArrayBufferView; floats: number[] }> = {

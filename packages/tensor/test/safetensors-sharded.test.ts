@@ -3,14 +3,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SafetensorsError } from '../src/errors.js';
 import { f32ArrayToF16 } from '../src/half.js';
-import {
-  INDEX_FILE_NAME,
-  SafetensorsCheckpoint,
-  encodeSafetensors,
-  writeShardedSafetensors,
-} from '../src/safetensors/index.js';
+import { INDEX_FILE_NAME, SafetensorsCheckpoint, encodeSafetensors } from '../src/safetensors/index.js';
 import type { TensorToWrite } from '../src/safetensors/index.js';
 import { bytesOf, makeTempDir, removeTempDir, writeBytes } from './safetensors-helpers.js';
+import { writeShardedSafetensors } from '../src/node/index.js';
 
 let dir = '';
 beforeEach(async () => {

@@ -14,3 +14,14 @@ export class LoadOptionsError extends FastVlmError {
     super('LOAD_OPTIONS', message);
   }
 }
+
+/** A model folder cannot be loaded at all; `reason` says why in one line, `cause` holds the typed error behind it. */
+export class ModelFolderError extends FastVlmError {
+  constructor(
+    readonly folder: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super('MODEL_FOLDER', `${folder}: ${reason.replace(/\s*\n\s*/g, ' ')}`, options);
+  }
+}

@@ -17,13 +17,20 @@ import {
   type ModelDType,
   type Qwen2ForCausalLM,
 } from '@fastvlm/qwen2';
-import { createDevice, DisposedError, SafetensorsCheckpoint, Tensor, type Device } from '@fastvlm/tensor';
+import {
+  createDevice,
+  DisposedError,
+  SafetensorsCheckpoint,
+  Tensor,
+  type Device,
+  type FolderInput,
+} from '@fastvlm/tensor';
 import type { FastVlmConfig } from '../config.js';
 import { ChatSession, type ChatOptions } from './chat.js';
 import { loadParts, type LoadProgress, type ModelParts } from './load-parts.js';
 import type { Projector } from './projector.js';
 import { encodePrompt, IMAGE_TOKEN_INDEX, type Prompt } from './prompt.js';
-import { readFastVlmConfig } from './read-config.js';
+import { openFastVlmFolder, readFastVlmConfig } from './read-config.js';
 import { LoadOptionsError } from './errors.js';
 import { checkRequest, type GenerateRequest, type GenerateResult, type GenerateTimings } from './request.js';
 
@@ -55,6 +62,7 @@ export class FastVLM {
   private disposed = false;
 
   private constructor(
+    /** Where the model was loaded from: a path, a URL, `picked folder "X"`. */
     readonly folder: string,
     readonly config: FastVlmConfig,
     readonly tokenizer: Tokenizer,
@@ -67,8 +75,12 @@ export class FastVLM {
     readonly visionDtype: VisionDType,
   ) {}
 
-  /** Loads config.json, the tokenizer files and model.safetensors (or its shards) from `folder`. */
-  static async load(folder: string, options: LoadFastVlmOptions = {}): Promise<FastVLM> {
+  /**
+   * Loads config.json, the tokenizer files and model.safetensors (or its shards) from a model folder:
+   * a path (Node), an http(s) URL (a Hugging Face repository or any server answering Range requests),
+   * or a `ModelFolder` (`httpFolder`, `blobFolder`, `directoryHandleFolder`, `nodeFolder`).
+   */
+  static async load(input: FolderInput, options: LoadFastVlmOptions = {}): Promise<FastVLM> {
     const started = now();
     const progress = (stage: LoadProgress['stage']): void =>
       options.onProgress?.({ stage, seconds: (now() - started) / 1000 });
@@ -83,6 +95,7 @@ export class FastVLM {
           `FastVLM.load: ${name} must be 'f32', 'f16' or 'int8', got ${JSON.stringify(value)}`,
         );
     }
+    const folder = await openFastVlmFolder(input);
     progress('config');
     const config = await readFastVlmConfig(folder);
     progress('tokenizer');
@@ -93,7 +106,16 @@ export class FastVLM {
       device = options.device ?? (await createDevice());
       const parts = await loadParts(device, checkpoint, config, { llm: dtype, vision: visionDtype }, progress);
       progress('ready');
-      return new FastVLM(folder, config, tokenizer, device, options.device === undefined, parts, dtype, visionDtype);
+      return new FastVLM(
+        folder.location,
+        config,
+        tokenizer,
+        device,
+        options.device === undefined,
+        parts,
+        dtype,
+        visionDtype,
+      );
     } catch (error) {
       if (options.device === undefined) device?.destroy();
       throw error;

@@ -1,5 +1,5 @@
 export { FastVLM, type LoadFastVlmOptions } from './fast-vlm.js';
-export { LoadOptionsError, PromptError } from './errors.js';
+export { LoadOptionsError, ModelFolderError, PromptError } from './errors.js';
 export { loadParts, type LoadProgress, type LoadStage, type ModelParts, type PartDTypes } from './load-parts.js';
 export { dumpPipeline, type DumpedTensor, type PipelineDump } from './pipeline-dump.js';
 export { PROJECTOR_MODULE, Projector } from './projector.js';
@@ -12,7 +12,7 @@ export {
   type Prompt,
   type PromptOptions,
 } from './prompt.js';
-export { readFastVlmConfig } from './read-config.js';
+export { openFastVlmFolder, readFastVlmConfig } from './read-config.js';
 export {
   checkRequest,
   DEFAULT_MAX_NEW_TOKENS,

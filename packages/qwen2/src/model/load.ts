@@ -2,9 +2,18 @@
  * Loading Qwen2 from a Hugging Face folder (config.json + model.safetensors or a sharded index) or
  * from an open checkpoint whose config the caller has read (FastVLM's LLM uses the same names).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { loadInt8Weight, loadTensor, readFloat32, SafetensorsCheckpoint, Tensor, type Device } from '@fastvlm/tensor';
+import {
+  loadInt8Weight,
+  loadTensor,
+  ModelSourceError,
+  openModelFolder,
+  readFloat32,
+  readTextFile,
+  SafetensorsCheckpoint,
+  Tensor,
+  type Device,
+  type FolderInput,
+} from '@fastvlm/tensor';
 import { ConfigError, parseQwen2Config, type Qwen2Config } from './config.js';
 import { Qwen2ForCausalLM } from './qwen2-model.js';
 import { Weights, type ModelDType, type ParameterSource } from './weights.js';
@@ -18,15 +27,19 @@ export interface LoadQwen2Options {
   lmHeadName?: string;
 }
 
-/** Reads and checks `folder/config.json`. */
-export async function readQwen2Config(folder: string): Promise<Qwen2Config> {
-  const path = join(folder, 'config.json');
-  let text: string;
+/** Reads and checks the folder's config.json (a path in Node, a URL, or a `ModelFolder`). */
+export async function readQwen2Config(input: FolderInput): Promise<Qwen2Config> {
+  let text: string | undefined;
+  let path = 'config.json';
   try {
-    text = await readFile(path, 'utf8');
+    const folder = await openModelFolder(input);
+    path = folder.pathOf('config.json');
+    text = await readTextFile(folder, 'config.json');
   } catch (cause) {
-    throw new ConfigError('(file)', `cannot read ${path}: ${String(cause)}`);
+    if (cause instanceof ModelSourceError) throw new ConfigError('(file)', `cannot read ${path}: ${cause.message}`);
+    throw cause;
   }
+  if (text === undefined) throw new ConfigError('(file)', `cannot read ${path}: no such file`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -78,7 +91,7 @@ export function loadQwen2FromCheckpoint(
 /** Loads a Hugging Face Qwen2 folder: config.json and model.safetensors (or model.safetensors.index.json). */
 export async function loadQwen2(
   device: Device,
-  folder: string,
+  folder: FolderInput,
   options: LoadQwen2Options = {},
 ): Promise<Qwen2ForCausalLM> {
   const config = await readQwen2Config(folder);

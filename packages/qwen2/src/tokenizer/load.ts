@@ -2,8 +2,7 @@
  * Finds a tokenizer in a model folder: tokenizer.json when the folder has one, else vocab.json +
  * merges.txt with tokenizer_config.json and/or added_tokens.json for the added tokens.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { ModelSourceError, openModelFolder, readWholeFile, type FolderInput, type ModelFolder } from '@fastvlm/tensor';
 import { TokenizerError } from './errors.js';
 import { parseTokenizerJson } from './parse-tokenizer-json.js';
 import { parseVocabFiles, type NamedText } from './parse-vocab-files.js';
@@ -54,39 +53,41 @@ export function specFromFiles(
   return spec;
 }
 
-/** A file's text, or undefined when the file does not exist. */
-async function readText(path: string): Promise<string | undefined> {
-  let bytes: Uint8Array;
+/** A file's text, or undefined when the folder has no such file. */
+async function readText(folder: ModelFolder, name: TokenizerFileName): Promise<string | undefined> {
+  let bytes: Uint8Array | undefined;
   try {
-    bytes = await readFile(path);
+    bytes = await readWholeFile(folder, name);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new TokenizerError(path, `cannot be read: ${(error as Error).message}`, { cause: error });
+    if (error instanceof ModelSourceError) throw new TokenizerError(error.location, error.problem, { cause: error });
+    throw error;
   }
+  if (bytes === undefined) return undefined;
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (error) {
-    throw new TokenizerError(path, 'is not valid UTF-8', { cause: error });
+    throw new TokenizerError(folder.pathOf(name), 'is not valid UTF-8', { cause: error });
   }
 }
 
-/** Reads and checks the tokenizer files of the model folder `dir`. */
-export async function readTokenizerFolder(dir: string): Promise<TokenizerSpec> {
+/** Reads and checks the tokenizer files of a model folder: a path (Node), a URL or a `ModelFolder`. */
+export async function readTokenizerFolder(input: FolderInput): Promise<TokenizerSpec> {
+  let folder: ModelFolder;
   try {
-    if (!(await stat(dir)).isDirectory()) throw new TokenizerError(dir, 'is not a folder');
+    folder = await openModelFolder(input);
   } catch (error) {
-    if (error instanceof TokenizerError) throw error;
-    throw new TokenizerError(dir, `cannot open the folder: ${(error as Error).message}`, { cause: error });
+    if (error instanceof ModelSourceError) throw new TokenizerError(error.location, error.problem, { cause: error });
+    throw error;
   }
-  const where = (name: TokenizerFileName): string => join(dir, name);
+  const where = (name: TokenizerFileName): string => folder.pathOf(name);
   const files: TokenizerFiles = {};
-  const tokenizerJson = await readText(where('tokenizer.json'));
+  const tokenizerJson = await readText(folder, 'tokenizer.json');
   if (tokenizerJson !== undefined) {
     files['tokenizer.json'] = tokenizerJson;
   } else {
     for (const name of ['vocab.json', 'merges.txt', 'tokenizer_config.json', 'added_tokens.json'] as const) {
-      files[name] = await readText(where(name));
+      files[name] = await readText(folder, name);
     }
   }
-  return specFromFiles(files, where, dir);
+  return specFromFiles(files, where, folder.location);
 }

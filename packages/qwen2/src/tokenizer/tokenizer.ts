@@ -4,6 +4,7 @@
  * each piece's UTF-8 bytes to byte-level characters and merges them by BPE rank. decode() maps ids
  * back to bytes and reads them as UTF-8.
  */
+import type { FolderInput } from '@fastvlm/tensor';
 import { AddedTokenMatcher, type AddedToken, type Segment } from './added-tokens.js';
 import { Bpe } from './bpe.js';
 import { toByteLevel, tokenBytes } from './byte-level.js';
@@ -69,8 +70,8 @@ export class Tokenizer {
   }
 
   /** Reads the tokenizer of a model folder (tokenizer.json, or vocab.json + merges.txt + tokenizer_config.json). */
-  static async fromFolder(dir: string): Promise<Tokenizer> {
-    return new Tokenizer(await readTokenizerFolder(dir));
+  static async fromFolder(folder: FolderInput): Promise<Tokenizer> {
+    return new Tokenizer(await readTokenizerFolder(folder));
   }
 
   /** Builds a tokenizer from file contents by name, for callers that fetched the files themselves. */

@@ -5,3 +5,6 @@
 export { createDawnGpu, lowerJsThreadPriority, requestAdapterQuietly } from './dawn.js';
 export { withStderrFiltered } from './stderr-filter.js';
 export { shortHash, wgslDumpName, wgslFileDump } from './wgsl-dump.js';
+export { kindOf, locateNodePath, nodeFolder, openNodeFile } from './node-folder.js';
+export { writeSafetensors } from './write-safetensors.js';
+export { writeShardedSafetensors, type ShardedWriteResult } from './write-sharded-safetensors.js';

@@ -1,37 +1,45 @@
 /**
  * A checkpoint: one safetensors file, or a Hugging Face sharded folder described by
- * `model.safetensors.index.json`. Every shard's header is opened and cross-checked against the
- * index up front; tensor data is still read lazily, by name.
+ * `model.safetensors.index.json`, from any model-folder source (disk, HTTP, picked files). Every
+ * shard's header is opened and cross-checked against the index up front; tensor data is still read
+ * lazily, by name.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { SafetensorsError } from '../errors.js';
+import { locateInFolder, type FolderInput } from '../folder/open-folder.js';
+import { ModelSourceError, readTextFile, type ModelFolder } from '../folder/model-folder.js';
 import { SafetensorsFile } from './file.js';
 import type { TensorEntry } from './header.js';
-import { osError } from './io.js';
 import { INDEX_FILE_NAME, SINGLE_FILE_NAME, parseShardIndex } from './shard-index.js';
 
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
+/** A source's error about `name` as a SafetensorsError naming the same place. */
+function asSafetensorsError(cause: unknown): unknown {
+  return cause instanceof ModelSourceError
+    ? new SafetensorsError(cause.location, cause.problem, undefined, { cause })
+    : cause;
 }
 
-async function openShards(indexPath: string, shards: readonly string[]): Promise<Map<string, SafetensorsFile>> {
-  const folder = dirname(indexPath);
+async function openFile(folder: ModelFolder, name: string): Promise<SafetensorsFile | undefined> {
+  const file = await folder.open(name).catch((cause: unknown) => {
+    throw asSafetensorsError(cause);
+  });
+  return file === undefined ? undefined : SafetensorsFile.open(file);
+}
+
+async function openShards(
+  folder: ModelFolder,
+  indexPath: string,
+  shards: readonly string[],
+): Promise<Map<string, SafetensorsFile>> {
   const files = new Map<string, SafetensorsFile>();
   try {
     for (const shard of shards) {
-      const path = join(folder, shard);
-      const rel = relative(resolve(folder), resolve(path));
-      if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..') {
-        throw new SafetensorsError(indexPath, `shard file name '${shard}' escapes the checkpoint folder`);
-      }
-      if (!(await isFile(path)))
-        throw new SafetensorsError(indexPath, `shard '${shard}' named in weight_map is missing (${path})`);
-      files.set(shard, await SafetensorsFile.open(path));
+      const file = await openFile(folder, shard);
+      if (file === undefined)
+        throw new SafetensorsError(
+          indexPath,
+          `shard '${shard}' named in weight_map is missing (${folder.pathOf(shard)})`,
+        );
+      files.set(shard, file);
     }
   } catch (error) {
     await Promise.all([...files.values()].map((f) => f.close().catch(() => undefined)));
@@ -94,41 +102,48 @@ export class SafetensorsCheckpoint {
   }
 
   /**
-   * Opens a `.safetensors` file, an index `.json` file, or a folder holding `model.safetensors`
-   * or (failing that) `model.safetensors.index.json`.
+   * Opens a checkpoint: a folder (a path, a URL, or a `ModelFolder`) holding `model.safetensors` or
+   * (failing that) `model.safetensors.index.json`, or a path/URL naming a `.safetensors` file or an
+   * index `.json` file.
    */
-  static async open(pathOrFolder: string): Promise<SafetensorsCheckpoint> {
-    let isDirectory: boolean;
+  static async open(input: FolderInput): Promise<SafetensorsCheckpoint> {
+    let located: Awaited<ReturnType<typeof locateInFolder>>;
     try {
-      isDirectory = (await stat(pathOrFolder)).isDirectory();
+      located = await locateInFolder(input);
     } catch (cause) {
-      throw osError(pathOrFolder, 'open checkpoint', cause);
+      throw asSafetensorsError(cause);
     }
-    if (isDirectory) {
-      const single = join(pathOrFolder, SINGLE_FILE_NAME);
-      if (await isFile(single)) return SafetensorsCheckpoint.#openSingle(single);
-      const index = join(pathOrFolder, INDEX_FILE_NAME);
-      if (await isFile(index)) return SafetensorsCheckpoint.#openIndex(index);
-      throw new SafetensorsError(pathOrFolder, `folder holds neither ${SINGLE_FILE_NAME} nor ${INDEX_FILE_NAME}`);
+    const { folder, file } = located;
+    if (file !== undefined) {
+      const opened = file.endsWith('.json')
+        ? await SafetensorsCheckpoint.#openIndex(folder, file)
+        : await openFile(folder, file).then((single) => single && SafetensorsCheckpoint.#fromSingle(single));
+      if (opened === undefined) throw new SafetensorsError(folder.pathOf(file), 'no such file');
+      return opened;
     }
-    if (basename(pathOrFolder).endsWith('.json')) return SafetensorsCheckpoint.#openIndex(pathOrFolder);
-    return SafetensorsCheckpoint.#openSingle(pathOrFolder);
+    const single = await openFile(folder, SINGLE_FILE_NAME);
+    if (single !== undefined) return SafetensorsCheckpoint.#fromSingle(single);
+    const index = await SafetensorsCheckpoint.#openIndex(folder, INDEX_FILE_NAME);
+    if (index !== undefined) return index;
+    throw new SafetensorsError(folder.location, `folder holds neither ${SINGLE_FILE_NAME} nor ${INDEX_FILE_NAME}`);
   }
 
-  static async #openSingle(path: string): Promise<SafetensorsCheckpoint> {
-    const file = await SafetensorsFile.open(path);
-    return new SafetensorsCheckpoint(path, [file], new Map(file.names().map((n) => [n, file])), {});
+  static #fromSingle(file: SafetensorsFile): SafetensorsCheckpoint {
+    return new SafetensorsCheckpoint(file.path, [file], new Map(file.names().map((n) => [n, file])), {});
   }
 
-  static async #openIndex(indexPath: string): Promise<SafetensorsCheckpoint> {
-    let text: string;
+  /** The sharded checkpoint of index `name`; undefined when the folder has no such file. */
+  static async #openIndex(folder: ModelFolder, name: string): Promise<SafetensorsCheckpoint | undefined> {
+    const indexPath = folder.pathOf(name);
+    let text: string | undefined;
     try {
-      text = await readFile(indexPath, 'utf8');
+      text = await readTextFile(folder, name);
     } catch (cause) {
-      throw osError(indexPath, 'read index', cause);
+      throw asSafetensorsError(cause);
     }
+    if (text === undefined) return undefined;
     const index = parseShardIndex(text, indexPath);
-    const files = await openShards(indexPath, index.shards);
+    const files = await openShards(folder, indexPath, index.shards);
     try {
       const owner = crossCheck(indexPath, index.weightMap, files);
       return new SafetensorsCheckpoint(indexPath, [...files.values()], owner, index.metadata);

@@ -1,17 +1,27 @@
 /**
  * Lazy reader of one safetensors file: `open` reads and validates only the header; each tensor's
- * bytes are read from disk by name, with positioned reads, when asked for.
+ * bytes are read by name, with ranged reads, when asked for. The file comes from any model-folder
+ * source (disk, HTTP, a picked Blob).
  */
-import { open as openFile } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { SafetensorsError } from '../errors.js';
+import { locateInFolder } from '../folder/open-folder.js';
+import { ModelSourceError, type FolderFile } from '../folder/model-folder.js';
 import { bytesToFloat32 } from './convert.js';
 import { parseSafetensorsHeader, readHeaderLength } from './header.js';
 import type { TensorEntry } from './header.js';
-import { osError, readExactly } from './io.js';
+
+/** Reads `target.byteLength` bytes at `position`, a source's error turned into a SafetensorsError for the tensor. */
+async function readExactly(file: FolderFile, target: Uint8Array, position: number, tensor?: string): Promise<void> {
+  try {
+    await file.readInto(target, position);
+  } catch (cause) {
+    if (cause instanceof ModelSourceError) throw new SafetensorsError(file.path, cause.problem, tensor, { cause });
+    throw cause;
+  }
+}
 
 export class SafetensorsFile {
-  /** The path the file was opened with; errors name it. */
+  /** How the file is named in errors: its path or URL. */
   readonly path: string;
   /** Size of the file in bytes when it was opened. */
   readonly size: number;
@@ -20,51 +30,48 @@ export class SafetensorsFile {
   /** The header's `__metadata__`, or `{}`. */
   readonly metadata: Readonly<Record<string, string>>;
   readonly #entries: ReadonlyMap<string, TensorEntry>;
-  #handle: FileHandle | null;
+  #file: FolderFile | null;
 
-  private constructor(
-    path: string,
-    handle: FileHandle,
-    size: number,
-    dataStart: number,
-    metadata: Record<string, string>,
-    entries: TensorEntry[],
-  ) {
-    this.path = path;
-    this.size = size;
+  private constructor(file: FolderFile, dataStart: number, metadata: Record<string, string>, entries: TensorEntry[]) {
+    this.path = file.path;
+    this.size = file.size;
     this.dataStart = dataStart;
     this.metadata = Object.freeze(metadata);
     this.#entries = new Map(entries.map((e) => [e.name, e]));
-    this.#handle = handle;
+    this.#file = file;
   }
 
-  /** Opens `path` and validates its header; no tensor data is read. */
-  static async open(path: string): Promise<SafetensorsFile> {
-    let handle: FileHandle;
-    try {
-      handle = await openFile(path, 'r');
-    } catch (cause) {
-      throw osError(path, 'open file', cause);
+  /**
+   * Opens a file and validates its header; no tensor data is read. `input`: a path (Node), a URL, or
+   * a file opened from a model folder (which the SafetensorsFile then owns and closes).
+   */
+  static async open(input: string | FolderFile): Promise<SafetensorsFile> {
+    let file: FolderFile;
+    if (typeof input === 'string') {
+      const { folder, file: name } = await locateInFolder(input).catch((cause: unknown) => {
+        throw cause instanceof ModelSourceError
+          ? new SafetensorsError(cause.location, cause.problem, undefined, { cause })
+          : cause;
+      });
+      if (name === undefined) throw new SafetensorsError(input, 'is a folder, not a safetensors file');
+      const opened = await folder.open(name);
+      if (opened === undefined) throw new SafetensorsError(input, 'no such file');
+      file = opened;
+    } else {
+      file = input;
     }
     try {
-      let size: number;
-      try {
-        const stat = await handle.stat();
-        if (!stat.isFile()) throw new SafetensorsError(path, 'not a regular file');
-        size = stat.size;
-      } catch (cause) {
-        throw cause instanceof SafetensorsError ? cause : osError(path, 'stat file', cause);
-      }
+      const size = file.size;
       const prefix = new Uint8Array(Math.min(8, size));
-      await readExactly(handle, prefix, 0, path);
-      const headerLength = readHeaderLength(prefix, size, path);
+      await readExactly(file, prefix, 0);
+      const headerLength = readHeaderLength(prefix, size, file.path);
       const bytes = new Uint8Array(8 + headerLength);
       bytes.set(prefix);
-      await readExactly(handle, bytes.subarray(8), 8, path);
-      const header = parseSafetensorsHeader(bytes, size, path);
-      return new SafetensorsFile(path, handle, size, header.dataStart, header.metadata, header.tensors);
+      await readExactly(file, bytes.subarray(8), 8);
+      const header = parseSafetensorsHeader(bytes, size, file.path);
+      return new SafetensorsFile(file, header.dataStart, header.metadata, header.tensors);
     } catch (error) {
-      await handle.close().catch(() => undefined);
+      await file.close().catch(() => undefined);
       throw error;
     }
   }
@@ -125,15 +132,15 @@ export class SafetensorsFile {
     return bytesToFloat32(entry.dtype, await this.read(name));
   }
 
-  /** Closes the file handle; later reads fail. Closing twice is harmless. */
+  /** Closes the file; later reads fail. Closing twice is harmless. */
   async close(): Promise<void> {
-    const handle = this.#handle;
-    this.#handle = null;
-    if (handle !== null) await handle.close();
+    const file = this.#file;
+    this.#file = null;
+    if (file !== null) await file.close();
   }
 
   async #readEntry(entry: TensorEntry, target: Uint8Array): Promise<void> {
-    if (this.#handle === null) throw new SafetensorsError(this.path, 'file is closed', entry.name);
-    await readExactly(this.#handle, target, entry.fileOffset, this.path, entry.name);
+    if (this.#file === null) throw new SafetensorsError(this.path, 'file is closed', entry.name);
+    await readExactly(this.#file, target, entry.fileOffset, entry.name);
   }
 }

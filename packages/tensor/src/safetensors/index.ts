@@ -6,8 +6,12 @@ export type { SafetensorsHeader, TensorEntry } from './header.js';
 export { bytesToFloat32 } from './convert.js';
 export { SafetensorsFile } from './file.js';
 export { SafetensorsCheckpoint } from './checkpoint.js';
-export { INDEX_FILE_NAME, SINGLE_FILE_NAME } from './shard-index.js';
-export { encodeSafetensors, writeSafetensors } from './writer.js';
-export type { TensorToWrite, TensorsToWrite } from './writer.js';
-export { writeShardedSafetensors } from './sharded-writer.js';
-export type { ShardedWriteResult } from './sharded-writer.js';
+export {
+  INDEX_FILE_NAME,
+  SINGLE_FILE_NAME,
+  parseShardIndex,
+  shardNameProblem,
+  type ShardIndex,
+} from './shard-index.js';
+export { encodeSafetensors, layoutSafetensors } from './writer.js';
+export type { SafetensorsLayout, TensorToWrite, TensorsToWrite } from './writer.js';

@@ -3,6 +3,7 @@
  * `{ "metadata"?: {...}, "weight_map": { tensorName: shardFile } }`.
  */
 import { SafetensorsError } from '../errors.js';
+import { relativeNameProblem } from '../folder/model-folder.js';
 
 export const INDEX_FILE_NAME = 'model.safetensors.index.json';
 export const SINGLE_FILE_NAME = 'model.safetensors';
@@ -20,21 +21,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * Why `name` is not a plain relative path that stays inside the index's folder, or null when it
- * is one. Forward-slash subfolders are allowed; `..`, `.`, empty segments, backslashes, drive
- * letters, absolute paths and NUL are not.
- */
+/** Why a shard file name is not a plain relative path inside the index's folder, or null. */
 export function shardNameProblem(name: string): string | null {
-  if (name.length === 0) return 'is empty';
-  if (name.includes('\0')) return 'contains a NUL character';
-  if (name.includes('\\')) return 'contains a backslash';
-  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) return 'is an absolute path';
-  for (const segment of name.split('/')) {
-    if (segment === '..') return "escapes the checkpoint folder through '..'";
-    if (segment === '' || segment === '.') return 'has an empty or "." path segment';
-  }
-  return null;
+  return relativeNameProblem(name, 'the checkpoint folder');
 }
 
 /** Parses the index text read from `indexPath` (named in errors). */

@@ -1,13 +1,11 @@
 /**
- * Encoding and writing of safetensors files: header JSON padded with spaces to a multiple of 8
- * bytes, then the tensors' bytes contiguous, in insertion order.
+ * Encoding of safetensors files: header JSON padded with spaces to a multiple of 8 bytes, then the
+ * tensors' bytes contiguous, in insertion order. Writing them to disk is Node-only
+ * (`writeSafetensors` in `@fastvlm/tensor/node`).
  */
-import { open as openFile } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { SafetensorsError } from '../errors.js';
 import { badDimIndex, formatShape, isSafetensorsDType, tensorByteLength } from './dtypes.js';
 import type { SafetensorsDType } from './dtypes.js';
-import { osError, writeAll } from './io.js';
 
 /** A tensor to write: its raw little-endian bytes (any typed array or DataView) with dtype and shape. */
 export interface TensorToWrite {
@@ -94,29 +92,4 @@ export function encodeSafetensors(tensors: TensorsToWrite, metadata?: Readonly<R
     at += part.byteLength;
   }
   return out;
-}
-
-/** Writes a validated layout to `path`, streaming each tensor (no whole-file buffer). */
-export async function writeLayout(path: string, layout: SafetensorsLayout): Promise<void> {
-  let handle: FileHandle;
-  try {
-    handle = await openFile(path, 'w');
-  } catch (cause) {
-    throw osError(path, 'create file', cause);
-  }
-  try {
-    await writeAll(handle, layout.header, path);
-    for (const part of layout.parts) await writeAll(handle, part, path);
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Writes tensors (and optional string metadata) to one safetensors file at `path`. */
-export async function writeSafetensors(
-  path: string,
-  tensors: TensorsToWrite,
-  metadata?: Readonly<Record<string, string>>,
-): Promise<void> {
-  await writeLayout(path, layoutSafetensors(tensors, metadata, path));
 }

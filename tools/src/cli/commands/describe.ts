@@ -5,7 +5,8 @@
  * model (said plainly on stderr); without IMAGE: the repository's test card.
  */
 import { FastVLM, dumpPipeline, type GenerateResult } from '@fastvlm/llava';
-import { writeSafetensors, type TensorsToWrite } from '@fastvlm/tensor';
+import type { TensorsToWrite } from '@fastvlm/tensor';
+import { writeSafetensors } from '@fastvlm/tensor/node';
 import type { Command } from 'commander';
 import { DEMO_MODEL_NOTE, demoModelFolder, sampleImagePath } from '../../demo/demo-assets.js';
 import { UsageError } from '../errors.js';

@@ -5,10 +5,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SafetensorsError } from '../errors.js';
-import { osError } from './io.js';
-import { INDEX_FILE_NAME } from './shard-index.js';
-import { layoutSafetensors, writeLayout } from './writer.js';
-import type { TensorToWrite, TensorsToWrite } from './writer.js';
+import { INDEX_FILE_NAME } from '../safetensors/shard-index.js';
+import { layoutSafetensors, type TensorToWrite, type TensorsToWrite } from '../safetensors/writer.js';
+import { osError, writeLayout } from './write-safetensors.js';
 
 export interface ShardedWriteResult {
   /** Path of the written `model.safetensors.index.json`. */
