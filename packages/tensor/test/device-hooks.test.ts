@@ -56,8 +56,8 @@ describe('device options for tests and debugging', () => {
     }
   });
 
-  it('maxStorageBufferBindingSize lowers the binding limit as tensors see it, so they split into row blocks', async () => {
-    const device = await createDevice({ maxStorageBufferBindingSize: 4096 });
+  it('limitCaps.maxStorageBufferBindingSize lowers the binding limit as tensors see it, so they split into row blocks', async () => {
+    const device = await createDevice({ limitCaps: { maxStorageBufferBindingSize: 4096 } });
     try {
       expect(device.limits.maxStorageBufferBindingSize).toBe(4096);
       const t = Tensor.zeros(device, [10, 256], 'f32'); // 10 KiB
