@@ -110,7 +110,7 @@ describe('Qwen2 generation', () => {
   it('input embeddings give what their ids give', async () => {
     const embeds = device
       .scope(() =>
-        model.model.embedTokens.forward(
+        model.model.embed_tokens.forward(
           Tensor.fromArray(device, reference.promptIds, [reference.promptIds.length], 'i32'),
         ),
       )

@@ -35,7 +35,7 @@ describe('Qwen2 at 0.5B widths (2 layers) vs transformers', () => {
       const model = await loadQwen2(device, variantFolder('real-f16'), { dtype });
       const loadMs = performance.now() - started;
       try {
-        expect(model.model.embedTokens.weight.shape).toEqual([151936, 896]);
+        expect(model.model.embed_tokens.weight.value.shape).toEqual([151936, 896]);
         started = performance.now();
         const logits = await promptLogits(model, reference.promptIds);
         const prefillMs = performance.now() - started;

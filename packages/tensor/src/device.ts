@@ -359,6 +359,16 @@ export class Device {
     if (!this.captured) this.pool.trim(this.maxPooledBytes); // a profile replays captured buffers
   }
 
+  /**
+   * Submits what is recorded and destroys the free buffers the pool keeps for reuse: for after a
+   * step that freed buffers no later request will fit, such as load-time fusions replacing the
+   * tensors they stacked (a stack is larger than any of its parts).
+   */
+  releaseFreeBuffers(): void {
+    this.submit();
+    if (!this.captured) this.pool.trim(0);
+  }
+
   /** Submits and waits until the GPU has finished all work; raises any GPU error seen. */
   async sync(): Promise<void> {
     this.submit();

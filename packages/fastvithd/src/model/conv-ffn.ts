@@ -1,45 +1,28 @@
 /**
- * ConvFFN, the channel mixer of every block: depthwise 7x7 (no bias) -> BatchNorm (the
- * checkpoint's running statistics, folded into the convolution's weights by the kernel) -> fc1
- * 1x1 C -> 4C -> GELU -> fc2 1x1 4C -> C. The block's layer-scaled residual add is fused into fc2.
+ * ConvFFN, the channel mixer of every block: depthwise 7x7 (no bias) -> BatchNorm (the checkpoint's
+ * running statistics) -> fc1 1x1 C -> 4C -> GELU -> fc2 1x1 4C -> C. The block's layer-scaled
+ * residual add is fused into fc2.
  */
-import { depthwiseConv2d, type BatchNorm, type FloatTensor } from '@fastvlm/kernels';
+import { DepthwiseConvBatchNorm, Module, PointwiseConv2d } from '@fastvlm/nn';
 import type { Tensor } from '@fastvlm/tensor';
-import { pointwiseConv } from './pointwise.js';
-import type { MatrixWeights, TowerWeights } from './weights.js';
 
-const BATCH_NORM_EPS = 1e-5;
+export class ConvFFN extends Module {
+  /** conv.conv [C, 1, 7, 7], conv.bn */
+  readonly conv: DepthwiseConvBatchNorm;
+  readonly fc1: PointwiseConv2d;
+  readonly fc2: PointwiseConv2d;
 
-export class ConvFFN {
-  constructor(
-    /** conv.conv: depthwise 7x7 [C, 1, 7, 7]. */
-    readonly conv: FloatTensor,
-    /** conv.bn */
-    readonly bn: BatchNorm,
-    readonly fc1: MatrixWeights,
-    readonly fc2: MatrixWeights,
-  ) {}
-
-  static async load(weights: TowerWeights, channels: number, hidden: number): Promise<ConvFFN> {
-    const bn = weights.at('conv').at('bn');
-    return new ConvFFN(
-      await weights.at('conv').at('conv').weight('weight', [channels, 1, 7, 7]),
-      {
-        runningMean: await bn.vector('running_mean', [channels]),
-        runningVar: await bn.vector('running_var', [channels]),
-        weight: await bn.vector('weight', [channels]),
-        bias: await bn.vector('bias', [channels]),
-        eps: BATCH_NORM_EPS,
-      },
-      await weights.pointwise('fc1', hidden, channels),
-      await weights.pointwise('fc2', channels, hidden),
-    );
+  constructor(channels: number, hidden: number) {
+    super();
+    this.conv = new DepthwiseConvBatchNorm(channels, 7);
+    this.fc1 = new PointwiseConv2d(channels, hidden);
+    this.fc2 = new PointwiseConv2d(hidden, channels);
   }
 
   /** x [H, W, C] -> residual + layerScale * ConvFFN(x), [H, W, C]. */
   forward(x: Tensor<'f32'>, residual: Tensor<'f32'>, layerScale: Tensor<'f32'>): Tensor<'f32'> {
-    const normed = depthwiseConv2d(x, this.conv, { padding: 3, batchNorm: this.bn });
-    const hidden = pointwiseConv(normed, this.fc1, { activation: 'gelu' }); // [H, W, 4C]
-    return pointwiseConv(hidden, this.fc2, { residual, scale: layerScale });
+    const normed = this.conv.forward(x);
+    const hidden = this.fc1.forward(normed, { activation: 'gelu' }); // [H, W, 4C]
+    return this.fc2.forward(hidden, { residual, scale: layerScale });
   }
 }

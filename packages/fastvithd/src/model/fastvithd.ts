@@ -1,8 +1,8 @@
 /**
  * FastViTHD, MobileCLIP-L's image tower as FastVLM uses it: pixels [N, N, 3] -> image features
- * [(N/64)^2, 3072]. Stages in the order of the checkpoint's names (maps channels-last):
+ * [(N/64)^2, 3072]. Its modules in the order of the checkpoint's names (maps channels-last):
  *
- *   patch_embed   Stem                  [N, N, 3] -> [N/4, N/4, 96]
+ *   patch_embed   3 MobileOneBlocks     [N, N, 3] -> [N/4, N/4, 96]
  *   network.0     2 RepMixerBlocks      96 ch
  *   network.1     PatchEmbed            -> [N/8, N/8, 192]
  *   network.2     12 RepMixerBlocks
@@ -15,28 +15,35 @@
  *   network.9     RepCPE
  *   network.10    2 AttentionBlocks
  *   conv_exp      ConvExp               -> [N/64, N/64, 3072], rows over (h, w): the features
+ *   head          GlobalPool2D          MobileCLIP's embedding head, unused by FastVLM
  *
  * The whole forward is recorded into the device's current command batch (no readback); each
  * layer's temporaries are freed as soon as the next layer has been recorded.
  */
+import { Conv2d, Module, Parameter, PointwiseConv2d, type Child } from '@fastvlm/nn';
 import { formatShape, ShapeError, type Tensor } from '@fastvlm/tensor';
 import { AttentionBlock } from './attention-block.js';
 import type { FastVitHdConfig } from './config.js';
 import { ConvExp } from './conv-exp.js';
-import { PatchEmbedDownsample } from './patch-embed-downsample.js';
+import { MobileOneBlock } from './mobile-one-block.js';
+import { PatchEmbed } from './patch-embed.js';
 import { RepCPE } from './rep-cpe.js';
 import { RepMixerBlock } from './rep-mixer-block.js';
-import { Stem } from './stem.js';
-import type { TowerWeights } from './weights.js';
 
 /** One entry of the tower: a map [H, W, C] in, a map out. */
-export interface Layer {
+export interface Layer extends Module {
   forward(x: Tensor<'f32'>): Tensor<'f32'>;
 }
 
-/** A stage's blocks, run in order; each block's temporaries live in a scope of their own. */
-export class Blocks implements Layer {
-  constructor(readonly blocks: readonly Layer[]) {}
+/** Layers run in order (PyTorch's nn.Sequential, named by index); each one's temporaries live in a scope of their own. */
+export class Blocks extends Module implements Layer {
+  constructor(readonly blocks: readonly Layer[]) {
+    super();
+  }
+
+  override children(): [string, Child][] {
+    return this.blocks.map((block, i) => [String(i), block]);
+  }
 
   forward(x: Tensor<'f32'>): Tensor<'f32'> {
     let y = x;
@@ -49,6 +56,28 @@ export class Blocks implements Layer {
   }
 }
 
+/** `patch_embed`: three MobileOneBlocks, each a conv then GELU: [N, N, 3] -> [N/2, N/2, C] -> [N/4, N/4, C]. */
+function convolutionalStem(channels: number): Blocks {
+  return new Blocks([
+    new MobileOneBlock(new Conv2d(3, channels, 3, { stride: 2, padding: 1 })),
+    new MobileOneBlock(new Conv2d(channels, channels, 3, { stride: 2, padding: 1, groups: channels })),
+    new MobileOneBlock(new PointwiseConv2d(channels, channels)),
+  ]);
+}
+
+/** MobileCLIP's head (global pool, then `proj` to the CLIP embedding): in the checkpoint, not used by FastVLM. */
+export class GlobalPool2D extends Module {
+  readonly proj: Parameter<'unused'>;
+
+  constructor(inDim: number, outDim: number) {
+    super();
+    this.proj = Parameter.unused([inDim, outDim]);
+  }
+}
+
+/** MobileCLIP-L's image embedding width (the unused head's output). */
+const CLIP_EMBED_WIDTH = 768;
+
 /** The features and, by name (`stem`, `network.0` .. `network.10`, `conv_exp`), each stage's output. */
 export interface EncodeResult {
   /** [(N/64)^2, 3072] */
@@ -57,40 +86,32 @@ export interface EncodeResult {
   stages: Record<string, Tensor<'f32'>>;
 }
 
-export class FastViTHD {
-  private constructor(
-    readonly config: FastVitHdConfig,
-    /** patch_embed */
-    readonly stem: Stem,
-    readonly network: readonly Layer[],
-    readonly convExp: ConvExp,
-    private readonly weights: TowerWeights,
-  ) {}
+export class FastViTHD extends Module {
+  readonly patch_embed: Blocks;
+  readonly network: readonly Layer[];
+  readonly conv_exp: ConvExp;
+  readonly head: GlobalPool2D;
 
-  /** Builds the tower from `weights` (rooted at the tower's prefix). On failure the caller frees what was loaded. */
-  static async load(weights: TowerWeights, config: FastVitHdConfig): Promise<FastViTHD> {
+  /** The module tree for `config`, its parameters declared and not loaded (see load.ts). */
+  constructor(readonly config: FastVitHdConfig) {
+    super();
     const { widths, depths, tokenMixers, mlpRatio, headDim } = config;
-    const stem = await Stem.load(weights.at('patch_embed'), widths[0]);
+    this.patch_embed = convolutionalStem(widths[0]);
     const network: Layer[] = [];
-    const next = (): TowerWeights => weights.at('network').at(network.length);
     for (let stage = 0; stage < widths.length; stage++) {
       const channels = widths[stage];
-      if (stage > 0) network.push(await PatchEmbedDownsample.load(next(), channels));
-      if (tokenMixers[stage] === 'attention') network.push(await RepCPE.load(next(), channels));
-      const stageWeights = next();
-      const blocks: Layer[] = [];
-      for (let b = 0; b < depths[stage]; b++) {
-        const block = stageWeights.at(b);
-        blocks.push(
-          tokenMixers[stage] === 'repmixer'
-            ? await RepMixerBlock.load(block, channels, mlpRatio)
-            : await AttentionBlock.load(block, channels, mlpRatio, headDim),
-        );
-      }
+      if (stage > 0) network.push(new PatchEmbed(widths[stage - 1], channels));
+      if (tokenMixers[stage] === 'attention') network.push(new RepCPE(channels));
+      const blocks = Array.from({ length: depths[stage] }, () =>
+        tokenMixers[stage] === 'repmixer'
+          ? new RepMixerBlock(channels, mlpRatio)
+          : new AttentionBlock(channels, mlpRatio, headDim),
+      );
       network.push(new Blocks(blocks));
     }
-    const convExp = await ConvExp.load(weights.at('conv_exp'), config.embedDim, config.seWidth);
-    return new FastViTHD(config, stem, network, convExp, weights);
+    this.network = network;
+    this.conv_exp = new ConvExp(widths[widths.length - 1], config.embedDim, config.seWidth);
+    this.head = new GlobalPool2D(config.embedDim, CLIP_EMBED_WIDTH);
   }
 
   /** pixels [N, N, 3] f32 (channels-last, values in [0, 1]) -> image features [(N/64)^2, 3072]. */
@@ -126,15 +147,10 @@ export class FastViTHD {
         if (keepStages) stages[name] = x;
         else if (input !== pixels) input.dispose();
       };
-      step('stem', this.stem);
+      step('stem', this.patch_embed);
       this.network.forEach((layer, i) => step(`network.${i}`, layer));
-      step('conv_exp', this.convExp);
+      step('conv_exp', this.conv_exp);
       return { features: x.reshape([tokens, embedDim]), stages }; // [h, w, 3072] -> [h*w, 3072]
     });
-  }
-
-  /** Frees every weight of the tower. */
-  dispose(): void {
-    this.weights.disposeAll();
   }
 }

@@ -5,14 +5,18 @@ export {
   type FastVitHdConfig,
   type TokenMixer,
 } from './config.js';
-export { Blocks, FastViTHD, type EncodeResult, type Layer } from './fastvithd.js';
-export { checkInferenceForm, loadFastVitHd, VISION_TOWER_PREFIX, type LoadFastVitHdOptions } from './load.js';
-export { AttentionBlock } from './attention-block.js';
-export { ConvExp } from './conv-exp.js';
+export { Blocks, FastViTHD, GlobalPool2D, type EncodeResult, type Layer } from './fastvithd.js';
+export {
+  checkInferenceForm,
+  loadFastVitHd,
+  VISION_TOWER_PREFIX,
+  type LoadFastVitHdOptions,
+  type VisionDType,
+} from './load.js';
+export { AttentionBlock, MultiHeadSelfAttention } from './attention-block.js';
+export { ConvExp, SEBlock } from './conv-exp.js';
 export { ConvFFN } from './conv-ffn.js';
-export { PatchEmbedDownsample } from './patch-embed-downsample.js';
-export { pointwiseConv, type PointwiseOptions } from './pointwise.js';
+export { MobileOneBlock } from './mobile-one-block.js';
+export { PatchEmbed, ReparamLargeKernelConv } from './patch-embed.js';
 export { RepCPE } from './rep-cpe.js';
-export { RepMixerBlock } from './rep-mixer-block.js';
-export { Stem } from './stem.js';
-export { TowerWeights, type ConvWeights, type MatrixWeights, type VisionDType } from './weights.js';
+export { RepMixer, RepMixerBlock } from './rep-mixer-block.js';

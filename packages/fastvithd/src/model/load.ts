@@ -3,10 +3,17 @@
  * in the reparameterized inference form that apple/FastVLM-* ships. A train-form tower (MobileOne
  * branches, unfolded RepMixer / RepCPE / large-kernel convs) is refused: it must be folded first.
  */
+import { loadWeights, type WeightDType } from '@fastvlm/nn';
 import { CheckpointError, type Device, type SafetensorsCheckpoint } from '@fastvlm/tensor';
 import type { FastVitHdConfig } from './config.js';
 import { FastViTHD } from './fastvithd.js';
-import { TowerWeights, type VisionDType } from './weights.js';
+
+/**
+ * How the tower's weights are held on the GPU; biases and norms stay f32. 'int8': the matrices
+ * (1x1 convolutions, attention qkv and proj) in int8 with one scale per output channel; the spatial
+ * and grouped convolutions in f16.
+ */
+export type VisionDType = WeightDType;
 
 /** Where the tower's tensors live in a FastVLM checkpoint. */
 export const VISION_TOWER_PREFIX = 'model.vision_tower.vision_tower.model.';
@@ -52,11 +59,7 @@ export async function loadFastVitHd(
 ): Promise<FastViTHD> {
   const prefix = options.prefix ?? VISION_TOWER_PREFIX;
   checkInferenceForm(checkpoint, prefix);
-  const weights = TowerWeights.root(device, checkpoint, options.dtype ?? 'f16', prefix);
-  try {
-    return await FastViTHD.load(weights, options.config);
-  } catch (error) {
-    weights.disposeAll();
-    throw error;
-  }
+  const tower = new FastViTHD(options.config);
+  await loadWeights(tower, device, checkpoint, { dtype: options.dtype ?? 'f16', prefix });
+  return tower;
 }

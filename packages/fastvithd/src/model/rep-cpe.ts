@@ -1,23 +1,20 @@
 /**
  * RepCPE (`network.6/9`), the conditional positional encoding before each attention stage: a
- * depthwise 7x7 with bias whose identity branch is already folded in (output = conv(x)).
+ * depthwise 7x7 with bias whose identity branch is folded in (output = conv(x)).
  */
-import { depthwiseConv2d } from '@fastvlm/kernels';
+import { Conv2d, Module } from '@fastvlm/nn';
 import type { Tensor } from '@fastvlm/tensor';
-import type { ConvWeights, TowerWeights } from './weights.js';
 
-export class RepCPE {
-  constructor(
-    /** reparam_conv [C, 1, 7, 7] with bias. */
-    readonly conv: ConvWeights,
-  ) {}
+export class RepCPE extends Module {
+  readonly reparam_conv: Conv2d;
 
-  static async load(weights: TowerWeights, channels: number): Promise<RepCPE> {
-    return new RepCPE(await weights.conv('reparam_conv', [channels, 1, 7, 7]));
+  constructor(channels: number) {
+    super();
+    this.reparam_conv = new Conv2d(channels, channels, 7, { padding: 3, groups: channels, identityFolded: true });
   }
 
   /** x [H, W, C] -> [H, W, C]. */
   forward(x: Tensor<'f32'>): Tensor<'f32'> {
-    return depthwiseConv2d(x, this.conv.weight, { bias: this.conv.bias, padding: 3 });
+    return this.reparam_conv.forward(x);
   }
 }

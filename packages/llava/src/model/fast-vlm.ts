@@ -27,7 +27,8 @@ import {
 } from '@fastvlm/tensor';
 import type { FastVlmConfig } from '../config.js';
 import { ChatSession, type ChatOptions } from './chat.js';
-import { loadParts, type LoadProgress, type ModelParts } from './load-parts.js';
+import type { ModelParts } from '../checkpoint-layout.js';
+import { loadParts, type LoadProgress } from './load-parts.js';
 import type { Projector } from './projector.js';
 import { encodePrompt, IMAGE_TOKEN_INDEX, type Prompt } from './prompt.js';
 import { openFastVlmFolder, readFastVlmConfig } from './read-config.js';
@@ -162,7 +163,7 @@ export class FastVLM {
     const at = ids.indexOf(IMAGE_TOKEN_INDEX);
     const textIds = Int32Array.from(ids, (id) => (id === IMAGE_TOKEN_INDEX ? 0 : id)); // row `at` is replaced below
     const text = device.scope(() =>
-      embedding(Tensor.fromArray(device, textIds, [textIds.length], 'i32'), this.llm.model.embedTokens.weight),
+      embedding(Tensor.fromArray(device, textIds, [textIds.length], 'i32'), this.llm.model.embed_tokens.weight.value),
     ); // [T, hidden]
     if (pixels === undefined || at < 0) return { embeds: text, visionMs: null, projectorMs: null };
     const owned: Tensor[] = [text];

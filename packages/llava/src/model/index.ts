@@ -1,8 +1,8 @@
 export { FastVLM, type LoadFastVlmOptions } from './fast-vlm.js';
 export { LoadOptionsError, ModelFolderError, PromptError } from './errors.js';
-export { loadParts, type LoadProgress, type LoadStage, type ModelParts, type PartDTypes } from './load-parts.js';
+export { loadParts, type LoadProgress, type LoadStage, type PartDTypes } from './load-parts.js';
 export { dumpPipeline, type DumpedTensor, type PipelineDump } from './pipeline-dump.js';
-export { PROJECTOR_MODULE, Projector } from './projector.js';
+export { Projector } from './projector.js';
 export {
   DEFAULT_SYSTEM_PROMPT,
   encodePrompt,

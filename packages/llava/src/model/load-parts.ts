@@ -1,19 +1,16 @@
 /**
- * Loading a FastVLM folder's three parts from one open checkpoint: the FastViTHD tower, the
- * projector and the Qwen2 decoder. A missing tensor or a shape that disagrees with config.json is
- * a CheckpointError naming the tensor; whatever was loaded before a failure is freed.
+ * Loading a FastVLM folder's three parts from one open checkpoint, as checkpoint-layout.ts lays
+ * them out: each part's module tree built from config.json, its weights loaded by name under its
+ * prefix, then each model's inference-time fusions. A missing tensor or a shape that disagrees
+ * with config.json is a CheckpointError naming the tensor; whatever was loaded before a failure
+ * is freed.
  */
-import { fastVitHdConfig, loadFastVitHd, type FastViTHD, type VisionDType } from '@fastvlm/fastvithd';
-import {
-  checkpointSource,
-  loadQwen2FromCheckpoint,
-  Weights,
-  type ModelDType,
-  type Qwen2ForCausalLM,
-} from '@fastvlm/qwen2';
+import { checkInferenceForm, type VisionDType } from '@fastvlm/fastvithd';
+import { loadWeights } from '@fastvlm/nn';
+import { fuseForInference as fuseQwen2ForInference, type ModelDType } from '@fastvlm/qwen2';
 import type { Device, SafetensorsCheckpoint } from '@fastvlm/tensor';
+import { buildParts, PART_PREFIXES, type ModelParts, type PartName } from '../checkpoint-layout.js';
 import type { FastVlmConfig } from '../config.js';
-import { PROJECTOR_MODULE, Projector } from './projector.js';
 
 export type LoadStage = 'config' | 'tokenizer' | 'vision tower' | 'projector' | 'llm' | 'ready';
 
@@ -23,17 +20,13 @@ export interface LoadProgress {
   seconds: number;
 }
 
-export interface ModelParts {
-  vision: FastViTHD;
-  projector: Projector;
-  llm: Qwen2ForCausalLM;
-}
-
 export interface PartDTypes {
   /** The decoder's and the projector's matrices. */
   llm: ModelDType;
   vision: VisionDType;
 }
+
+const STAGES: Readonly<Record<PartName, LoadStage>> = { vision: 'vision tower', projector: 'projector', llm: 'llm' };
 
 export async function loadParts(
   device: Device,
@@ -42,23 +35,18 @@ export async function loadParts(
   dtypes: PartDTypes,
   progress: (stage: LoadStage) => void,
 ): Promise<ModelParts> {
-  const loaded: { dispose(): void }[] = [];
+  checkInferenceForm(checkpoint, PART_PREFIXES.vision);
+  const parts = buildParts(config);
   try {
-    progress('vision tower');
-    const vision = await loadFastVitHd(device, checkpoint, {
-      config: fastVitHdConfig(config.imageSize),
-      dtype: dtypes.vision,
-    });
-    loaded.push(vision);
-    progress('projector');
-    const projectorWeights = Weights.root(checkpointSource(device, checkpoint), dtypes.llm, `${PROJECTOR_MODULE}.`);
-    loaded.push({ dispose: () => projectorWeights.disposeAll() });
-    const projector = await Projector.load(projectorWeights, config.mmHiddenSize, config.llm.hiddenSize);
-    progress('llm');
-    const llm = await loadQwen2FromCheckpoint(device, checkpoint, config.llm, { dtype: dtypes.llm });
-    return { vision, projector, llm };
+    for (const part of ['vision', 'projector', 'llm'] as const) {
+      progress(STAGES[part]);
+      const dtype = part === 'vision' ? dtypes.vision : dtypes.llm;
+      await loadWeights(parts[part], device, checkpoint, { dtype, prefix: PART_PREFIXES[part] });
+    }
+    fuseQwen2ForInference(parts.llm);
+    return parts;
   } catch (error) {
-    for (const part of loaded) part.dispose();
+    for (const part of Object.values(parts)) part.dispose();
     throw error;
   }
 }

@@ -42,7 +42,7 @@ export async function dumpPipeline(model: FastVLM, image: ImageInput, prompt: Pr
       const imageEmbeds = model.projector.forward(features); // [I, hidden]
       const text = embedding(
         Tensor.fromArray(device, textIds, [textIds.length], 'i32'),
-        model.llm.model.embedTokens.weight,
+        model.llm.model.embed_tokens.weight.value,
       );
       const inputsEmbeds = spliceRows(text, imageEmbeds, at); // [T - 1 + I, hidden]
       const logits = model.llm.forward({ embeds: inputsEmbeds }, cache, 0, 'all'); // [T - 1 + I, vocab]

@@ -1,32 +1,28 @@
 /** Qwen2DecoderLayer: pre-norm attention and MLP, each added to the residual stream. */
 import type { KvCache } from '@fastvlm/kernels';
+import { Module, RmsNorm } from '@fastvlm/nn';
 import type { Tensor } from '@fastvlm/tensor';
 import { Attention } from './attention.js';
 import type { Qwen2Config } from './config.js';
-import { RmsNorm } from './layers.js';
 import { Mlp } from './mlp.js';
-import type { Weights } from './weights.js';
 
-export class DecoderLayer {
-  constructor(
-    readonly inputLayernorm: RmsNorm,
-    readonly selfAttn: Attention,
-    readonly postAttentionLayernorm: RmsNorm,
-    readonly mlp: Mlp,
-  ) {}
+export class DecoderLayer extends Module {
+  readonly input_layernorm: RmsNorm;
+  readonly self_attn: Attention;
+  readonly post_attention_layernorm: RmsNorm;
+  readonly mlp: Mlp;
 
-  static async load(weights: Weights, config: Qwen2Config): Promise<DecoderLayer> {
-    return new DecoderLayer(
-      await RmsNorm.load(weights.at('input_layernorm'), config.hiddenSize, config.rmsNormEps),
-      await Attention.load(weights.at('self_attn'), config),
-      await RmsNorm.load(weights.at('post_attention_layernorm'), config.hiddenSize, config.rmsNormEps),
-      await Mlp.load(weights.at('mlp'), config),
-    );
+  constructor(config: Qwen2Config) {
+    super();
+    this.input_layernorm = new RmsNorm(config.hiddenSize, config.rmsNormEps);
+    this.self_attn = new Attention(config);
+    this.post_attention_layernorm = new RmsNorm(config.hiddenSize, config.rmsNormEps);
+    this.mlp = new Mlp(config);
   }
 
   /** x [T, hidden] at positions start .. start+T-1 -> [T, hidden]. */
   forward(x: Tensor<'f32'>, cache: KvCache, layer: number, start: number): Tensor<'f32'> {
-    const h = this.selfAttn.forward(this.inputLayernorm.forward(x), x, cache, layer, start);
-    return this.mlp.forward(this.postAttentionLayernorm.forward(h), h);
+    const h = this.self_attn.forward(this.input_layernorm.forward(x), x, cache, layer, start);
+    return this.mlp.forward(this.post_attention_layernorm.forward(h), h);
   }
 }

@@ -1,18 +1,10 @@
 export { ConfigError, parseQwen2Config, type Qwen2Config } from './config.js';
-export { Weights, type ModelDType, type ParameterSource } from './weights.js';
-export { Embedding, Linear, RmsNorm } from './layers.js';
 export { Attention } from './attention.js';
 export { Mlp } from './mlp.js';
 export { DecoderLayer } from './decoder-layer.js';
 export { Qwen2ForCausalLM, Qwen2Model, type ForwardInput, type ForwardOutput } from './qwen2-model.js';
-export {
-  checkpointSource,
-  loadQwen2,
-  loadQwen2FromCheckpoint,
-  loadQwen2FromSource,
-  readQwen2Config,
-  type LoadQwen2Options,
-} from './load.js';
+export { fuseForInference } from './fusions.js';
+export { loadQwen2, loadQwen2FromCheckpoint, readQwen2Config, type LoadQwen2Options, type ModelDType } from './load.js';
 export {
   checkGenerationRequest,
   generateTokens,

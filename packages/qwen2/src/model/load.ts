@@ -1,30 +1,30 @@
 /**
  * Loading Qwen2 from a Hugging Face folder (config.json + model.safetensors or a sharded index) or
- * from an open checkpoint whose config the caller has read (FastVLM's LLM uses the same names).
+ * from an open checkpoint whose config the caller has read (FastVLM's LLM uses the same names):
+ * the module tree built from the config, its weights loaded by name, then the inference-time
+ * fusions applied.
  */
+import { loadWeights, type WeightDType } from '@fastvlm/nn';
 import {
-  loadInt8Weight,
-  loadTensor,
   ModelSourceError,
   openModelFolder,
-  readFloat32,
   readTextFile,
   SafetensorsCheckpoint,
-  Tensor,
   type Device,
   type FolderInput,
 } from '@fastvlm/tensor';
 import { ConfigError, parseQwen2Config, type Qwen2Config } from './config.js';
+import { fuseForInference } from './fusions.js';
 import { Qwen2ForCausalLM } from './qwen2-model.js';
-import { Weights, type ModelDType, type ParameterSource } from './weights.js';
+
+/** How linear and embedding weights are held on the GPU; norms and biases are f32. */
+export type ModelDType = WeightDType;
 
 export interface LoadQwen2Options {
-  /** How linear and embedding weights are held on the GPU (default 'f16'); norms and biases are f32. */
+  /** Default 'f16'. */
   dtype?: ModelDType;
-  /** Put before every decoder name (default 'model.': `model.layers.0.self_attn.q_proj.weight`). */
+  /** Put before every name (default ''; the checkpoint's own names are `model.layers.0...` and `lm_head.weight`). */
   prefix?: string;
-  /** The untied LM head's module name (default 'lm_head'); unused when embeddings are tied. */
-  lmHeadName?: string;
 }
 
 /** Reads and checks the folder's config.json (a path in Node, a URL, or a `ModelFolder`). */
@@ -49,43 +49,20 @@ export async function readQwen2Config(input: FolderInput): Promise<Qwen2Config> 
   return parseQwen2Config(json);
 }
 
-/** Parameters read from a safetensors checkpoint, converted or quantized as asked. */
-export function checkpointSource(device: Device, checkpoint: SafetensorsCheckpoint): ParameterSource {
-  return {
-    has: (name) => checkpoint.has(name),
-    async tensor(name, shape, dtype) {
-      if (dtype === 'f32' && checkpoint.has(name) && checkpoint.entry(name).dtype === 'F16') {
-        return Tensor.fromArray(device, await readFloat32(checkpoint, name, shape), shape, 'f32', { label: name });
-      }
-      return loadTensor(device, checkpoint, name, { dtype, shape });
-    },
-    int8: (name, shape) => loadInt8Weight(device, checkpoint, name, shape),
-  };
-}
-
-/** Builds the model from any parameter source (a checkpoint, random values). Frees what it loaded if it fails. */
-export async function loadQwen2FromSource(
-  source: ParameterSource,
-  config: Qwen2Config,
-  options: LoadQwen2Options = {},
-): Promise<Qwen2ForCausalLM> {
-  const weights = Weights.root(source, options.dtype ?? 'f16', options.prefix ?? 'model.');
-  try {
-    return await Qwen2ForCausalLM.load(weights, config, options.lmHeadName);
-  } catch (error) {
-    weights.disposeAll();
-    throw error;
-  }
-}
-
-/** Loads from an open checkpoint (the caller keeps it open and closes it). */
-export function loadQwen2FromCheckpoint(
+/**
+ * Loads from an open checkpoint (the caller keeps it open and closes it). A missing tensor or a
+ * wrong shape is a CheckpointError naming the tensor; nothing stays allocated after a failure.
+ */
+export async function loadQwen2FromCheckpoint(
   device: Device,
   checkpoint: SafetensorsCheckpoint,
   config: Qwen2Config,
   options: LoadQwen2Options = {},
 ): Promise<Qwen2ForCausalLM> {
-  return loadQwen2FromSource(checkpointSource(device, checkpoint), config, options);
+  const model = new Qwen2ForCausalLM(config);
+  await loadWeights(model, device, checkpoint, { dtype: options.dtype ?? 'f16', prefix: options.prefix });
+  fuseForInference(model);
+  return model;
 }
 
 /** Loads a Hugging Face Qwen2 folder: config.json and model.safetensors (or model.safetensors.index.json). */

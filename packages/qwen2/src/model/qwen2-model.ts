@@ -5,10 +5,9 @@
  */
 import { checkTokenIds, KvCache } from '@fastvlm/kernels';
 import { formatShape, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
+import { Embedding, Linear, Module, RmsNorm } from '@fastvlm/nn';
 import type { Qwen2Config } from './config.js';
 import { DecoderLayer } from './decoder-layer.js';
-import { Embedding, Linear, RmsNorm } from './layers.js';
-import type { ModelDType, Weights } from './weights.js';
 
 /** Token ids, or input embeddings [T, hidden] (e.g. text rows with image rows spliced in). */
 export type ForwardInput = { ids: Int32Array | readonly number[] } | { embeds: Tensor<'f32'> };
@@ -19,27 +18,20 @@ export type ForwardInput = { ids: Int32Array | readonly number[] } | { embeds: T
  */
 export type ForwardOutput = 'last' | 'all' | 'hidden';
 
-/** Qwen2Model: embed_tokens, layers, norm. */
 /** During a decode step, the recorded layers are submitted every this many. */
 const DECODE_SUBMIT_LAYERS = 6;
 
-export class Qwen2Model {
-  constructor(
-    readonly embedTokens: Embedding,
-    readonly layers: readonly DecoderLayer[],
-    readonly norm: RmsNorm,
-  ) {}
+/** Qwen2Model: embed_tokens, layers, norm. */
+export class Qwen2Model extends Module {
+  readonly embed_tokens: Embedding;
+  readonly layers: readonly DecoderLayer[];
+  readonly norm: RmsNorm;
 
-  static async load(weights: Weights, config: Qwen2Config): Promise<Qwen2Model> {
-    const embedTokens = await Embedding.load(weights.at('embed_tokens'), config.vocabSize, config.hiddenSize);
-    const layers: DecoderLayer[] = [];
-    for (let i = 0; i < config.numHiddenLayers; i++)
-      layers.push(await DecoderLayer.load(weights.at('layers').at(i), config));
-    return new Qwen2Model(
-      embedTokens,
-      layers,
-      await RmsNorm.load(weights.at('norm'), config.hiddenSize, config.rmsNormEps),
-    );
+  constructor(config: Qwen2Config) {
+    super();
+    this.embed_tokens = new Embedding(config.vocabSize, config.hiddenSize);
+    this.layers = Array.from({ length: config.numHiddenLayers }, () => new DecoderLayer(config));
+    this.norm = new RmsNorm(config.hiddenSize, config.rmsNormEps);
   }
 
   /** x [T, hidden] at positions start .. start+T-1 -> hidden states after the last layer [T, hidden], not normed. */
@@ -60,28 +52,23 @@ export class Qwen2Model {
   }
 }
 
-export class Qwen2ForCausalLM {
-  constructor(
-    readonly config: Qwen2Config,
-    readonly dtype: ModelDType,
-    readonly model: Qwen2Model,
-    /** The untied LM head; undefined when it is the embedding table. */
-    readonly lmHead: Linear | undefined,
-    /** Owns every weight above. */
-    private readonly weights: Weights,
-  ) {}
+/** Qwen2ForCausalLM: `model` and, unless tied to the embedding table, `lm_head`. */
+export class Qwen2ForCausalLM extends Module {
+  readonly model: Qwen2Model;
+  /** The untied LM head; undefined when the head is the embedding table. */
+  readonly lm_head: Linear | undefined;
 
-  static async load(weights: Weights, config: Qwen2Config, lmHeadName = 'lm_head'): Promise<Qwen2ForCausalLM> {
-    const model = await Qwen2Model.load(weights, config);
-    // lm_head sits beside the prefixed decoder (`lm_head.weight`, not `model.lm_head.weight`).
-    const lmHead = config.tieWordEmbeddings
+  /** The module tree for `config`, its parameters declared and not loaded (see load.ts). */
+  constructor(readonly config: Qwen2Config) {
+    super();
+    this.model = new Qwen2Model(config);
+    this.lm_head = config.tieWordEmbeddings
       ? undefined
-      : await Linear.load(weights.sibling(`${lmHeadName}.`), config.hiddenSize, config.vocabSize, { bias: false });
-    return new Qwen2ForCausalLM(config, weights.dtype, model, lmHead, weights);
+      : new Linear(config.hiddenSize, config.vocabSize, { bias: false });
   }
 
   get device(): Device {
-    return this.model.norm.weight.device;
+    return this.model.norm.weight.value.device;
   }
 
   /** A KV cache for `maxSeq` positions (prompt plus every token that may be generated). */
@@ -124,17 +111,12 @@ export class Qwen2ForCausalLM {
       const x =
         'embeds' in input
           ? input.embeds
-          : this.model.embedTokens.forward(Tensor.fromArray(device, Int32Array.from(input.ids), [T], 'i32')); // [T, hidden]
+          : this.model.embed_tokens.forward(Tensor.fromArray(device, Int32Array.from(input.ids), [T], 'i32')); // [T, hidden]
       const h = this.model.forward(x, cache, start); // [T, hidden]
       const normed = this.model.norm.forward(output === 'last' ? lastRow(h) : h); // [1 or T, hidden]
       if (output === 'hidden') return normed;
-      return this.lmHead ? this.lmHead.forward(normed) : this.model.embedTokens.asLinear(normed); // [1 or T, vocab]
+      return this.lm_head ? this.lm_head.forward(normed) : this.model.embed_tokens.asLinear(normed); // [1 or T, vocab]
     });
-  }
-
-  /** Frees every weight. */
-  dispose(): void {
-    this.weights.disposeAll();
   }
 }
 
