@@ -2,7 +2,9 @@
 
 Parameter names are the checkpoint's (shared/spec/fastvlm-0.5b-tensors.txt): the Qwen2 decoder is
 `model.*`, the tower `model.vision_tower.vision_tower.model.*` and the projector
-`model.mm_projector.{0,2}.*`; `lm_head.weight` exists only when tie_word_embeddings is false.
+`model.mm_projector.{0,2}.*`; `lm_head.weight` is a parameter of its own when tie_word_embeddings is
+false, or when a checkpoint stores a head that differs from the embedding (`separate_head`: what
+transformers runs then, see CHECKPOINTS.md).
 """
 import torch
 from torch import nn
@@ -15,8 +17,8 @@ IMAGE_TOKEN_INDEX = -200
 IM_END = 151645  # <|im_end|>, Qwen2's eos in FastVLM
 
 
-def qwen2_config(config):
-    """The Qwen2 part of a FastVLM config.json dict."""
+def qwen2_config(config, tied):
+    """The Qwen2 part of a FastVLM config.json dict, its head tied or not."""
     return Qwen2Config(
         vocab_size=config["vocab_size"],
         hidden_size=config["hidden_size"],
@@ -28,7 +30,7 @@ def qwen2_config(config):
         max_position_embeddings=config.get("max_position_embeddings", 32768),
         rms_norm_eps=config["rms_norm_eps"],
         rope_theta=config["rope_theta"],
-        tie_word_embeddings=config.get("tie_word_embeddings", False),
+        tie_word_embeddings=tied,
         use_sliding_window=False,
         attention_dropout=0.0,
         bos_token_id=config.get("bos_token_id"),
@@ -66,19 +68,21 @@ def mlp2x_gelu(cin, hidden):
 
 
 class FastVLM(nn.Module):
-    def __init__(self, config):
+    def __init__(self, config, separate_head=False):
+        """`separate_head`: an lm_head of its own although config.json says tied (a checkpoint storing
+        a head that differs from the embedding, which transformers then does not tie)."""
         super().__init__()
         assert config.get("mm_projector_type", "mlp2x_gelu") == "mlp2x_gelu"
         self.config = config
         self.image_size = tower_image_size(config)
-        llm = Qwen2ForCausalLM(qwen2_config(config))
+        self.tied = bool(config.get("tie_word_embeddings", False)) and not separate_head
+        llm = Qwen2ForCausalLM(qwen2_config(config, self.tied))
         # Registered under our own names so the state_dict is the checkpoint's: `model.*` (+ `lm_head`
         # when untied). Qwen2ForCausalLM itself is kept unregistered and used for the forward.
         object.__setattr__(self, "llm", llm.eval())
         self.model = llm.model
         self.model.vision_tower = MobileCLIPVisionTower(self.image_size)
         self.model.mm_projector = mlp2x_gelu(config.get("mm_hidden_size", EMBED_DIM), config["hidden_size"])
-        self.tied = bool(config.get("tie_word_embeddings", False))
         if self.tied:
             assert llm.lm_head.weight is llm.model.embed_tokens.weight
         else:

@@ -15,11 +15,11 @@ BEFORE_GELU = ("lkb_reparam.weight", "proj.1.reparam_conv.weight", "conv_exp.rep
 
 
 def _uniform(shape, low, high, generator):
-    return low + (high - low) * torch.rand(shape, generator=generator)
+    return torch.rand(shape, generator=generator).mul_(high - low).add_(low)  # in place: one buffer
 
 
 def _normal(shape, std, generator):
-    return std * torch.randn(shape, generator=generator)
+    return torch.randn(shape, generator=generator).mul_(std)
 
 
 def _fan_in(weight):
@@ -29,7 +29,7 @@ def _fan_in(weight):
 def random_tensor(name, tensor, generator):
     shape = tensor.shape
     if name.endswith("num_batches_tracked"):
-        return torch.zeros_like(tensor)
+        return torch.zeros(shape, dtype=tensor.dtype)
     if name.endswith("bn.running_mean"):
         return _normal(shape, 0.5, generator)
     if name.endswith("bn.running_var"):
@@ -57,10 +57,19 @@ def random_tensor(name, tensor, generator):
     raise ValueError(f"no random init rule for {name} {tuple(shape)}")
 
 
+def random_state(state_dict, seed=0):
+    """(name, random f32 or int64 tensor) for each entry of a state_dict in its order, from one
+    generator seeded with `seed`. The entries only give names and shapes: a model built on the meta
+    device works, so a checkpoint can be written one tensor at a time without ever holding the model."""
+    generator = torch.Generator().manual_seed(seed)
+    for name, tensor in state_dict.items():
+        yield name, random_tensor(name, tensor, generator).to(torch.float32 if tensor.is_floating_point() else tensor.dtype)
+
+
 @torch.no_grad()
 def randomize_(model, seed=0):
     """Overwrites every parameter and buffer of the model's state_dict, deterministically per seed."""
-    generator = torch.Generator().manual_seed(seed)
-    for name, tensor in model.state_dict().items():
-        tensor.copy_(random_tensor(name, tensor, generator).to(tensor.dtype))
+    state = model.state_dict()
+    for name, values in random_state(state, seed):
+        state[name].copy_(values.to(state[name].dtype))
     return model

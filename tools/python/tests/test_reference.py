@@ -24,8 +24,10 @@ from PIL import Image  # noqa: E402
 from safetensors import safe_open  # noqa: E402
 
 from fastvlm_reference import FastVLM, load_model, make_config, preprocess, save_model  # noqa: E402
+from fastvlm_reference.checkpoint import checkpoint_layout, read_tensors, resolve_head  # noqa: E402
 from fastvlm_reference.fastvithd import FastViTHD  # noqa: E402
-from init_random_checkpoint import build_random  # noqa: E402
+from fastvlm_reference.shards import plan_shards, tensor_bytes  # noqa: E402
+from init_random_checkpoint import build_random, write_random  # noqa: E402
 from photo_like import fixture_photos  # noqa: E402
 
 PHOTO_DIR = pathlib.Path(tempfile.mkdtemp(prefix="fastvlm-photos-"))
@@ -196,6 +198,89 @@ def test_checkpoint_round_trip():
     logits = loaded.forward_logits(loaded.build_inputs_embeds(
         PROMPT, loaded.project(loaded.encode_image(t["pixels"]))))
     assert torch.equal(logits, t["logits"]), (logits - t["logits"]).abs().max()
+
+
+def test_preset_layouts_and_7b_shards():
+    """CHECKPOINTS.md's table: tensors, elements, bytes per preset as the Hub ships it (bfloat16, a
+    stored lm_head), and the 7B split into the Hub's 4.88 / 4.93 GB shards by the 5 GB rule."""
+    want = {"0.5b": (924, 758_833_804, 1_517_667_872), "1.5b": (972, 1_909_278_220, 3_818_556_704),
+            "7b": (972, 7_764_588_044, 15_529_176_352)}
+    for preset, (count, elements, nbytes) in want.items():
+        config = make_config(preset)
+        with torch.device("meta"):
+            state = FastVLM(config).state_dict()
+        layout = checkpoint_layout(state, torch.bfloat16, "copy" if config["tie_word_embeddings"] else None)
+        assert len(layout) == count, (preset, len(layout))
+        assert sum(int(np.prod(shape)) for _, shape, _ in layout) == elements, preset
+        assert sum(tensor_bytes(shape, dtype) for _, shape, dtype in layout) == nbytes, preset
+        assert layout[-1][0] == "lm_head.weight" and layout[-1][1] == (config["vocab_size"], config["hidden_size"])
+        shards = plan_shards(layout)
+        sizes = [round(sum(tensor_bytes(s, d) for _, s, d in shard) / 1e9, 2) for shard in shards]
+        if preset == "7b":
+            assert sizes[:2] == [4.88, 4.93] and len(sizes) == 4, sizes
+            assert [name for name, _, _ in shards[-1]] == ["lm_head.weight"]
+        else:
+            assert len(shards) == 1, sizes
+    kv = {p: make_config(p) for p in ("0.5b", "1.5b", "7b")}
+    assert [c["num_attention_heads"] // c["num_key_value_heads"] for c in kv.values()] == [7, 6, 7]
+    print("    tensors / elements / bytes as CHECKPOINTS.md; 7B shards 4.88, 4.93, 4.63, 1.09 GB")
+
+
+def test_stored_head_with_tie_is_what_transformers_uses():
+    """A tied config whose file also stores lm_head.weight: transformers ties when the two are
+    bit-identical, uses the stored head when they differ, and ties a lone head into the embedding.
+    resolve_head (and so load_model) must decide the same."""
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+    config = Qwen2Config(vocab_size=48, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, tie_word_embeddings=True)
+    torch.manual_seed(0)
+    base = {n: t.clone() for n, t in Qwen2ForCausalLM(config).state_dict().items() if n != "lm_head.weight"}
+    embed, other = torch.randn(48, 16), torch.randn(48, 16)
+    cases = {"equal": {"model.embed_tokens.weight": embed, "lm_head.weight": embed.clone()},
+             "different": {"model.embed_tokens.weight": embed, "lm_head.weight": other},
+             "head only": {"lm_head.weight": other}}
+    for case, stored in cases.items():
+        tensors = {**{n: t for n, t in base.items() if n != "model.embed_tokens.weight"}, **stored}
+        with tempfile.TemporaryDirectory() as folder:
+            from safetensors.torch import save_file
+            save_file({n: t.to(torch.bfloat16).contiguous() for n, t in tensors.items()}, f"{folder}/model.safetensors")
+            (pathlib.Path(folder) / "config.json").write_text(config.to_json_string())
+            hf = Qwen2ForCausalLM.from_pretrained(folder, dtype=torch.float32)
+            ours, separate = resolve_head({"tie_word_embeddings": True}, read_tensors(folder))
+        hf_tied = hf.lm_head.weight.data_ptr() == hf.model.embed_tokens.weight.data_ptr()
+        assert hf_tied == (not separate), case
+        head = ours["lm_head.weight"] if separate else ours["model.embed_tokens.weight"]
+        assert torch.equal(hf.lm_head.weight, head.float()), case
+        assert torch.equal(hf.model.embed_tokens.weight, ours["model.embed_tokens.weight"].float()), case
+        print(f"    {case}: transformers {'ties' if hf_tied else 'uses the stored lm_head'}, as resolve_head")
+
+
+def test_streamed_random_checkpoint_round_trip():
+    """write_random (streamed, sharded, Apple's folder form) holds build_random's values; the index
+    maps every tensor; a separate head under a tied config loads as a separate head."""
+    for head in ("copy", "separate"):
+        config = make_config("tiny", layers=1, image_size=64, dtype="bfloat16", vocab_size=151646, hub=False)
+        with tempfile.TemporaryDirectory() as folder:
+            files = write_random(folder, config, "bfloat16", head, seed=5, max_shard_bytes=60_000_000)
+            assert files[0] == "model.safetensors.index.json" and len(files) > 2, files
+            index = json.loads((pathlib.Path(folder) / files[0]).read_text())
+            stored = {}
+            for name in files[1:]:
+                with safe_open(f"{folder}/{name}", "pt") as file:
+                    stored.update({n: name for n in file.keys()})
+                    assert all(file.get_slice(n).get_dtype() in ("BF16", "I64") for n in file.keys())
+            assert index["weight_map"] == stored and "lm_head.weight" in stored
+            written = json.loads((pathlib.Path(folder) / "config.json").read_text())
+            assert "auto_map" not in written and written["tie_word_embeddings"] is True
+            assert (pathlib.Path(folder) / "generation_config.json").exists()
+            loaded = load_model(folder)
+        built = build_random("tiny", 1, 64, "bfloat16", seed=5, vocab_size=151646, head=head)
+        assert loaded.tied == built.tied == (head == "copy")
+        assert loaded.state_dict().keys() == built.state_dict().keys()
+        for name, value in built.state_dict().items():
+            assert torch.equal(loaded.state_dict()[name], value), name
+        assert built.model.embed_tokens.weight.shape == (151646, 64)
+    print("    copy head: tied on load; separate head: untied on load; values equal build_random's")
 
 
 def test_tower_flops_at_1024():
