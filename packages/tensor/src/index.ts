@@ -65,3 +65,5 @@ export {
 } from './folder/http-folder.js';
 export { HttpSourceError, type HttpOptions } from './folder/http-client.js';
 export { blobFolder, directoryHandleFolder, type DirectoryHandle, type PickedFile } from './folder/blob-folder.js';
+export { cacheStorageBlocks, clearCacheStorageBlocks, WEIGHT_CACHE_NAME } from './folder/cache-storage.js';
+export { watchFolder, type ReadProgress } from './folder/watch-folder.js';

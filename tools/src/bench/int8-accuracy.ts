@@ -18,7 +18,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FastVLM, writeRandomCheckpoint } from '@fastvlm/llava';
+import { FastVLM } from '@fastvlm/llava';
+import { writeRandomCheckpoint } from '@fastvlm/llava/node';
 import type { VisionDType } from '@fastvlm/fastvithd';
 import type { ModelDType } from '@fastvlm/qwen2';
 import type { Tensor } from '@fastvlm/tensor';

@@ -11,6 +11,7 @@ import * as initRandom from './commands/init-random.js';
 import * as inspect from './commands/inspect.js';
 import * as pull from './commands/pull.js';
 import * as tokenize from './commands/tokenize.js';
+import * as web from './commands/web.js';
 import { reportError } from './errors.js';
 
 interface CommandModule {
@@ -18,7 +19,7 @@ interface CommandModule {
 }
 
 /** The subcommands, in the order `fastvlm --help` lists them. */
-const COMMANDS: readonly CommandModule[] = [describe, chat, bench, pull, tokenize, inspect, initRandom];
+const COMMANDS: readonly CommandModule[] = [describe, chat, bench, pull, tokenize, inspect, initRandom, web];
 
 /** Where the program writes; in-process callers (tests) pass their own. */
 export interface CliWriters {

@@ -3,7 +3,7 @@
  * dtypes and sizes, completeness against Apple's layout, tokenizer files). Exits non-zero with one
  * line when the folder cannot be loaded or its checkpoint is incomplete.
  */
-import { formatInspectReport, inspectModelFolder, type InspectReport } from '@fastvlm/llava';
+import { formatInspectReport, inspectModelFolder, type InspectReport } from '@fastvlm/llava/node';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { outputOf, type CliOutput } from '../output.js';
