@@ -19,6 +19,8 @@ echo "[test] typecheck"
 npx tsc -p tsconfig.json --noEmit
 echo "[test] build"
 npx tsc -b tsconfig.build.json
+echo "[test] typecheck the browser page (against the built packages)"
+npx tsc -p tools/web/tsconfig.json
 echo "[test] vitest"
 npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-report.json "$@"
 node tools/setup/count-tests.mjs .cache/vitest-report.json

@@ -27,6 +27,7 @@ export const PORTABLE_PACKAGES = [
   '@fastvlm/tensor',
   '@fastvlm/kernels',
   '@fastvlm/image',
+  '@fastvlm/nn',
   '@fastvlm/fastvithd',
   '@fastvlm/qwen2',
   '@fastvlm/llava',

@@ -6,11 +6,12 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { outputOf, type CliOutput } from '../output.js';
-import { describeInputs } from '../../web/bundle.js';
+import { demoModelFolder } from '../../demo/demo-assets.js';
 import { startWebServer, type WebServer } from '../../web/server.js';
 
 export interface WebFlags {
   readonly model?: string;
+  readonly demo?: boolean;
   readonly port?: string;
   readonly host?: string;
 }
@@ -25,6 +26,7 @@ export function register(program: Command): void {
         '/model/ (Range requests, as the Hub does) and the page loads it by default. Stop with Ctrl-C.',
     )
     .option('--model <dir>', 'a local model folder to serve under /model/')
+    .option('--demo', 'serve the tiny random demo model (written to the cache on first use), as npm run demo uses')
     .option('--port <n>', 'port to listen on (0: any free port)', '8080')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(async (flags: WebFlags, command: Command) => {
@@ -51,9 +53,11 @@ function portOf(text: string | undefined): number {
 /** Starts the server and says where it is; the caller closes it. */
 export async function runWeb(flags: WebFlags, output: CliOutput): Promise<WebServer> {
   const port = portOf(flags.port);
+  if (flags.demo === true && flags.model !== undefined) throw new InputError('give either --model or --demo, not both');
+  const model = flags.demo === true ? await demoModelFolder((text) => output.err(text)) : flags.model;
   let server: WebServer;
   try {
-    server = await startWebServer({ model: flags.model, port, host: flags.host });
+    server = await startWebServer({ model, port, host: flags.host });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
@@ -61,8 +65,11 @@ export async function runWeb(flags: WebFlags, output: CliOutput): Promise<WebSer
     if (code === 'EADDRNOTAVAIL') throw new InputError(`cannot listen on ${flags.host}: no such local address`);
     throw error;
   }
-  output.out(`page bundle: ${describeInputs(server.bundle, 0).trim()}\n`);
-  if (flags.model !== undefined) output.out(`model: ${flags.model} served at ${server.url}model/\n`);
+  const { bytes, inputs } = server.bundle;
+  output.out(
+    `page bundle: ${(bytes / 1000).toFixed(1)} kB from ${inputs.length} inputs (esbuild, no Node built-ins)\n`,
+  );
+  if (model !== undefined) output.out(`model: ${model} served at ${server.url}model/\n`);
   output.out(`open ${server.url} in a browser with WebGPU (Ctrl-C stops)\n`);
   return server;
 }
