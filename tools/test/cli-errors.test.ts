@@ -69,7 +69,7 @@ describe('plain progress (stderr not a terminal)', () => {
   });
 
   it('formats sizes in binary units', () => {
-    expect([0, 1023, 1536, 5 << 20, 1.5 * 2 ** 30].map(formatBytes)).toEqual([
+    expect([0, 1023, 1536, 5 << 20, 1.5 * 2 ** 30].map((bytes) => formatBytes(bytes))).toEqual([
       '0 B',
       '1023 B',
       '1.5 KiB',

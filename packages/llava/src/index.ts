@@ -21,7 +21,4 @@ export {
   type PartName,
   type TensorGroup,
 } from './checkpoint-layout.js';
-export { fillRandom, initRule, type InitRule } from './random-init.js';
-export { RandomStream } from './random-stream.js';
-export { formatBytes } from './inspect-format.js';
 export * from './model/index.js';

@@ -3,8 +3,7 @@ import { ImageError } from '@fastvlm/fastvithd';
 import { GenerationError } from '@fastvlm/qwen2';
 import { CheckpointError, createDevice, type Device } from '@fastvlm/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelFolderError } from '../src/inspect.js';
-import { FastVLM, LoadOptionsError, PromptError, type GenerateRequest } from '../src/model/index.js';
+import { FastVLM, LoadOptionsError, ModelFolderError, PromptError, type GenerateRequest } from '../src/model/index.js';
 import { folderWithConfig, folderWithoutATensor } from './broken-folders.js';
 import { checkFixtures, IMAGE_PATH, MODEL_FOLDER } from './e2e-fixtures.js';
 

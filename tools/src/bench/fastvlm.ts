@@ -16,7 +16,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeRandomCheckpoint } from '@fastvlm/llava/node';
+import { writeRandomCheckpoint } from '../checkpoint/random-checkpoint.js';
 import type { BenchReport } from '../cli/commands/bench.js';
 import { formatBytes } from '../cli/progress.js';
 import { sampleImagePath } from '../demo/demo-assets.js';

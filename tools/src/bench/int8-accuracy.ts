@@ -19,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FastVLM } from '@fastvlm/llava';
-import { writeRandomCheckpoint } from '@fastvlm/llava/node';
+import { writeRandomCheckpoint } from '../checkpoint/random-checkpoint.js';
 import type { VisionDType } from '@fastvlm/fastvithd';
 import type { ModelDType } from '@fastvlm/qwen2';
 import type { Tensor } from '@fastvlm/tensor';

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeRandomCheckpoint } from '@fastvlm/llava/node';
+import { writeRandomCheckpoint } from '../checkpoint/random-checkpoint.js';
 import { generateTokens, loadQwen2, type ModelDType } from '@fastvlm/qwen2';
 import { createDevice, type Device } from '@fastvlm/tensor';
 import { formatMs, formatTable } from './table.js';

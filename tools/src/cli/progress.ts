@@ -3,6 +3,9 @@
  * at every tenth of the way, so logs and CI output stay readable.
  */
 import cliProgress from 'cli-progress';
+import { formatBytes } from '../format-bytes.js';
+
+export { formatBytes };
 
 export interface ProgressOptions {
   readonly title: string;
@@ -27,18 +30,6 @@ export interface Progress {
 export function startProgress(options: ProgressOptions): Progress {
   const live = options.live ?? process.stderr.isTTY === true;
   return live ? new LiveProgress(options) : new PlainProgress(options);
-}
-
-/** 1536 -> '1.5 KiB'. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 function formatAmount(amount: number, unit: ProgressOptions['unit']): string {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeRandomCheckpoint } from '@fastvlm/llava/node';
+import { writeRandomCheckpoint } from '../checkpoint/random-checkpoint.js';
 import { drawTestCard, encodePng, TEST_CARD_HEIGHT, TEST_CARD_WIDTH } from './test-card.js';
 
 /** The same depth from tools/src/demo and tools/dist/demo: the repository's .cache folder. */

@@ -7,7 +7,7 @@ import {
   type RandomCheckpointResult,
   type RandomPreset,
   type RandomWeightDtype,
-} from '@fastvlm/llava/node';
+} from '../../checkpoint/random-checkpoint.js';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { outputOf, type CliOutput } from '../output.js';

@@ -3,7 +3,8 @@
  * dtypes and sizes, completeness against Apple's layout, tokenizer files). Exits non-zero with one
  * line when the folder cannot be loaded or its checkpoint is incomplete.
  */
-import { formatInspectReport, inspectModelFolder, type InspectReport } from '@fastvlm/llava/node';
+import { formatInspectReport } from '../../checkpoint/inspect-format.js';
+import { inspectModelFolder, type InspectReport } from '../../checkpoint/inspect.js';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { outputOf, type CliOutput } from '../output.js';

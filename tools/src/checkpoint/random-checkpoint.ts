@@ -8,10 +8,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checkpointLayout, parseFastVlmConfig, type FastVlmConfig } from '@fastvlm/llava';
 import { f32ToF16Bits, type SafetensorsDType } from '@fastvlm/tensor';
-import { expectedTensors } from './checkpoint-layout.js';
-import { parseFastVlmConfig, type FastVlmConfig } from './config.js';
-import { fillRandom, initRule } from './random-init.js';
+import { fillRandom, initRule, type RuleInput } from './random-init.js';
 import { RandomStream } from './random-stream.js';
 import { writeSafetensorsStreaming, type TensorSlot, type WriteBytes } from './stream-safetensors.js';
 import { writeQwen2TokenizerFiles } from './tokenizer-files.js';
@@ -156,14 +155,17 @@ function roundToF16(values: Float32Array, out: Uint16Array): void {
   }
 }
 
+/** A tensor to write, with what its init rule is chosen by. */
+type RandomSlot = TensorSlot & RuleInput;
+
 /** Streams one tensor's random values, chunk by chunk, in its stored dtype. */
-async function produceRandom(tensor: TensorSlot, seed: number, write: WriteBytes): Promise<void> {
+async function produceRandom(tensor: RandomSlot, seed: number, write: WriteBytes): Promise<void> {
   const count = tensor.shape.reduce((a, b) => a * b, 1);
   if (tensor.dtype === 'I64') {
     await write(new Uint8Array(8 * count)); // num_batches_tracked: zeros
     return;
   }
-  const rule = initRule(tensor.name, tensor.shape);
+  const rule = initRule(tensor);
   const random = new RandomStream(seed, tensor.name);
   const values = new Float32Array(Math.min(count, CHUNK_ELEMENTS));
   const halves = tensor.dtype === 'F16' ? new Uint16Array(values.length) : undefined;
@@ -190,8 +192,13 @@ export async function writeRandomCheckpoint(
   const configJson = randomCheckpointConfig(preset, options);
   const config = parseFastVlmConfig(configJson);
   const storedDtype: SafetensorsDType = options.dtype === 'float32' ? 'F32' : 'F16';
-  const slots: TensorSlot[] = expectedTensors(config)
-    .map(({ name, shape, dtype }) => ({ name, shape, dtype: dtype ?? storedDtype }))
+  const slots: RandomSlot[] = checkpointLayout(config)
+    .map(({ name, shape, integer, identityFolded }) => ({
+      name,
+      shape,
+      dtype: integer ? ('I64' as const) : storedDtype,
+      identityFolded,
+    }))
     .sort(storageOrder);
 
   await mkdir(dir, { recursive: true });
@@ -202,7 +209,7 @@ export async function writeRandomCheckpoint(
   const plan = await writeSafetensorsStreaming(
     join(dir, 'model.safetensors'),
     slots,
-    (tensor, _index, write) => produceRandom(tensor, seed, write),
+    (_tensor, index, write) => produceRandom(slots[index], seed, write),
     {
       metadata: { format: 'pt' },
       onTensorWritten: (tensor, index, { header, byteLengths, fileBytes }) => {

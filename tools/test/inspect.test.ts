@@ -6,14 +6,13 @@
 import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError, expectedTensors, ModelFolderError, parseFastVlmConfig } from '@fastvlm/llava';
 import { SafetensorsError } from '@fastvlm/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectedTensors } from '../src/checkpoint-layout.js';
-import { ConfigError, parseFastVlmConfig } from '../src/config.js';
-import { formatInspectReport } from '../src/inspect-format.js';
-import { inspectModelFolder, ModelFolderError } from '../src/inspect.js';
-import { randomCheckpointConfig } from '../src/random-checkpoint.js';
-import { planSafetensors, type TensorSlot } from '../src/stream-safetensors.js';
+import { formatInspectReport } from '../src/checkpoint/inspect-format.js';
+import { inspectModelFolder } from '../src/checkpoint/inspect.js';
+import { randomCheckpointConfig } from '../src/checkpoint/random-checkpoint.js';
+import { planSafetensors, type TensorSlot } from '../src/checkpoint/stream-safetensors.js';
 
 const CONFIG = randomCheckpointConfig('0.5b');
 const LAYOUT: TensorSlot[] = expectedTensors(parseFastVlmConfig(CONFIG)).map(({ name, shape, dtype }) => ({
@@ -147,7 +146,7 @@ describe('inspectModelFolder on folders that cannot be loaded', () => {
     expect((await folderError(join(root, 'absent'))).reason).toBe('no such folder');
     const file = join(root, 'a-file');
     await writeFile(file, 'x');
-    expect((await folderError(file)).reason).toBe('is not a folder');
+    expect((await folderError(file)).reason).toBe('is not a folder: it is a regular file');
     const empty = join(root, 'empty');
     await mkdir(empty);
     expect((await folderError(empty)).reason).toBe('no config.json in the folder');

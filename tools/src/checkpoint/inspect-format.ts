@@ -1,20 +1,11 @@
 /** An InspectReport as the text `fastvlm inspect` prints. */
+import { formatBytes } from '../format-bytes.js';
 import type { InspectReport } from './inspect.js';
 
 /** Problems listed per kind before the rest is counted. */
 const LIST_LIMIT = 20;
 
-/** 1245398560 -> '1.16 GiB'. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(2)} ${units[unit]}`;
-}
+const formatSize = (bytes: number): string => formatBytes(bytes, { digits: 2 });
 
 function formatCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
@@ -41,13 +32,13 @@ export function formatInspectReport(report: InspectReport): string {
       `MLP ${llm.intermediateSize}, vocab ${llm.vocabSize}, ${llm.tieWordEmbeddings ? 'tied' : 'separate'} lm_head, torch_dtype ${config.torchDtype ?? '(not given)'}`,
     `        tower ${config.visionTower} (${config.imageSize} px, ${config.imageTokens} image tokens), projector ${config.projectorType} ` +
       `${config.mmHiddenSize} -> ${llm.hiddenSize}, image_aspect_ratio ${config.imageAspectRatio}`,
-    `checkpoint: ${report.files.map((f) => `${f.file} (${formatBytes(f.bytes)})`).join(', ')}${report.sharded ? ' [sharded]' : ''}, ${report.tensors.length} tensors`,
+    `checkpoint: ${report.files.map((f) => `${f.file} (${formatSize(f.bytes)})`).join(', ')}${report.sharded ? ' [sharded]' : ''}, ${report.tensors.length} tensors`,
   ];
   const rows = report.groups.map((g) => [
     g.group,
     String(g.tensors),
     formatCount(g.elements),
-    formatBytes(g.bytes),
+    formatSize(g.bytes),
     Object.entries(g.dtypes)
       .map(([dtype, n]) => `${dtype} ${n}`)
       .join(', ') || '-',
@@ -56,7 +47,7 @@ export function formatInspectReport(report: InspectReport): string {
     (sum, g) => ({ tensors: sum.tensors + g.tensors, elements: sum.elements + g.elements, bytes: sum.bytes + g.bytes }),
     { tensors: 0, elements: 0, bytes: 0 },
   );
-  rows.push(['total', String(total.tensors), formatCount(total.elements), formatBytes(total.bytes), '']);
+  rows.push(['total', String(total.tensors), formatCount(total.elements), formatSize(total.bytes), '']);
   const header = ['group', 'tensors', 'elements', 'size', 'dtypes'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const row of [header, ...rows]) {

@@ -9,16 +9,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { SafetensorsCheckpoint } from '@fastvlm/tensor';
+import { checkpointLayout, expectedTensors, parseFastVlmConfig, type LayoutTensor } from '@fastvlm/llava';
 import { Tokenizer } from '@fastvlm/qwen2';
+import { SafetensorsCheckpoint } from '@fastvlm/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectedTensors } from '../src/checkpoint-layout.js';
-import { inspectModelFolder } from '../src/inspect.js';
-import { writeRandomCheckpoint, type RandomCheckpointResult, type WriteProgress } from '../src/random-checkpoint.js';
-import { fillRandom, initRule } from '../src/random-init.js';
-import { RandomStream } from '../src/random-stream.js';
+import { inspectModelFolder } from '../src/checkpoint/inspect.js';
+import {
+  writeRandomCheckpoint,
+  type RandomCheckpointResult,
+  type WriteProgress,
+} from '../src/checkpoint/random-checkpoint.js';
+import { fillRandom, initRule } from '../src/checkpoint/random-init.js';
+import { RandomStream } from '../src/checkpoint/random-stream.js';
+import { randomCheckpointConfig } from '../src/checkpoint/random-checkpoint.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const tinyLayout = (): LayoutTensor[] => checkpointLayout(parseFastVlmConfig(randomCheckpointConfig('tiny')));
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PYTHON = join(REPO_ROOT, '.venv/bin/python');
 const TOWER = 'model.vision_tower.vision_tower.model.';
 
@@ -209,7 +216,8 @@ describe('tiny random checkpoint', () => {
 
 describe('random streams', () => {
   it('are deterministic per (seed, tensor) and independent of chunking', () => {
-    const rule = initRule(`${TOWER}network.0.1.token_mixer.reparam_conv.weight`, [96, 1, 3, 3]);
+    const name = `${TOWER}network.0.1.token_mixer.reparam_conv.weight`;
+    const rule = initRule(tinyLayout().find((t) => t.name === name)!);
     expect(rule).toEqual({ kind: 'identityTap', std: 0.2 / 3, kernel: 3 });
     const whole = new Float32Array(96 * 9);
     fillRandom(rule, new RandomStream(3, 'a'), whole, 0);
@@ -225,7 +233,18 @@ describe('random streams', () => {
     expect(other).not.toEqual(whole);
   });
 
-  it('cover every tensor name of the layout with a rule', () => {
-    expect(() => initRule('model.vision_tower.vision_tower.model.mystery', [3])).toThrow(/no random init rule/);
+  it('cover every tensor of the layout with a rule; the folded identities come from the layout, not names', () => {
+    const layout = tinyLayout();
+    for (const tensor of layout) if (!tensor.integer) expect(() => initRule(tensor), tensor.name).not.toThrow();
+    const identities = layout.filter((t) => initRule(t).kind === 'identityTap').map((t) => t.name.slice(TOWER.length));
+    // RepMixer's token mixers (2 + 12 + 24 blocks) and the two RepCPEs
+    expect(identities).toHaveLength(38 + 2);
+    expect(identities.filter((n) => !n.endsWith('token_mixer.reparam_conv.weight'))).toEqual([
+      'network.6.reparam_conv.weight',
+      'network.9.reparam_conv.weight',
+    ]);
+    expect(() => initRule({ name: `${TOWER}mystery`, shape: [3], identityFolded: false })).toThrow(
+      /no random init rule/,
+    );
   });
 });

@@ -2,21 +2,20 @@
  * What a FastVLM model folder holds, read from config.json, the safetensors headers (no tensor
  * data is read) and the tokenizer files present, checked against `expectedTensors(config)`.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { SafetensorsCheckpoint, SafetensorsError, type SafetensorsDType, type TensorEntry } from '@fastvlm/tensor';
 import {
   expectedTensors,
+  ModelFolderError,
+  readFastVlmConfig,
   safetensorsDtypeOf,
   TENSOR_GROUPS,
   tensorGroup,
   type ExpectedTensor,
+  type FastVlmConfig,
   type TensorGroup,
-} from './checkpoint-layout.js';
-import { ConfigError, parseFastVlmConfig, type FastVlmConfig } from './config.js';
-import { ModelFolderError } from './model/errors.js';
-
-export { ModelFolderError };
+} from '@fastvlm/llava';
 
 export interface StoredTensor {
   name: string;
@@ -81,41 +80,6 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-async function readConfig(dir: string): Promise<FastVlmConfig> {
-  try {
-    if (!(await stat(dir)).isDirectory()) throw new ModelFolderError(dir, 'is not a folder');
-  } catch (error) {
-    if (error instanceof ModelFolderError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new ModelFolderError(dir, 'no such folder', { cause: error });
-    throw new ModelFolderError(dir, `cannot open the model folder: ${(error as Error).message}`, { cause: error });
-  }
-  const path = join(dir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new ModelFolderError(
-      dir,
-      missing ? 'no config.json in the folder' : `cannot read config.json: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ModelFolderError(dir, `config.json is not valid JSON: ${(error as Error).message}`, { cause: error });
-  }
-  try {
-    return parseFastVlmConfig(json);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new ModelFolderError(dir, error.message, { cause: error });
-    throw error;
-  }
-}
-
 async function readEntries(
   dir: string,
 ): Promise<{ entries: TensorEntry[]; files: { file: string; bytes: number }[]; sharded: boolean }> {
@@ -151,7 +115,7 @@ function summarize(tensors: readonly StoredTensor[]): GroupSummary[] {
 
 /** Reads a model folder's config, checkpoint headers and tokenizer file list; throws ModelFolderError when it cannot be loaded. */
 export async function inspectModelFolder(dir: string): Promise<InspectReport> {
-  const config = await readConfig(dir);
+  const config = await readFastVlmConfig(dir);
   const { entries, files, sharded } = await readEntries(dir);
   const tensors: StoredTensor[] = entries.map((e) => ({
     name: e.name,

@@ -2,12 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { expectedTensors, tensorGroup, type ExpectedTensor } from '../src/checkpoint-layout.js';
-import { ConfigError, parseFastVlmConfig } from '../src/config.js';
-import { randomCheckpointConfig } from '../src/random-checkpoint.js';
+import { ConfigError, expectedTensors, parseFastVlmConfig, tensorGroup, type ExpectedTensor } from '@fastvlm/llava';
+import { randomCheckpointConfig } from '../src/checkpoint/random-checkpoint.js';
 
 /** apple/FastVLM-0.5B's tensor list (name, dtype, shape), as Apple's code names them. */
-const SPEC_TENSORS = fileURLToPath(new URL('./apple-fastvlm-0.5b-tensors.txt', import.meta.url));
+const SPEC_TENSORS = fileURLToPath(
+  new URL('../../packages/llava/test/apple-fastvlm-0.5b-tensors.txt', import.meta.url),
+);
 
 /** Lines `name<TAB>dtype<TAB>[d0, d1]` of the spec's tensor list, comments skipped. */
 function readSpecTensors(): ExpectedTensor[] {

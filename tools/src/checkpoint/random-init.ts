@@ -5,6 +5,7 @@
  * identity, layer scales 0.1-0.4, every bias non-zero, folded RepMixer / RepCPE convs an identity
  * tap plus noise, weights std gain/sqrt(fan_in).
  */
+import type { LayoutTensor } from '@fastvlm/llava';
 import type { RandomStream } from './random-stream.js';
 
 /** How one tensor's values are drawn. `identityTap`: normal noise plus 1 on each kernel's centre tap. */
@@ -14,11 +15,6 @@ export type InitRule =
   | { kind: 'normal'; std: number }
   | { kind: 'identityTap'; std: number; kernel: number };
 
-const IDENTITY_FOLDED = [
-  'token_mixer.reparam_conv.weight',
-  'network.6.reparam_conv.weight',
-  'network.9.reparam_conv.weight',
-];
 // Folded convs followed by GELU outside any residual (stem, downsamples, conv_exp) get gain sqrt(2):
 // GELU roughly halves the RMS of a small input.
 const BEFORE_GELU = ['lkb_reparam.weight', 'proj.1.reparam_conv.weight', 'conv_exp.reparam_conv.weight'];
@@ -29,8 +25,14 @@ const endsWithAny = (name: string, suffixes: readonly string[]): boolean =>
 /** conv [out, in/groups, k, k] or linear [out, in] -> in/groups * k * k. */
 const fanIn = (shape: readonly number[]): number => shape.slice(1).reduce((a, b) => a * b, 1);
 
-/** The init rule for a checkpoint tensor, by name (checked in the Python reference's order). */
-export function initRule(name: string, shape: readonly number[]): InitRule {
+/** What a rule is chosen by: the tensor's name and shape, and whether the layout says its identity is folded in. */
+export type RuleInput = Pick<LayoutTensor, 'name' | 'shape' | 'identityFolded'>;
+
+/**
+ * The init rule for a checkpoint tensor (checked in the Python reference's order): by its name's
+ * ending, and the layout's `identityFolded` for RepMixer's and RepCPE's folded convolutions.
+ */
+export function initRule({ name, shape, identityFolded }: RuleInput): InitRule {
   if (name.endsWith('num_batches_tracked')) return { kind: 'zeros' };
   if (name.endsWith('bn.running_mean')) return { kind: 'normal', std: 0.5 };
   if (name.endsWith('bn.running_var')) return { kind: 'uniform', low: 0.5, high: 2 };
@@ -43,7 +45,7 @@ export function initRule(name: string, shape: readonly number[]): InitRule {
   // Logits O(1) through the tied head.
   if (endsWithAny(name, ['embed_tokens.weight', 'lm_head.weight']))
     return { kind: 'normal', std: 2 * shape[1] ** -0.5 };
-  if (endsWithAny(name, IDENTITY_FOLDED)) {
+  if (identityFolded) {
     const kernel = shape[shape.length - 1];
     return { kind: 'identityTap', std: 0.2 / kernel, kernel };
   }
