@@ -175,7 +175,7 @@ describe('tiny random checkpoint', () => {
         'from fastvlm_reference import load_model',
         'from fastvlm_reference.llava_qwen2 import qwen2_config',
         'model = load_model(sys.argv[1])',
-        'q = qwen2_config(model.config)',
+        'q = qwen2_config(model.config, model.tied)',
         'torch.manual_seed(0)',
         'features = model.encode_image(torch.rand(1, 3, model.image_size, model.image_size))',
         'embeds = model.project(features)',
