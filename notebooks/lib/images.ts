@@ -53,46 +53,91 @@ const VIRIDIS: Uint8Array = (() => {
   return table;
 })();
 
-/** Writes `map` into `out` (an Rgb canvas) at (left, top), scaled to its own min..max. */
-function paintMap(out: Rgb, map: Map2d, left: number, top: number, scale: number): void {
+/** Maps a value of `values` to 0..255 over their min..max. */
+function levelOf(values: ArrayLike<number>): (value: number) => number {
   let min = Infinity;
   let max = -Infinity;
-  for (let i = 0; i < map.values.length; i++) {
-    min = Math.min(min, map.values[i]);
-    max = Math.max(max, map.values[i]);
+  for (let i = 0; i < values.length; i++) {
+    min = Math.min(min, values[i]);
+    max = Math.max(max, values[i]);
   }
   const span = max > min ? max - min : 1;
-  for (let y = 0; y < map.height * scale; y++) {
-    for (let x = 0; x < map.width * scale; x++) {
-      const v = map.values[Math.floor(y / scale) * map.width + Math.floor(x / scale)];
-      const level = Math.round(((v - min) / span) * 255);
-      out.data.set(VIRIDIS.subarray(level * 3, level * 3 + 3), ((top + y) * out.width + left + x) * 3);
+  return (value) => Math.round(((value - min) / span) * 255);
+}
+
+/** The viridis colour of `level` in 0..255. */
+function viridis(level: number): Uint8Array {
+  return VIRIDIS.subarray(level * 3, level * 3 + 3);
+}
+
+/**
+ * `map` drawn over a square `image` at `size` x `size` pixels: the image dimmed to grey, the map's
+ * values (scaled to their own min..max) in viridis over it, half and half; `mark` outlines one
+ * cell of the map in white (e.g. an attention query).
+ */
+export function overlay(image: Rgb, map: Map2d, size: number, mark?: { x: number; y: number }): Rgb {
+  const level = levelOf(map.values);
+  const data = new Uint8Array(size * size * 3);
+  const cell = size / map.width;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const from = (Math.floor((y * image.height) / size) * image.width + Math.floor((x * image.width) / size)) * 3;
+      const grey = (image.data[from] + image.data[from + 1] + image.data[from + 2]) / 3;
+      const mx = Math.floor(x / cell);
+      const my = Math.floor(y * (map.height / size));
+      const colour = viridis(level(map.values[my * map.width + mx]));
+      const edge =
+        mark &&
+        mx === mark.x &&
+        my === mark.y &&
+        (x % cell < 2 || y % cell < 2 || x % cell >= cell - 2 || y % cell >= cell - 2);
+      for (let k = 0; k < 3; k++)
+        data[(y * size + x) * 3 + k] = edge ? 255 : Math.round(0.45 * grey + 0.55 * colour[k]);
     }
   }
+  return { width: size, height: size, data };
 }
 
-/** One map as a viridis heat map (its own min to max), each value `scale` x `scale` pixels. */
-export function heatmapPng(map: Map2d, scale = 1): Uint8Array {
-  return gridPng([map], { columns: 1, scale, gap: 0 });
-}
-
-/** Maps of one size tiled in rows of `columns`, each scaled to its own min..max, `gap` white pixels apart. */
-export function gridPng(maps: readonly Map2d[], { columns = 8, scale = 1, gap = 2 } = {}): Uint8Array {
-  if (maps.length === 0) throw new Error('gridPng: no maps');
-  const cellWidth = maps[0].width * scale;
-  const cellHeight = maps[0].height * scale;
-  const rows = Math.ceil(maps.length / columns);
-  const cols = Math.min(columns, maps.length);
+/** Images of one size tiled in rows of `columns`, `gap` white pixels apart, as PNG. */
+export function tilesPng(images: readonly Rgb[], { columns = 8, gap = 4 } = {}): Uint8Array {
+  if (images.length === 0) throw new Error('tilesPng: no images');
+  const { width, height } = images[0];
+  const cols = Math.min(columns, images.length);
+  const rows = Math.ceil(images.length / columns);
   const out: Rgb = {
-    width: cols * cellWidth + (cols - 1) * gap,
-    height: rows * cellHeight + (rows - 1) * gap,
+    width: cols * width + (cols - 1) * gap,
+    height: rows * height + (rows - 1) * gap,
     data: new Uint8Array(0),
   };
   out.data = new Uint8Array(out.width * out.height * 3).fill(255);
-  maps.forEach((map, i) => {
-    const left = (i % columns) * (cellWidth + gap);
-    const top = Math.floor(i / columns) * (cellHeight + gap);
-    paintMap(out, map, left, top, scale);
+  images.forEach((image, i) => {
+    const left = (i % columns) * (width + gap);
+    const top = Math.floor(i / columns) * (height + gap);
+    for (let y = 0; y < height; y++)
+      out.data.set(image.data.subarray(y * width * 3, (y + 1) * width * 3), ((top + y) * out.width + left) * 3);
   });
   return rgbPng(out);
+}
+
+/** `map` as a viridis heat map (its own min to max), each value `scale` x `scale` pixels. */
+export function heatmap(map: Map2d, scale = 1): Rgb {
+  const level = levelOf(map.values);
+  const width = map.width * scale;
+  const height = map.height * scale;
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const v = map.values[Math.floor(y / scale) * map.width + Math.floor(x / scale)];
+      data.set(viridis(level(v)), (y * width + x) * 3);
+    }
+  }
+  return { width, height, data };
+}
+
+/** Maps of one size as heat maps (each to its own range) tiled in rows of `columns`, as PNG. */
+export function gridPng(maps: readonly Map2d[], { columns = 8, scale = 1, gap = 2 } = {}): Uint8Array {
+  return tilesPng(
+    maps.map((map) => heatmap(map, scale)),
+    { columns, gap },
+  );
 }
