@@ -10,7 +10,7 @@
  */
 import { fastVitHdConfig, FastViTHD, VISION_TOWER_PREFIX } from '@fastvlm/fastvithd';
 import type { Parameter, ParameterKind } from '@fastvlm/nn';
-import { Qwen2ForCausalLM } from '@fastvlm/qwen2';
+import { Qwen2ForCausalLM, type LmHeadSource } from '@fastvlm/qwen2';
 import type { SafetensorsDType } from '@fastvlm/tensor';
 import type { FastVlmConfig } from './config.js';
 import { Projector } from './model/projector.js';
@@ -37,12 +37,16 @@ export const PART_PREFIXES: Readonly<Record<PartName, string>> = {
   llm: '',
 };
 
-/** The parts for `config`, their parameters declared and not loaded. */
-export function buildParts(config: FastVlmConfig): ModelParts {
+/**
+ * The parts for `config`, their parameters declared and not loaded. `lmHead`: where the LM head
+ * comes from, when the checkpoint has been looked at (qwen2's lmHeadSource); by default from the
+ * config alone (lm_head.weight expected only when untied).
+ */
+export function buildParts(config: FastVlmConfig, lmHead?: LmHeadSource): ModelParts {
   return {
     vision: new FastViTHD(fastVitHdConfig(config.imageSize)),
     projector: new Projector(config.mmHiddenSize, config.llm.hiddenSize),
-    llm: new Qwen2ForCausalLM(config.llm),
+    llm: new Qwen2ForCausalLM(config.llm, lmHead),
   };
 }
 
@@ -70,9 +74,12 @@ function layoutTensor(part: PartName, name: string, parameter: Parameter): Layou
   };
 }
 
-/** Every tensor a checkpoint for `config` holds, part by part, each in its module order. */
-export function checkpointLayout(config: FastVlmConfig): LayoutTensor[] {
-  const parts = buildParts(config);
+/**
+ * Every tensor a checkpoint for `config` holds, part by part, each in its module order (with
+ * lm_head.weight when `lmHead` gives the model a head of its own).
+ */
+export function checkpointLayout(config: FastVlmConfig, lmHead?: LmHeadSource): LayoutTensor[] {
+  const parts = buildParts(config, lmHead);
   return (Object.keys(PART_PREFIXES) as PartName[]).flatMap((part) =>
     parts[part].namedParameters(PART_PREFIXES[part]).map(([name, p]) => layoutTensor(part, name, p)),
   );

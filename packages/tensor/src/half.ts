@@ -85,3 +85,30 @@ export function bf16ArrayToF32(bits: ArrayLike<number>): Float32Array {
   for (let i = 0; i < bits.length; i++) view[i] = (bits[i] & 0xffff) << 16;
   return out;
 }
+
+let bf16ToF16Table: Uint16Array | undefined;
+
+/**
+ * bfloat16 bits -> IEEE binary16 bits, in place, through a 65536-entry table (no f32 copy: a
+ * 545M-value embedding converts in the buffer it was read into). Exact for every bfloat16 value in
+ * f16's normal range (bfloat16's 8 significant bits fit f16's 11); below 6.1e-5 the result is f16's
+ * subnormal nearest (within 3e-8), above 65504 it would be infinity: such values are not converted
+ * and their count is returned, so the caller can refuse the tensor. NaN stays NaN.
+ */
+export function bf16ToF16InPlace(bits: Uint16Array): { overflows: number } {
+  if (!bf16ToF16Table) {
+    bf16ToF16Table = new Uint16Array(65536);
+    const f32 = bf16ArrayToF32(Uint16Array.from({ length: 65536 }, (_, i) => i));
+    for (let i = 0; i < 65536; i++) bf16ToF16Table[i] = f32ToF16Bits(f32[i]);
+  }
+  const table = bf16ToF16Table;
+  let overflows = 0;
+  for (let i = 0; i < bits.length; i++) {
+    const b = bits[i];
+    const h = table[b];
+    // f16 infinity from a finite bfloat16 (exponent field below 0xff) is an overflow.
+    if ((h & 0x7fff) === 0x7c00 && (b & 0x7f80) !== 0x7f80) overflows++;
+    else bits[i] = h;
+  }
+  return { overflows };
+}

@@ -27,6 +27,7 @@ export { sizeClass } from './buffer-pool.js';
 export { DeviceError, DisposedError, FastVlmError, SafetensorsError, ShapeError } from './errors.js';
 export {
   bf16ArrayToF32,
+  bf16ToF16InPlace,
   f16ArrayToF32,
   f16BitsToF32,
   f32ArrayToBf16,

@@ -4,7 +4,7 @@
  */
 import type { Device } from './device.js';
 import { FastVlmError } from './errors.js';
-import { f32ArrayToBf16, f32ArrayToF16 } from './half.js';
+import { bf16ToF16InPlace, f32ArrayToBf16, f32ArrayToF16 } from './half.js';
 import { Int8Weight } from './int8-weight.js';
 import { bytesToFloat32, type SafetensorsCheckpoint } from './safetensors/index.js';
 import { formatShape, sameShape } from './shape.js';
@@ -54,6 +54,18 @@ export async function loadTensor(
     const bytes = await checkpoint.read(name);
     const bits = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
     return Tensor.fromArray(device, bits, options.shape, options.dtype, tensorOptions);
+  }
+  if (entry.dtype === 'BF16' && options.dtype === 'f16') {
+    // bfloat16 -> f16 in the buffer read (no f32 copy): exact in f16's normal range.
+    const bytes = await checkpoint.read(name);
+    const bits = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+    const { overflows } = bf16ToF16InPlace(bits);
+    if (overflows > 0)
+      throw new CheckpointError(
+        name,
+        `holds ${overflows} bfloat16 values beyond f16's range (|x| > 65504): load it with dtype f32 (or int8)`,
+      );
+    return Tensor.fromArray(device, bits, options.shape, 'f16', tensorOptions);
   }
   const values = await checkpoint.readAsFloat32(name);
   if (options.dtype === 'f32') return Tensor.fromArray(device, values, options.shape, 'f32', tensorOptions);

@@ -31,6 +31,7 @@ describe('loading checkpoint tensors onto the GPU', () => {
       'a.f16': { dtype: 'F16', shape: [3, 4], data: f32ArrayToF16(values) },
       'a.bf16': { dtype: 'BF16', shape: [3, 4], data: f32ArrayToBf16(values) },
       'a.i64': { dtype: 'I64', shape: [1], data: new BigInt64Array([7n]) },
+      'wide.bf16': { dtype: 'BF16', shape: [3], data: f32ArrayToBf16([1, 70000, -3e38]) },
     });
     checkpoint = await SafetensorsCheckpoint.open(dir);
   });
@@ -77,6 +78,15 @@ describe('loading checkpoint tensors onto the GPU', () => {
     } finally {
       await file.close();
     }
+  });
+
+  it('refuses bfloat16 values beyond f16 when asked for f16, and loads them as f32', async () => {
+    await expect(loadTensor(device, checkpoint, 'wide.bf16', { dtype: 'f16', shape: [3] })).rejects.toThrow(
+      "checkpoint tensor 'wide.bf16': holds 2 bfloat16 values beyond f16's range",
+    );
+    const t = await loadTensor(device, checkpoint, 'wide.bf16', { dtype: 'f32', shape: [3] });
+    expect((await t.toFloat32())[1]).toBe(70144); // 70000 rounded to bfloat16
+    t.dispose();
   });
 
   it('names the tensor when it is missing, misshapen or not a float', async () => {

@@ -17,8 +17,10 @@ IMAGE_TOKEN_INDEX = -200
 IM_END = 151645  # <|im_end|>, Qwen2's eos in FastVLM
 
 
-def qwen2_config(config, tied):
-    """The Qwen2 part of a FastVLM config.json dict, its head tied or not."""
+def qwen2_config(config, tied=None):
+    """The Qwen2 part of a FastVLM config.json dict; the head tied as config.json says unless `tied` is given."""
+    if tied is None:
+        tied = bool(config.get("tie_word_embeddings", False))
     return Qwen2Config(
         vocab_size=config["vocab_size"],
         hidden_size=config["hidden_size"],

@@ -7,7 +7,7 @@
  */
 import { checkInferenceForm, type VisionDType } from '@fastvlm/fastvithd';
 import { loadWeights } from '@fastvlm/nn';
-import { fuseForInference as fuseQwen2ForInference, type ModelDType } from '@fastvlm/qwen2';
+import { fuseForInference as fuseQwen2ForInference, lmHeadSource, type ModelDType } from '@fastvlm/qwen2';
 import type { Device, SafetensorsCheckpoint } from '@fastvlm/tensor';
 import { buildParts, PART_PREFIXES, type ModelParts, type PartName } from '../checkpoint-layout.js';
 import type { FastVlmConfig } from '../config.js';
@@ -36,7 +36,7 @@ export async function loadParts(
   progress: (stage: LoadStage) => void,
 ): Promise<ModelParts> {
   checkInferenceForm(checkpoint, PART_PREFIXES.vision);
-  const parts = buildParts(config);
+  const parts = buildParts(config, await lmHeadSource(checkpoint, config.llm, PART_PREFIXES.llm));
   try {
     for (const part of ['vision', 'projector', 'llm'] as const) {
       progress(STAGES[part]);

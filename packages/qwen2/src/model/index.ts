@@ -4,6 +4,7 @@ export { Mlp } from './mlp.js';
 export { DecoderLayer } from './decoder-layer.js';
 export { Qwen2ForCausalLM, Qwen2Model, type ForwardInput, type ForwardOutput } from './qwen2-model.js';
 export { fuseForInference } from './fusions.js';
+export { describeLmHead, hasOwnLmHead, lmHeadSource, type LmHeadSource } from './lm-head.js';
 export { loadQwen2, loadQwen2FromCheckpoint, readQwen2Config, type LoadQwen2Options, type ModelDType } from './load.js';
 export {
   checkGenerationRequest,

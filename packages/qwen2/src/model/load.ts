@@ -15,6 +15,7 @@ import {
 } from '@fastvlm/tensor';
 import { ConfigError, parseQwen2Config, type Qwen2Config } from './config.js';
 import { fuseForInference } from './fusions.js';
+import { lmHeadSource } from './lm-head.js';
 import { Qwen2ForCausalLM } from './qwen2-model.js';
 
 /** How linear and embedding weights are held on the GPU; norms and biases are f32. */
@@ -59,7 +60,7 @@ export async function loadQwen2FromCheckpoint(
   config: Qwen2Config,
   options: LoadQwen2Options = {},
 ): Promise<Qwen2ForCausalLM> {
-  const model = new Qwen2ForCausalLM(config);
+  const model = new Qwen2ForCausalLM(config, await lmHeadSource(checkpoint, config, options.prefix));
   await loadWeights(model, device, checkpoint, { dtype: options.dtype ?? 'f16', prefix: options.prefix });
   fuseForInference(model);
   return model;

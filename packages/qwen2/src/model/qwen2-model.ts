@@ -8,6 +8,7 @@ import { formatShape, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
 import { Embedding, Linear, Module, RmsNorm } from '@fastvlm/nn';
 import type { Qwen2Config } from './config.js';
 import { DecoderLayer } from './decoder-layer.js';
+import { hasOwnLmHead, type LmHeadSource } from './lm-head.js';
 
 /** Token ids, or input embeddings [T, hidden] (e.g. text rows with image rows spliced in). */
 export type ForwardInput = { ids: Int32Array | readonly number[] } | { embeds: Tensor<'f32'> };
@@ -58,13 +59,18 @@ export class Qwen2ForCausalLM extends Module {
   /** The untied LM head; undefined when the head is the embedding table. */
   readonly lm_head: Linear | undefined;
 
-  /** The module tree for `config`, its parameters declared and not loaded (see load.ts). */
-  constructor(readonly config: Qwen2Config) {
+  /**
+   * The module tree for `config`, its parameters declared and not loaded (see load.ts). `lmHead`
+   * says where the head comes from (lm-head.ts: a tied config whose checkpoint stores a different
+   * lm_head.weight has a head of its own); by default, from the config alone.
+   */
+  constructor(
+    readonly config: Qwen2Config,
+    readonly lmHead: LmHeadSource = config.tieWordEmbeddings ? 'tied' : 'untied',
+  ) {
     super();
     this.model = new Qwen2Model(config);
-    this.lm_head = config.tieWordEmbeddings
-      ? undefined
-      : new Linear(config.hiddenSize, config.vocabSize, { bias: false });
+    this.lm_head = hasOwnLmHead(lmHead) ? new Linear(config.hiddenSize, config.vocabSize, { bias: false }) : undefined;
   }
 
   get device(): Device {
