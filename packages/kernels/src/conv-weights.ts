@@ -46,6 +46,25 @@ export function convOutputSize(op: string, input: number, kernel: number, stride
 const WG = 64;
 const NORM = ['norm_mean', 'norm_var', 'norm_weight', 'norm_bias'];
 
+/**
+ * The WGSL of a BatchNorm folded into a convolution, for output channel `oc` with the `norm_*_at`
+ * loaders and `dims.eps` in scope: `scale` multiplies the weights, the shift replaces the bias.
+ * Shared with foldBatchNormIntoConv so that folding once at load gives the bits folding per call does.
+ */
+export const BATCH_NORM_SCALE = 'norm_weight_at(oc) * inverseSqrt(norm_var_at(oc) + dims.eps)';
+export const batchNormShift = (bias: string, scale: string): string =>
+  `(${bias} - norm_mean_at(oc)) * ${scale} + norm_bias_at(oc)`;
+
+/** Bindings and loaders of a BatchNorm's four parameters, from binding `first` on. */
+export function batchNormBindings(first: number, dtypes: readonly FloatDType[]): string {
+  return NORM.map((name, i) =>
+    [
+      `@group(0) @binding(${first + i}) var<storage, read> ${name}: array<${wgslStorageType(dtypes[i])}>;`,
+      loaderFn(`${name}_at`, name, dtypes[i]),
+    ].join('\n'),
+  ).join('\n');
+}
+
 function packSource(
   weightDType: FloatDType,
   biasDType: FloatDType | undefined,
@@ -78,10 +97,10 @@ fn main(${GRID_BUILTINS}) {
   let oc = min(o, dims.outC - 1u);
   let t = rest % dims.taps;
   let ci = rest / dims.taps;
-  ${normDTypes ? 'let scale = norm_weight_at(oc) * inverseSqrt(norm_var_at(oc) + dims.eps);' : 'let scale = 1.0;'}
+  let scale = ${normDTypes ? BATCH_NORM_SCALE : '1.0'};
   packed[i] = select(0.0, w_at((oc * dims.inCPerGroup + ci) * dims.taps + t) * scale, o < dims.outC);
   if (rest == 0u) {
-    let s = ${normDTypes ? `(${bias} - norm_mean_at(oc)) * scale + norm_bias_at(oc)` : bias};
+    let s = ${normDTypes ? batchNormShift(bias, 'scale') : bias};
     shift[o] = select(0.0, s, o < dims.outC);
   }
 }`;

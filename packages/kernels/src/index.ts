@@ -23,6 +23,7 @@ export { conv2d, type Conv2dOptions } from './conv2d.js';
 export { depthwiseConv2d, type DepthwiseConv2dOptions } from './depthwise-conv2d.js';
 export { globalAvgPool, squeezeExcite, type PointwiseConv, type SqueezeExciteWeights } from './pooling.js';
 export type { BatchNorm, FloatTensor } from './conv-weights.js';
+export { foldBatchNormIntoConv } from './fold-batch-norm.js';
 export { visionAttention, visionAttentionTiling, type VisionAttentionTiling } from './vision-attention.js';
 export { causalAttention, type CausalAttentionOptions, type CausalAttentionPath } from './causal-attention.js';
 export { appendKv, KvCache, type KvCacheOptions } from './kv-cache.js';

@@ -31,6 +31,12 @@ export abstract class Module {
     );
   }
 
+  /** This module and every module below it, depth first in field order. */
+  *modules(): Generator<Module> {
+    yield this;
+    for (const [, child] of this.children()) if (child instanceof Module) yield* child.modules();
+  }
+
   /** Frees every loaded parameter below this module. */
   dispose(): void {
     for (const [, parameter] of this.namedParameters()) parameter.release();

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BatchNorm2d,
   Conv2d,
+  DepthwiseConvBatchNorm,
   Linear,
   loadWeights,
   Module,
@@ -200,4 +201,39 @@ describe('nn modules and the checkpoint walker', () => {
       root.dispose();
     });
   }
+
+  it('DepthwiseConvBatchNorm.foldBatchNorm: one conv with a bias, the same output, the parts freed', async () => {
+    const baseline = device.liveBytes;
+    const convBn = new DepthwiseConvBatchNorm(8, 3);
+    const dir2 = await mkdtemp(join(tmpdir(), 'fastvlm-nn-bn-'));
+    try {
+      await writeSafetensors(join(dir2, 'model.safetensors'), tensorsFor(convBn, ''));
+      const checkpoint = await SafetensorsCheckpoint.open(dir2);
+      await loadWeights(convBn, device, checkpoint, { dtype: 'f16' }).finally(() => checkpoint.close());
+    } finally {
+      await rm(dir2, { recursive: true, force: true });
+    }
+    expect([...new Root().modules()].filter((m) => m instanceof BatchNorm2d)).toHaveLength(2);
+    const x = Tensor.fromArray(device, ramp([5, 4, 8], 1), [5, 4, 8], 'f32');
+    const run = async (): Promise<Float32Array> => {
+      const y = device.scope(() => convBn.forward(x, { activation: 'gelu' }));
+      const values = await y.read();
+      y.dispose();
+      return values;
+    };
+    const perCall = await run();
+    convBn.foldBatchNorm();
+    expect(convBn.conv.weight.loaded || convBn.bn.running_var.loaded).toBe(false);
+    expect(convBn.folded!.weight.value.dtype).toBe('f32');
+    expect(
+      convBn
+        .namedParameters()
+        .filter(([, p]) => p.loaded)
+        .map(([name]) => name),
+    ).toEqual(['folded.weight', 'folded.bias']);
+    expect(await run()).toEqual(perCall);
+    x.dispose();
+    convBn.dispose();
+    expect(device.liveBytes).toBe(baseline);
+  });
 });

@@ -21,7 +21,7 @@
  * layer's temporaries are freed as soon as the next layer has been recorded.
  */
 import { Conv2d, Module, Parameter, PointwiseConv2d, type Child } from '@fastvlm/nn';
-import { formatShape, ShapeError, type Tensor } from '@fastvlm/tensor';
+import { formatShape, ShapeError, type Device, type Tensor } from '@fastvlm/tensor';
 import { AttentionBlock } from './attention-block.js';
 import type { FastVitHdConfig } from './config.js';
 import { ConvExp } from './conv-exp.js';
@@ -112,6 +112,11 @@ export class FastViTHD extends Module {
     this.network = network;
     this.conv_exp = new ConvExp(widths[widths.length - 1], config.embedDim, config.seWidth);
     this.head = new GlobalPool2D(config.embedDim, CLIP_EMBED_WIDTH);
+  }
+
+  /** The device its weights are on (once loaded). */
+  get device(): Device {
+    return this.conv_exp.reparam_conv.weight.value.device;
   }
 
   /** pixels [N, N, 3] f32 (channels-last, values in [0, 1]) -> image features [(N/64)^2, 3072]. */

@@ -13,6 +13,7 @@ export {
   type LoadFastVitHdOptions,
   type VisionDType,
 } from './load.js';
+export { fuseForInference } from './fusions.js';
 export { AttentionBlock, MultiHeadSelfAttention } from './attention-block.js';
 export { ConvExp, SEBlock } from './conv-exp.js';
 export { ConvFFN } from './conv-ffn.js';

@@ -7,6 +7,7 @@ import { loadWeights, type WeightDType } from '@fastvlm/nn';
 import { CheckpointError, type Device, type SafetensorsCheckpoint } from '@fastvlm/tensor';
 import type { FastVitHdConfig } from './config.js';
 import { FastViTHD } from './fastvithd.js';
+import { fuseForInference } from './fusions.js';
 
 /**
  * How the tower's weights are held on the GPU; biases and norms stay f32. 'int8': the matrices
@@ -49,7 +50,7 @@ export interface LoadFastVitHdOptions {
 }
 
 /**
- * Loads the tower's weights onto `device`. A missing tensor, a wrong shape or a train-form
+ * Loads the tower's weights onto `device`, then its inference-time fusions. A missing tensor, a wrong shape or a train-form
  * checkpoint is a CheckpointError naming the tensor; nothing stays allocated after a failure.
  */
 export async function loadFastVitHd(
@@ -61,5 +62,6 @@ export async function loadFastVitHd(
   checkInferenceForm(checkpoint, prefix);
   const tower = new FastViTHD(options.config);
   await loadWeights(tower, device, checkpoint, { dtype: options.dtype ?? 'f16', prefix });
+  fuseForInference(tower);
   return tower;
 }

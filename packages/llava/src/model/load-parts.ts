@@ -5,7 +5,11 @@
  * with config.json is a CheckpointError naming the tensor; whatever was loaded before a failure
  * is freed.
  */
-import { checkInferenceForm, type VisionDType } from '@fastvlm/fastvithd';
+import {
+  checkInferenceForm,
+  fuseForInference as fuseFastVitHdForInference,
+  type VisionDType,
+} from '@fastvlm/fastvithd';
 import { loadWeights } from '@fastvlm/nn';
 import { fuseForInference as fuseQwen2ForInference, lmHeadSource, type ModelDType } from '@fastvlm/qwen2';
 import type { Device, SafetensorsCheckpoint } from '@fastvlm/tensor';
@@ -43,6 +47,7 @@ export async function loadParts(
       const dtype = part === 'vision' ? dtypes.vision : dtypes.llm;
       await loadWeights(parts[part], device, checkpoint, { dtype, prefix: PART_PREFIXES[part] });
     }
+    fuseFastVitHdForInference(parts.vision);
     fuseQwen2ForInference(parts.llm);
     return parts;
   } catch (error) {
