@@ -17,6 +17,7 @@ export {
 export { adapterName, describeAdapter, type AdapterDescription } from './adapter-info.js';
 export { Tensor, type TensorBlock, type TensorData, type TensorOptions } from './tensor.js';
 export { Int8Weight, quantizeInt8 } from './int8-weight.js';
+export { NonFiniteWeightError } from './non-finite.js';
 export { concatRows } from './concat-rows.js';
 export { DTYPES, bytesPerElement, typedView, type DType, type TypedArrayFor } from './dtype.js';
 export { checkShape, formatShape, numel, sameShape, type Shape } from './shape.js';

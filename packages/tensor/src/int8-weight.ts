@@ -1,6 +1,7 @@
 import type { Device } from './device.js';
 import { ShapeError } from './errors.js';
 import type { Disposable } from './scope.js';
+import { NonFiniteWeightError } from './non-finite.js';
 import { formatShape } from './shape.js';
 import { concatRows } from './concat-rows.js';
 import { Tensor, type TensorOptions } from './tensor.js';
@@ -46,6 +47,7 @@ export class Int8Weight implements Disposable {
   /**
    * Quantizes a matrix handed over a block of rows at a time (`readRows(start, count)` returns
    * those rows as f32), so that a large matrix (a 151936-row embedding) never exists in f32 whole.
+   * A NaN or infinity is a NonFiniteWeightError naming `options.label` (the checkpoint name).
    */
   static quantizeRows(
     device: Device,
@@ -63,6 +65,10 @@ export class Int8Weight implements Disposable {
     for (let start = 0; start < rows; start += blockRows) {
       const count = Math.min(blockRows, rows - start);
       const block = quantizeInt8(readRows(start, count), count, cols, groupSize);
+      if (block.nonFinite !== undefined) {
+        const { index, value } = block.nonFinite;
+        throw new NonFiniteWeightError(options.label ?? 'int8 weight', shape, start * cols + index, value);
+      }
       values.set(block.values, start * cols);
       scales.set(block.scales, start * (cols / groupSize));
     }
@@ -129,13 +135,15 @@ export class Int8Weight implements Disposable {
 /**
  * Symmetric int8 quantization: scale = max|w| / 127 per group, q = round(w / scale) in [-127, 127],
  * rounding half to even as `torch.round` does, so the reference script quantizes identically.
+ * A group whose max is not finite holds a NaN or an infinity: quantizing stops and `nonFinite`
+ * says where (the first such value, its index in `weights`).
  */
 export function quantizeInt8(
   weights: Float32Array,
   rows: number,
   cols: number,
   groupSize: number,
-): { values: Int8Array; scales: Float32Array } {
+): { values: Int8Array; scales: Float32Array; nonFinite?: { index: number; value: number } } {
   const groups = cols / groupSize;
   const values = new Int8Array(rows * cols);
   const scales = new Float32Array(rows * groups);
@@ -144,6 +152,11 @@ export function quantizeInt8(
       const start = r * cols + g * groupSize;
       let max = 0;
       for (let i = 0; i < groupSize; i++) max = Math.max(max, Math.abs(weights[start + i]));
+      if (max - max !== 0) {
+        let index = start;
+        while (weights[index] - weights[index] === 0) index++;
+        return { values, scales, nonFinite: { index, value: weights[index] } };
+      }
       // f32 arithmetic throughout, as torch does it: scale = fp32(max / 127), q = round(fp32(w / scale)).
       const scale = Math.fround(max / 127);
       scales[r * groups + g] = scale;

@@ -6,6 +6,7 @@ import type { Device } from './device.js';
 import { FastVlmError } from './errors.js';
 import { bf16ToF16InPlace, f32ArrayToBf16, f32ArrayToF16 } from './half.js';
 import { Int8Weight } from './int8-weight.js';
+import { checkFinite, checkFiniteHalf } from './non-finite.js';
 import { bytesToFloat32, type SafetensorsCheckpoint } from './safetensors/index.js';
 import { formatShape, sameShape } from './shape.js';
 import { Tensor } from './tensor.js';
@@ -40,7 +41,11 @@ function checkEntry(checkpoint: SafetensorsCheckpoint, name: string, shape: read
     throw new CheckpointError(name, `has dtype ${entry.dtype}, expected a float type (F32, F16, BF16)`);
 }
 
-/** Reads `name` from the checkpoint and uploads it as `options.dtype`. F16 stays as is when asked for f16 (no conversion). */
+/**
+ * Reads `name` from the checkpoint and uploads it as `options.dtype`. F16 stays as is when asked for
+ * f16 (no conversion). A NaN or infinity, or a value beyond the target dtype's range, is a
+ * NonFiniteWeightError naming the tensor and the element (checked on the values uploaded).
+ */
 export async function loadTensor(
   device: Device,
   checkpoint: SafetensorsCheckpoint,
@@ -53,6 +58,7 @@ export async function loadTensor(
   if ((entry.dtype === 'F16' && options.dtype === 'f16') || (entry.dtype === 'BF16' && options.dtype === 'bf16')) {
     const bytes = await checkpoint.read(name);
     const bits = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+    checkFiniteHalf(name, options.shape, bits, options.dtype);
     return Tensor.fromArray(device, bits, options.shape, options.dtype, tensorOptions);
   }
   if (entry.dtype === 'BF16' && options.dtype === 'f16') {
@@ -65,16 +71,22 @@ export async function loadTensor(
         name,
         `holds ${overflows} bfloat16 values beyond f16's range (|x| > 65504): load it with dtype f32 (or int8)`,
       );
+    checkFiniteHalf(name, options.shape, bits, 'f16'); // a bfloat16 NaN/Inf stays one in f16
     return Tensor.fromArray(device, bits, options.shape, 'f16', tensorOptions);
   }
   const values = await checkpoint.readAsFloat32(name);
-  if (options.dtype === 'f32') return Tensor.fromArray(device, values, options.shape, 'f32', tensorOptions);
+  if (options.dtype === 'f32') {
+    checkFinite(name, options.shape, values);
+    return Tensor.fromArray(device, values, options.shape, 'f32', tensorOptions);
+  }
   const bits = options.dtype === 'f16' ? f32ArrayToF16(values) : f32ArrayToBf16(values);
+  checkFiniteHalf(name, options.shape, bits, options.dtype, values);
   return Tensor.fromArray(device, bits, options.shape, options.dtype, tensorOptions);
 }
 
 /**
- * Reads a 2-D weight `[out, in]` and quantizes it to int8 with per-row (or per-group) scales.
+ * Reads a 2-D weight `[out, in]` and quantizes it to int8 with per-row (or per-group) scales; a
+ * non-finite value is found while quantizing (a NonFiniteWeightError).
  * `storedShape` is the checkpoint's shape when it differs only by unit dimensions (a 1x1
  * convolution's [out, in, 1, 1]).
  */
@@ -107,12 +119,14 @@ export async function loadInt8Weight(
   });
 }
 
-/** Reads a tensor to the CPU as f32 after checking its shape (for weights folded at load, e.g. BatchNorm). */
+/** Reads a tensor to the CPU as f32 after checking its shape and that it is finite (for weights folded at load, e.g. BatchNorm). */
 export async function readFloat32(
   checkpoint: SafetensorsCheckpoint,
   name: string,
   shape: readonly number[],
 ): Promise<Float32Array> {
   checkEntry(checkpoint, name, shape);
-  return checkpoint.readAsFloat32(name);
+  const values = await checkpoint.readAsFloat32(name);
+  checkFinite(name, shape, values);
+  return values;
 }
