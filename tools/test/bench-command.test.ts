@@ -39,6 +39,9 @@ describe('fastvlm bench', () => {
       expect(typeof report[name], name).toBe('number');
       expect(report[name] as number, name).toBeGreaterThan(0);
     }
+    // In-process here, so "since the process started" includes the tests before: only the order is checked.
+    expect(report.coldLoadMs as number).toBeGreaterThan(0);
+    expect(report.coldMs as number).toBeGreaterThan(report.coldLoadMs as number);
     expect(typeof report.adapter).toBe('string');
     expect(report.dtype).toBe('f32');
     expect(report.promptTokens as number).toBeGreaterThan(0);
@@ -55,6 +58,7 @@ describe('fastvlm bench', () => {
     expect(out).toMatch(/^adapter .+, dtype f32 \(vision f32\), image \d+x\d+ -> \d+x\d+, prompt \d+ tokens/);
     expect(out).toMatch(/figure\s+min\s+median/);
     for (const name of MEASURED) expect(out).toMatch(new RegExp(`${name}\\s+\\S+`));
+    expect(out).toMatch(/coldMs \(process start -> first token\)\s+\d/);
   }, 300_000);
 
   it('--profile adds the per-kernel profile (sections and top kernels); --ignore-eos decodes every token asked for', async () => {

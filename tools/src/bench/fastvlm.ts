@@ -5,10 +5,12 @@
  *
  *   node tools/dist/bench/fastvlm.js [--model DIR] [--image FILE] [--runs 3] [--new-tokens 64]
  *                                    [--dtype f16,int8] [--no-torch] [--no-profile] [--json]
+ *                                    [--torch-device cpu|cuda] [--torch-dtype float32|bfloat16|float16]
  *
  * A --dtype entry is the LLM's weights, optionally /the vision tower's: `int8/int8` is int8 throughout.
  * Each of our dtypes runs in a process of its own (`fastvlm bench --json`), so that its peak RSS
- * is its own. Without --model a random 0.5b checkpoint is written once to .cache/bench-0.5b.
+ * is its own, and its `coldMs` (process start to the first token of its first generation) is what a
+ * fresh `describe` costs. Without --model a random 0.5b checkpoint is written once to .cache/bench-0.5b.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,17 +32,32 @@ const FIGURES = [
   'projectorMs',
   'prefillMs',
   'ttftMs',
+  'coldMs',
   'decodeMsPerToken',
   'peakRssBytes',
   'peakGpuBytes',
 ] as const;
 type Figure = (typeof FIGURES)[number];
+/** Measured once per process (the first generation), not per run. */
+const ONCE: readonly Figure[] = ['coldMs'];
 
 interface TorchReport {
-  samples: Record<Exclude<Figure, 'peakRssBytes' | 'peakGpuBytes'>, number[]>;
+  samples: Record<Exclude<Figure, 'peakRssBytes' | 'peakGpuBytes' | 'coldMs'>, number[]>;
+  /** Wall clock (ms since the epoch) of the warm-up's first token; with the spawn time, the cold start. */
+  coldFirstTokenEpochMs: number;
+  coldMs?: number;
   peakRssBytes: number;
+  peakGpuBytes?: number;
   torch: string;
   threads: number;
+  device: string;
+  dtype: string;
+  gpu?: string;
+}
+
+interface TorchOptions {
+  device: string;
+  dtype: string;
 }
 
 function arg(name: string, fallback: string): string {
@@ -101,6 +118,7 @@ async function runTorch(
   ids: readonly number[],
   runs: number,
   newTokens: number,
+  options: TorchOptions,
 ): Promise<TorchReport | undefined> {
   const python = process.env.FASTVLM_PYTHON ?? join(ROOT, '.venv/bin/python');
   if (!existsSync(python)) {
@@ -122,17 +140,23 @@ async function runTorch(
       String(runs),
       '--new-tokens',
       String(newTokens),
+      '--device',
+      options.device,
+      '--dtype',
+      options.dtype,
     ];
     process.stderr.write(
       `PyTorch: python ${args.map((a) => (a.startsWith(ROOT) ? a.slice(ROOT.length + 1) : a)).join(' ')}\n`,
     );
+    const spawnedAt = Date.now();
     const result = spawnSync(python, args, {
       encoding: 'utf8',
       maxBuffer: 1 << 24,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     if (result.status !== 0) throw new Error(`the PyTorch reference failed with status ${String(result.status)}`);
-    return JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as TorchReport;
+    const report = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as TorchReport;
+    return { ...report, coldMs: report.coldFirstTokenEpochMs - spawnedAt };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -150,7 +174,8 @@ function torchFigure(
 ): number | undefined {
   if (!torch) return undefined;
   if (figure === 'peakRssBytes') return torch.peakRssBytes;
-  if (figure === 'peakGpuBytes') return undefined;
+  if (figure === 'peakGpuBytes') return torch.peakGpuBytes;
+  if (figure === 'coldMs') return torch.coldMs;
   return reduce(torch.samples[figure]);
 }
 
@@ -168,7 +193,10 @@ async function main(): Promise<void> {
   const ours = dtypes.map((dtype) => runOurs(folder, image, dtype, runs, newTokens, profile));
   const torch = process.argv.includes('--no-torch')
     ? undefined
-    : await runTorch(folder, image, ours[0].promptTokenIds, runs, newTokens);
+    : await runTorch(folder, image, ours[0].promptTokenIds, runs, newTokens, {
+        device: arg('--torch-device', 'cpu'),
+        dtype: arg('--torch-dtype', 'float32'),
+      });
 
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify({ ours, torch }));
@@ -180,7 +208,7 @@ async function main(): Promise<void> {
       `prompt ${first.promptTokens} positions (${first.promptTokens - first.promptTokenIds.length + 1} image tokens), ${newTokens} new tokens, ${runs} runs after a warm-up`,
   );
   console.log(
-    `ours: ${first.adapter}; PyTorch: ${torch ? `${torch.torch} CPU fp32, ${torch.threads} threads, tools/python/bench_fastvlm_torch.py` : 'not run'}\n`,
+    `ours: ${first.adapter}; PyTorch: ${torch ? `${torch.torch} ${torch.device === 'cuda' ? `CUDA (${torch.gpu ?? 'GPU'})` : `CPU, ${torch.threads} threads`} ${torch.dtype}, tools/python/bench_fastvlm_torch.py` : 'not run'}\n`,
   );
   const name = (r: BenchReport): string =>
     r.visionDtype === (r.dtype === 'f32' ? 'f32' : 'f16') ? r.dtype : `${r.dtype}/${r.visionDtype}`;
@@ -191,8 +219,15 @@ async function main(): Promise<void> {
     ...(torch ? ours.map((r) => `${name(r)} / PyTorch`) : []),
   ];
   const rows = FIGURES.map((figure) => {
-    const cells = ours.map((r) => `${show(figure, r[figure])} / ${show(figure, r.runs.median[figure])}`);
-    const t = `${show(figure, torchFigure(torch, figure, min))} / ${show(figure, torchFigure(torch, figure, median))}`;
+    const once = ONCE.includes(figure);
+    const cells = ours.map((r) =>
+      figure === 'coldMs'
+        ? show(figure, r.coldMs)
+        : `${show(figure, r[figure])} / ${show(figure, r.runs.median[figure])}`,
+    );
+    const t = once
+      ? show(figure, torchFigure(torch, figure, min))
+      : `${show(figure, torchFigure(torch, figure, min))} / ${show(figure, torchFigure(torch, figure, median))}`;
     const tMin = torchFigure(torch, figure, min);
     const ratios = torch
       ? ours.map((r) => (r[figure] !== null && tMin !== undefined && tMin > 0 ? (r[figure] / tMin).toFixed(2) : '-'))
@@ -201,7 +236,8 @@ async function main(): Promise<void> {
   });
   console.log(formatTable(header, rows));
   console.log(
-    "\n(ratios: minimum over minimum; decode is per token after the first; peak RSS is each process's own; a/b = LLM a, vision tower b)",
+    "\n(ratios: minimum over minimum; decode is per token after the first; peak RSS is each process's own; a/b = LLM a, vision tower b;\n" +
+      ' coldMs: a fresh process, from its start to its first token, loading and pipeline compiles included, one sample each, on-disk shader caches as this machine has them)',
   );
   for (const r of ours) {
     if (r.gpuWork)

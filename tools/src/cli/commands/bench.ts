@@ -58,6 +58,13 @@ const FIGURES: readonly FigureName[] = [
 
 /** What `--json` prints: the minimum of each figure over the runs, the medians under `runs`. */
 export interface BenchReport extends Record<FigureName, number | null> {
+  /**
+   * What a fresh process costs: from this process's start (Node's time origin) to the model loaded
+   * (`coldLoadMs`) and to the first token of its first generation (`coldMs`, the warm-up run: every
+   * pipeline compiled then). Mesa's and Dawn's on-disk caches are as the machine has them.
+   */
+  coldMs: number | null;
+  coldLoadMs: number;
   adapter: string;
   dtype: string;
   visionDtype: string;
@@ -132,6 +139,7 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
   const imagePath = flags.image ?? (await sampleImagePath());
   const source = await loadImage(imagePath);
   const model = await FastVLM.load(folder, weights);
+  const coldLoadMs = performance.now(); // since the process started
   try {
     const stopTokenIds = flags.ignoreEos === true ? [] : undefined;
     const request = {
@@ -143,7 +151,10 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
       stopTokenIds,
     };
     output.err('warm-up run (compiles the GPU pipelines)...\n');
-    const warmUp = await model.generate(request);
+    const warmUpStart = performance.now();
+    // As `describe` runs it: no waits between the stages.
+    const warmUp = await model.generate({ ...request, profile: false });
+    const coldMs = warmUp.timings.ttftMs === null ? null : warmUpStart + warmUp.timings.ttftMs;
     const measured: RunFigures[] = [];
     let gpuWork = { dispatches: 0, submits: 0, readbacks: 0 };
     for (let run = 1; run <= runs; run++) {
@@ -161,6 +172,8 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
     }
     const report: BenchReport = {
       ...summarise(measured, Math.min),
+      coldMs,
+      coldLoadMs,
       adapter: model.device.name,
       dtype,
       visionDtype: model.visionDtype,
@@ -231,6 +244,11 @@ function formatReport(report: BenchReport): string {
     return name.endsWith('Bytes') ? formatBytes(value) : formatMs(value);
   };
   const rows = FIGURES.map((name) => [name, show(name, report[name]), show(name, report.runs.median[name])]);
+  const cold = report.coldMs === null ? '-' : formatMs(report.coldMs);
+  rows.push(
+    ['coldMs (process start -> first token)', cold, cold],
+    ['coldLoadMs (process start -> loaded)', formatMs(report.coldLoadMs), formatMs(report.coldLoadMs)],
+  );
   const tokens = report.runs.newTokens.join(', ');
   return [
     `adapter ${report.adapter}, dtype ${report.dtype} (vision ${report.visionDtype}), image ${report.imageWidth}x${report.imageHeight} -> ${report.inputSize}x${report.inputSize}, ` +
