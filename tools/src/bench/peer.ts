@@ -25,7 +25,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fastVitHdConfig, loadFastVitHd } from '@fastvlm/fastvithd';
-import { writeRandomCheckpoint } from '@fastvlm/llava';
+import { writeRandomCheckpoint } from '@fastvlm/llava/node';
 import { loadQwen2, type ModelDType } from '@fastvlm/qwen2';
 import { createDevice, SafetensorsCheckpoint, Tensor, type Device } from '@fastvlm/tensor';
 import { keepingAlive, loadOrt, type OrtBuild, type OrtProvider, type OrtTensor } from './peer-ort.js';
