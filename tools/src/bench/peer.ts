@@ -25,7 +25,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fastVitHdConfig, loadFastVitHd } from '@fastvlm/fastvithd';
-import { writeRandomCheckpoint } from '@fastvlm/llava/node';
+import { writeRandomCheckpoint } from '../checkpoint/random-checkpoint.js';
 import { loadQwen2, type ModelDType } from '@fastvlm/qwen2';
 import { createDevice, SafetensorsCheckpoint, Tensor, type Device } from '@fastvlm/tensor';
 import { keepingAlive, loadOrt, type OrtBuild, type OrtProvider, type OrtTensor } from './peer-ort.js';
@@ -338,7 +338,7 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   console.log(
-    `FastVLM-0.5B (random weights): tower at ${size}x${size}, prefill of ${positions} positions, one decode step after it; adapter ${device.name}`,
+    `${folder.startsWith(ROOT) ? folder.slice(ROOT.length + 1) : folder}: tower at ${size}x${size}, prefill of ${positions} positions, one decode step after it; adapter ${device.name}`,
   );
   console.log(
     `ours: ${dtype} weights; ONNX Runtime Web ${ort.env.versions.web ?? ''} (${build} build), fp32 graphs from tools/python/export_onnx.py, WebGPU EP on the same adapter, WASM EP with ${threads} threads\n`,
