@@ -25,10 +25,17 @@ export class ShapeError extends FastVlmError {
   }
 }
 
-/** A tensor or buffer was used after `dispose()`. */
+/**
+ * A tensor, buffer, model or chat was used after `dispose()`, or (`whileGenerating`) disposed
+ * while a generation was running, which then ends with this error.
+ */
 export class DisposedError extends FastVlmError {
-  constructor(what: string) {
-    super('DISPOSED', `${what} was used after dispose()`);
+  constructor(what: string, options?: { whileGenerating?: boolean; cause?: unknown }) {
+    super(
+      'DISPOSED',
+      options?.whileGenerating === true ? `${what} was disposed while generating` : `${what} was used after dispose()`,
+      options,
+    );
   }
 }
 

@@ -13,18 +13,12 @@
  *   chat.dispose();
  */
 import type { ImageInput, PixelValues } from '@fastvlm/fastvithd';
-import { checkSamplingOptions, sample, SeededRandom, type KvCache } from '@fastvlm/kernels';
-import {
-  defaultStopTokenIds,
-  GenerationError,
-  StopStringMatcher,
-  type FinishReason,
-  type ForwardInput,
-} from '@fastvlm/qwen2';
-import { DisposedError, FastVlmError, type Tensor } from '@fastvlm/tensor';
+import type { KvCache } from '@fastvlm/kernels';
+import { streamText, type FinishReason, type ForwardInput } from '@fastvlm/qwen2';
+import { DisposedError, FastVlmError } from '@fastvlm/tensor';
 import { PromptError } from './errors.js';
 import type { FastVLM } from './fast-vlm.js';
-import { DEFAULT_MAX_NEW_TOKENS } from './request.js';
+import { answerGeneration, checkAnswerOptions, TokenClock, type AnswerOptions } from './request.js';
 
 /** Positions a chat's cache holds by default (capped by the model's context). */
 export const DEFAULT_CHAT_CONTEXT = 4096;
@@ -33,6 +27,13 @@ export const DEFAULT_CHAT_CONTEXT = 4096;
 export class ChatContextError extends FastVlmError {
   constructor(message: string) {
     super('CHAT_CONTEXT', message);
+  }
+}
+
+/** A chat was asked for a second answer while one is running, or was reset while answering. */
+export class ChatBusyError extends FastVlmError {
+  constructor(message: string) {
+    super('CHAT_BUSY', message);
   }
 }
 
@@ -45,18 +46,8 @@ export interface ChatOptions {
   maxContext?: number;
 }
 
-export interface ChatTurnOptions {
-  /** Default 256. */
-  maxNewTokens?: number;
-  /** 0 (the default) is greedy. */
-  temperature?: number;
-  topP?: number;
-  topK?: number;
-  seed?: number;
-  signal?: AbortSignal;
-  /** The answer ends before the first of these (the tokens generated up to there stay in the cache). */
-  stopStrings?: readonly string[];
-}
+/** A turn's options: those of any answer (length, sampling, stop strings, abort). */
+export type ChatTurnOptions = AnswerOptions;
 
 export interface ChatTurnTimings {
   /** From `send` to the first token known (the image's preprocessing and encoding included on the first turn). */
@@ -80,13 +71,18 @@ export interface ChatTurnResult {
 
 const now = (): number => performance.now();
 
+/** The turn running now: stopped by reset() and dispose(). */
+interface RunningTurn {
+  readonly controller: AbortController;
+}
+
 export class ChatSession {
   private readonly cache: KvCache;
   /** The previous answer's last token: yielded but not yet in the cache (absent after a stop token). */
   private pendingToken: number | undefined;
   private pixels: PixelValues | undefined;
   private turns = 0;
-  private busy = false;
+  private running: RunningTurn | undefined;
   private disposed = false;
 
   constructor(
@@ -109,21 +105,28 @@ export class ChatSession {
     return this.cache.maxSeq;
   }
 
-  /** Forgets the conversation (the image stays); the cache is reused. */
+  /** Forgets the conversation (the image stays); the cache is reused. A turn still running ends with a ChatBusyError. */
   reset(): void {
     this.checkUsable();
+    this.stopRunning(new ChatBusyError('the chat was reset while answering'));
     this.cache.length = 0;
     this.pendingToken = undefined;
     this.turns = 0;
   }
 
-  /** Streams the answer to `text`; the return value is the whole turn. Stopping early keeps the partial answer in the conversation. */
+  /**
+   * Streams the answer to `text`; the return value is the whole turn. Stopping early (a `break`,
+   * the signal) keeps the partial answer in the conversation; one turn runs at a time.
+   */
   async *send(text: string, options: ChatTurnOptions = {}): AsyncGenerator<string, ChatTurnResult, undefined> {
     this.checkUsable();
-    if (this.busy) throw new GenerationError('a chat answers one message at a time');
+    if (this.running !== undefined)
+      throw new ChatBusyError(
+        'this chat is still answering the previous message: read that answer to its end, stop it (break, abort) or reset() the chat first',
+      );
     if (typeof text !== 'string' || text.trim() === '') throw new PromptError('the message is empty');
     const started = now();
-    const { maxNewTokens, temperature, stops } = checkTurnOptions(options);
+    const maxNewTokens = checkAnswerOptions(options);
     const model = this.model;
     const firstTurn = this.turns === 0;
     const image = firstTurn && this.options.image !== undefined;
@@ -140,73 +143,37 @@ export class ChatSession {
       );
     }
     options.signal?.throwIfAborted();
-    this.busy = true;
-    let input: ForwardInput;
-    if (firstTurn) {
-      if (image && this.pixels === undefined) this.pixels = await model.preprocess(this.options.image as ImageInput);
-      input = { embeds: (await model.embedInputs(promptTokenIds, this.pixels)).embeds };
-    } else {
-      input = { ids: [...carried, ...promptTokenIds] };
-    }
-    const rng = temperature > 0 ? new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32)) : undefined;
-    const sampling = { temperature, topK: options.topK, topP: options.topP, rng };
-    const stopTokenIds = new Set(defaultStopTokenIds(model.llm, model.tokenizer));
-    const vocabLimit = Math.min(model.config.llm.vocabSize, model.tokenizer.vocabSize);
-    const decoder = model.tokenizer.createStreamDecoder({ skipSpecial: true });
-    const tokenIds: number[] = [];
-    const tokenTimes: number[] = [];
-    let answer = '';
-    const finish = (finishReason: FinishReason | 'stop-string'): ChatTurnResult => {
-      const first = tokenTimes[0];
-      const last = tokenTimes[tokenTimes.length - 1];
+    const turn: RunningTurn = { controller: new AbortController() };
+    this.running = turn;
+    const signals = [turn.controller.signal, model.generationSignal(options.signal)];
+    const signal = AbortSignal.any(signals);
+    const start = this.position;
+    const clock = new TokenClock();
+    let input: ForwardInput | undefined;
+    try {
+      if (firstTurn) {
+        if (image && this.pixels === undefined) this.pixels = await model.preprocess(this.options.image as ImageInput);
+        signal.throwIfAborted();
+        input = { embeds: (await model.embedInputs(promptTokenIds, this.pixels, false, signal)).embeds };
+      } else {
+        input = { ids: [...carried, ...promptTokenIds] };
+      }
+      const generation = { ...answerGeneration(model.llm, model.tokenizer, options), signal, cache: this.cache };
+      const result = yield* streamText(model.llm, model.tokenizer, input, { ...generation, onToken: clock.tick });
+      const first = clock.first;
       const timings: ChatTurnTimings = {
-        ttftMs: first === undefined ? null : first - started,
-        decodeTokensPerSecond:
-          tokenTimes.length >= 2 && last > first ? ((tokenTimes.length - 1) * 1000) / (last - first) : null,
+        ttftMs: first === null ? null : first - started,
+        decodeTokensPerSecond: clock.decodeTokensPerSecond,
         totalMs: now() - started,
       };
+      const { text: answer, tokenIds, finishReason } = result;
       return { text: answer, tokenIds, promptTokenIds, prefillPositions, finishReason, timings };
-    };
-    try {
-      let next: ForwardInput | undefined = input;
-      for (;;) {
-        let done: FinishReason | undefined;
-        if (next !== undefined && tokenIds.length < maxNewTokens) {
-          if (tokenIds.length > 0) options.signal?.throwIfAborted();
-          const logits = model.llm.forward(next, this.cache, this.position, 'last'); // [1, vocab]
-          if (tokenIds.length === 0) this.turns++; // the turn's prompt is in the cache now
-          this.pendingToken = undefined; // ... and so is the token just fed
-          next = undefined;
-          const token = await pickToken(logits, vocabLimit, sampling);
-          if (stopTokenIds.has(token)) {
-            done = 'stop-token';
-          } else {
-            tokenIds.push(token);
-            tokenTimes.push(now());
-            this.pendingToken = token;
-            next = { ids: [token] };
-          }
-        } else {
-          done = 'max-tokens';
-        }
-        const piece = stops.push(done === undefined ? decoder.push(tokenIds[tokenIds.length - 1]) : decoder.flush());
-        if (piece.text) {
-          answer += piece.text;
-          yield piece.text;
-        }
-        if (piece.stopped) return finish('stop-string');
-        if (done !== undefined) {
-          const rest = stops.flush();
-          if (rest) {
-            answer += rest;
-            yield rest;
-          }
-          return finish(done);
-        }
-      }
     } finally {
-      if ('embeds' in input) input.embeds.dispose();
-      this.busy = false;
+      if (input !== undefined && 'embeds' in input) input.embeds.dispose();
+      if (this.running === turn) {
+        this.running = undefined;
+        this.settle(start, prefillPositions, clock.tokens);
+      }
     }
   }
 
@@ -219,45 +186,31 @@ export class ChatSession {
     }
   }
 
-  /** Frees the KV cache. */
+  /** Frees the KV cache. A turn still running ends with a DisposedError saying so. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.stopRunning(new DisposedError('the chat session', { whileGenerating: true }));
     this.cache.dispose();
+  }
+
+  /**
+   * After a turn, however it ended: once its prompt is in the cache the turn counts, and the last
+   * token it yielded is carried into the next turn unless it was fed back already.
+   */
+  private settle(start: number, prefillPositions: number, tokens: readonly number[]): void {
+    if (this.disposed || this.cache.length <= start) return; // nothing of this turn reached the cache
+    this.turns++;
+    const fed = this.cache.length - start - prefillPositions;
+    this.pendingToken = tokens.length > fed ? tokens[tokens.length - 1] : undefined;
+  }
+
+  private stopRunning(reason: Error): void {
+    this.running?.controller.abort(reason);
+    this.running = undefined;
   }
 
   private checkUsable(): void {
     if (this.disposed) throw new DisposedError('the chat session');
-  }
-}
-
-function checkTurnOptions(options: ChatTurnOptions): {
-  maxNewTokens: number;
-  temperature: number;
-  stops: StopStringMatcher;
-} {
-  const maxNewTokens = options.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
-  if (!Number.isSafeInteger(maxNewTokens) || maxNewTokens < 1)
-    throw new GenerationError(`maxNewTokens must be an integer >= 1, got ${maxNewTokens}`);
-  const temperature = options.temperature ?? 0;
-  checkSamplingOptions({ temperature, topK: options.topK, topP: options.topP, seed: options.seed });
-  return { maxNewTokens, temperature, stops: new StopStringMatcher(options.stopStrings ?? []) };
-}
-
-/** Greedy or sampled token from logits [1, V], among ids below `vocabLimit`; frees the logits. */
-async function pickToken(
-  logits: Tensor<'f32'>,
-  vocabLimit: number,
-  sampling: Parameters<typeof sample>[1],
-): Promise<number> {
-  const vocab = logits.shape[1];
-  const row = logits.reshape([vocab]);
-  const candidates = vocabLimit < vocab ? row.sliceRows(0, vocabLimit) : row; // a view: ids >= vocabLimit are not seen
-  try {
-    return await sample(candidates, sampling);
-  } finally {
-    candidates.dispose();
-    row.dispose();
-    logits.dispose();
   }
 }

@@ -9,14 +9,7 @@
  */
 import { preprocessImage, type PixelValues, type VisionDType } from '@fastvlm/fastvithd';
 import { embedding, spliceRows } from '@fastvlm/kernels';
-import {
-  defaultStopTokenIds,
-  generateTokens,
-  Tokenizer,
-  type FinishReason,
-  type ModelDType,
-  type Qwen2ForCausalLM,
-} from '@fastvlm/qwen2';
+import { streamText, Tokenizer, type ModelDType, type Qwen2ForCausalLM } from '@fastvlm/qwen2';
 import {
   createDevice,
   DisposedError,
@@ -33,7 +26,14 @@ import type { Projector } from './projector.js';
 import { encodePrompt, IMAGE_TOKEN_INDEX, type Prompt } from './prompt.js';
 import { openFastVlmFolder, readFastVlmConfig } from './read-config.js';
 import { LoadOptionsError } from './errors.js';
-import { checkRequest, type GenerateRequest, type GenerateResult, type GenerateTimings } from './request.js';
+import {
+  answerGeneration,
+  checkRequest,
+  TokenClock,
+  type GenerateRequest,
+  type GenerateResult,
+  type GenerateTimings,
+} from './request.js';
 
 export interface LoadFastVlmOptions {
   /** The decoder's and projector's weights on the GPU (default 'f16'). */
@@ -61,6 +61,8 @@ const WEIGHT_DTYPES: readonly string[] = ['f32', 'f16', 'int8'];
 
 export class FastVLM {
   private disposed = false;
+  /** Aborted by dispose(), with a DisposedError: running generations end with it at their next step. */
+  private readonly disposal = new AbortController();
 
   private constructor(
     /** Where the model was loaded from: a path, a URL, `picked folder "X"`. */
@@ -155,9 +157,15 @@ export class FastVLM {
   /**
    * Records the tower, the projector and the splice: ids [T] (one -200 when `pixels` is given) ->
    * inputs embeddings [T - 1 + I, hidden] (or [T, hidden] without an image). With `profile`, waits
-   * for the GPU after the tower and after the projector to time them.
+   * for the GPU after the tower and after the projector to time them; an abort of `signal` during a
+   * wait throws its reason.
    */
-  async embedInputs(ids: readonly number[], pixels: PixelValues | undefined, profile = false): Promise<PreparedInput> {
+  async embedInputs(
+    ids: readonly number[],
+    pixels: PixelValues | undefined,
+    profile = false,
+    signal?: AbortSignal,
+  ): Promise<PreparedInput> {
     this.checkUsable();
     const device = this.device;
     const at = ids.indexOf(IMAGE_TOKEN_INDEX);
@@ -174,12 +182,12 @@ export class FastVLM {
         this.vision.encode(Tensor.fromArray(device, pixels.data, pixels.shape, 'f32')),
       ); // [I, 3072]
       owned.push(features);
-      const visionMs = profile ? await timeSince(device, mark) : null;
+      const visionMs = profile ? await timeSince(device, mark, signal) : null;
       mark = now();
       device.markProfile('projector');
       const imageEmbeds = this.projector.forward(features); // [I, hidden]
       owned.push(imageEmbeds);
-      const projectorMs = profile ? await timeSince(device, mark) : null;
+      const projectorMs = profile ? await timeSince(device, mark, signal) : null;
       return { embeds: spliceRows(text, imageEmbeds, at), visionMs, projectorMs }; // [T - 1 + I, hidden]
     } finally {
       for (const tensor of owned) tensor.dispose();
@@ -191,75 +199,32 @@ export class FastVLM {
     this.checkUsable();
     const started = now();
     const promptTokenIds = this.encodePrompt(request.prompt, request.image !== undefined, request.system);
-    const { maxNewTokens, stops } = checkRequest(
-      request,
-      this.promptPositions(promptTokenIds),
-      this.config.llm.maxPositionEmbeddings,
-    );
-    request.signal?.throwIfAborted();
+    checkRequest(request, this.promptPositions(promptTokenIds), this.config.llm.maxPositionEmbeddings);
+    const signal = this.generationSignal(request.signal);
+    signal.throwIfAborted();
     const pixels = request.image === undefined ? undefined : await this.preprocess(request.image);
+    signal.throwIfAborted();
     const preprocessMs = request.image === undefined ? 0 : now() - started;
     const profile = request.profile ?? false;
-    const { embeds, visionMs, projectorMs } = await this.embedInputs(promptTokenIds, pixels, profile);
-    const prefillStart = now();
-    this.device.markProfile('prefill');
-    const tokens = generateTokens(
-      this.llm,
-      { embeds },
-      {
-        maxNewTokens,
-        temperature: request.temperature ?? 0,
-        topK: request.topK,
-        topP: request.topP,
-        seed: request.seed,
-        signal: request.signal,
-        stopTokenIds: request.stopTokenIds ?? defaultStopTokenIds(this.llm, this.tokenizer),
-        vocabLimit: Math.min(this.config.llm.vocabSize, this.tokenizer.vocabSize),
-      },
-    );
-    const decoder = this.tokenizer.createStreamDecoder({ skipSpecial: true });
-    const tokenIds: number[] = [];
-    const tokenTimes: number[] = [];
-    let text = '';
-    const finish = (finishReason: FinishReason | 'stop-string'): GenerateResult => {
-      const first = tokenTimes[0];
-      const last = tokenTimes[tokenTimes.length - 1];
+    const { embeds, visionMs, projectorMs } = await this.embedInputs(promptTokenIds, pixels, profile, signal);
+    try {
+      const prefillStart = now();
+      this.device.markProfile('prefill');
+      const clock = new TokenClock();
+      const options = { ...answerGeneration(this.llm, this.tokenizer, request), signal, onToken: clock.tick };
+      const { text, tokenIds, finishReason } = yield* streamText(this.llm, this.tokenizer, { embeds }, options);
+      const first = clock.first;
       const timings: GenerateTimings = {
         preprocessMs,
         visionMs,
         projectorMs,
-        prefillMs: profile && first !== undefined ? first - prefillStart : null,
-        ttftMs: first === undefined ? null : first - started,
-        decodeTokensPerSecond:
-          tokenTimes.length >= 2 && last > first ? ((tokenTimes.length - 1) * 1000) / (last - first) : null,
+        prefillMs: profile && first !== null ? first - prefillStart : null,
+        ttftMs: first === null ? null : first - started,
+        decodeTokensPerSecond: clock.decodeTokensPerSecond,
         totalMs: now() - started,
       };
       return { text, tokenIds, promptTokenIds, finishReason, timings };
-    };
-    try {
-      for (;;) {
-        const step = await tokens.next();
-        if (!step.done) {
-          tokenIds.push(step.value);
-          tokenTimes.push(now());
-        }
-        const piece = stops.push(step.done ? decoder.flush() : decoder.push(step.value));
-        if (piece.text) {
-          text += piece.text;
-          yield piece.text;
-        }
-        if (piece.stopped) return finish('stop-string');
-        if (step.done) {
-          const rest = stops.flush();
-          if (rest) {
-            text += rest;
-            yield rest;
-          }
-          return finish(step.value);
-        }
-      }
     } finally {
-      await tokens.return('max-tokens'); // frees the KV cache when stopped early; the value is unused
       embeds.dispose();
     }
   }
@@ -278,10 +243,22 @@ export class FastVLM {
     return new ChatSession(this, options);
   }
 
-  /** Frees every weight (and the device, when the model created it). */
+  /**
+   * A signal for one generation: aborted by `signal`, or by dispose() with a DisposedError ("the
+   * FastVLM model was disposed while generating"). For ChatSession and `stream`.
+   */
+  generationSignal(signal?: AbortSignal): AbortSignal {
+    return signal === undefined ? this.disposal.signal : AbortSignal.any([this.disposal.signal, signal]);
+  }
+
+  /**
+   * Frees every weight (and the device, when the model created it). A generation still running
+   * ends at its next step with a DisposedError saying so.
+   */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.disposal.abort(new DisposedError('the FastVLM model', { whileGenerating: true }));
     this.parts.vision.dispose();
     this.parts.projector.dispose();
     this.parts.llm.dispose();
@@ -293,7 +270,14 @@ export class FastVLM {
   }
 }
 
-async function timeSince(device: Device, mark: number): Promise<number> {
-  await device.sync();
+/** Waits for the GPU; a wait cut short by an abort (the device destroyed by dispose()) throws the abort's reason. */
+async function timeSince(device: Device, mark: number, signal: AbortSignal | undefined): Promise<number> {
+  try {
+    await device.sync();
+  } catch (error) {
+    signal?.throwIfAborted();
+    throw error;
+  }
+  signal?.throwIfAborted();
   return now() - mark;
 }

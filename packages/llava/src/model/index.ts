@@ -14,13 +14,16 @@ export {
 } from './prompt.js';
 export { openFastVlmFolder, readFastVlmConfig } from './read-config.js';
 export {
+  checkAnswerOptions,
   checkRequest,
   DEFAULT_MAX_NEW_TOKENS,
+  type AnswerOptions,
   type GenerateRequest,
   type GenerateResult,
   type GenerateTimings,
 } from './request.js';
 export {
+  ChatBusyError,
   ChatContextError,
   ChatSession,
   DEFAULT_CHAT_CONTEXT,

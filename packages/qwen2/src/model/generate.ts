@@ -1,9 +1,11 @@
 /**
- * Token generation: one prefill pass over the prompt, then one decode step per token, each step a
- * single batch of GPU work whose only readback is the token (argmax or the sampler's candidates).
- * The KV cache is sized from the request and freed when generation ends, however it ends.
+ * The generation loop, the one every caller runs (text generation, FastVLM's requests, chat turns):
+ * one prefill pass over the input at the KV cache's current length, then one decode step per token,
+ * each step a single batch of GPU work whose only readback is the token (argmax or the sampler's
+ * candidates). A cache the caller passes is kept (a chat continues in it); otherwise one is sized
+ * from the request and freed when generation ends, however it ends.
  */
-import { checkSamplingOptions, sample, SeededRandom, type RandomSource } from '@fastvlm/kernels';
+import { checkSamplingOptions, sample, SeededRandom, type KvCache, type SamplingOptions } from '@fastvlm/kernels';
 import { FastVlmError, type Tensor } from '@fastvlm/tensor';
 import type { ForwardInput, Qwen2ForCausalLM } from './qwen2-model.js';
 
@@ -32,39 +34,53 @@ export interface GenerationOptions {
    * 151646..151935 that no tokenizer id names; a text generator passes the tokenizer's size.
    */
   vocabLimit?: number;
-  /** Checked before each step: an aborted generation throws the signal's reason. */
+  /** Checked before each step and after each readback: an aborted generation throws the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Continue in this cache, from its current length (a chat's later turns); it is kept, not freed.
+   * Absent: a cache for the prompt and the new tokens, freed when generation ends.
+   */
+  cache?: KvCache;
 }
 
 export type FinishReason = 'stop-token' | 'max-tokens';
 
-interface Request {
-  promptLength: number;
+/** A request after its checks: what the loop needs. */
+export interface CheckedGeneration {
   maxNewTokens: number;
   stopTokenIds: ReadonlySet<number>;
   vocabLimit: number;
-  temperature: number;
+  sampling: Omit<SamplingOptions, 'rng' | 'maxCandidates'>;
 }
 
-/** Checks a request before any GPU work; throws GenerationError, SamplingError or ShapeError. */
-export function checkGenerationRequest(
+/**
+ * Checks the options of a request whose prompt takes `promptLength` positions, before any GPU
+ * work; throws GenerationError or SamplingError. `start`: positions already in the cache.
+ */
+export function checkGenerationOptions(
   model: Qwen2ForCausalLM,
-  input: ForwardInput,
+  promptLength: number,
   options: GenerationOptions,
-): Request {
-  if ('ids' in input && input.ids.length === 0) throw new GenerationError('the prompt is empty');
-  const promptLength = model.inputLength(input);
+  start = 0,
+): CheckedGeneration {
   const { maxNewTokens, temperature = 0, topK, topP, seed } = options;
   if (!Number.isSafeInteger(maxNewTokens) || maxNewTokens < 1)
     throw new GenerationError(`maxNewTokens must be an integer >= 1, got ${maxNewTokens}`);
   const limit = model.config.maxPositionEmbeddings;
   // The last token is never fed back: the cache holds the prompt and maxNewTokens - 1 tokens.
-  if (promptLength + maxNewTokens - 1 > limit) {
+  const needed = start + promptLength + maxNewTokens - 1;
+  if (needed > limit) {
     throw new GenerationError(
-      `a prompt of ${promptLength} tokens plus ${maxNewTokens} new tokens needs ${promptLength + maxNewTokens - 1} positions, above max_position_embeddings ${limit}`,
+      `a prompt of ${promptLength} tokens plus ${maxNewTokens} new tokens needs ${needed} positions, above max_position_embeddings ${limit}`,
     );
   }
-  checkSamplingOptions({ temperature, topK, topP, seed });
+  if (options.cache !== undefined && needed > options.cache.maxSeq) {
+    throw new GenerationError(
+      `a prompt of ${promptLength} tokens plus ${maxNewTokens} new tokens after ${start} cached positions needs ${needed}, above the cache's ${options.cache.maxSeq}`,
+    );
+  }
+  const sampling = { temperature, topK, topP, seed };
+  checkSamplingOptions(sampling);
   const vocabSize = model.config.vocabSize;
   const vocabLimit = options.vocabLimit ?? vocabSize;
   if (!Number.isInteger(vocabLimit) || vocabLimit < 1 || vocabLimit > vocabSize)
@@ -73,13 +89,25 @@ export function checkGenerationRequest(
   for (const id of stopTokenIds) {
     if (!Number.isInteger(id) || id < 0) throw new GenerationError(`stop token id ${id} is not a token id`);
   }
-  return { promptLength, maxNewTokens, stopTokenIds: new Set(stopTokenIds), vocabLimit, temperature };
+  return { maxNewTokens, stopTokenIds: new Set(stopTokenIds), vocabLimit, sampling };
+}
+
+/** Checks a request (its input included) before any GPU work; throws GenerationError, SamplingError or ShapeError. */
+export function checkGenerationRequest(
+  model: Qwen2ForCausalLM,
+  input: ForwardInput,
+  options: GenerationOptions,
+): CheckedGeneration & { promptLength: number } {
+  if ('ids' in input && input.ids.length === 0) throw new GenerationError('the prompt is empty');
+  const promptLength = model.inputLength(input);
+  return { ...checkGenerationOptions(model, promptLength, options, options.cache?.length ?? 0), promptLength };
 }
 
 /**
- * Generates token ids after `input` (ids, or embeddings [T, hidden]). Yields each new token; returns
- * why it stopped. Stop it early with `return()` (a `break` in `for await`) or the abort signal; the
- * KV cache is freed either way.
+ * Generates token ids after `input` (ids, or embeddings [T, hidden]), written into the cache at
+ * its current length (0 for a fresh one). Yields each new token; returns why it stopped. Stop it
+ * early with `return()` (a `break` in `for await`) or the abort signal; a cache it made is freed
+ * either way.
  */
 export async function* generateTokens(
   model: Qwen2ForCausalLM,
@@ -87,43 +115,56 @@ export async function* generateTokens(
   options: GenerationOptions,
 ): AsyncGenerator<number, FinishReason, undefined> {
   const request = checkGenerationRequest(model, input, options);
-  options.signal?.throwIfAborted();
-  const rng: RandomSource | undefined =
-    request.temperature > 0 ? new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32)) : undefined;
-  const sampling = { temperature: request.temperature, topK: options.topK, topP: options.topP, rng };
-  const cache = model.createCache(request.promptLength + request.maxNewTokens - 1);
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  const { temperature } = request.sampling;
+  const sampling = {
+    ...request.sampling,
+    rng: temperature > 0 ? new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32)) : undefined,
+  };
+  const cache = options.cache ?? model.createCache(request.promptLength + request.maxNewTokens - 1);
   try {
     let next = input;
-    let position = 0;
+    let position = cache.length;
     for (let produced = 0; produced < request.maxNewTokens; produced++) {
       if (produced > 0) {
-        options.signal?.throwIfAborted();
+        signal?.throwIfAborted();
         model.device.markProfile('decode');
       }
       const logits = model.forward(next, cache, position, 'last'); // [1, vocab]
       position += produced === 0 ? request.promptLength : 1;
-      const token = await pickToken(logits, request.vocabLimit, sampling);
+      const token = await pickToken(logits, request.vocabLimit, sampling, signal);
       if (request.stopTokenIds.has(token)) return 'stop-token';
       yield token;
       next = { ids: [token] };
     }
     return 'max-tokens';
   } finally {
-    cache.dispose();
+    if (cache !== options.cache) cache.dispose();
   }
 }
 
-/** Greedy or sampled token from logits [1, V], among ids below `vocabLimit`; frees the logits. */
+/**
+ * Greedy or sampled token from logits [1, V], among ids below `vocabLimit`; frees the logits. An
+ * abort while it waits for the readback (or that made the readback fail: a device destroyed by the
+ * model's dispose()) throws the signal's reason.
+ */
 async function pickToken(
   logits: Tensor<'f32'>,
   vocabLimit: number,
-  sampling: Parameters<typeof sample>[1],
+  sampling: SamplingOptions,
+  signal: AbortSignal | undefined,
 ): Promise<number> {
   const vocab = logits.shape[1];
   const row = logits.reshape([vocab]);
   const candidates = vocabLimit < vocab ? row.sliceRows(0, vocabLimit) : row; // a view: ids >= vocabLimit are not seen
   try {
-    return await sample(candidates, sampling);
+    const token = await sample(candidates, sampling);
+    signal?.throwIfAborted();
+    return token;
+  } catch (error) {
+    signal?.throwIfAborted();
+    throw error;
   } finally {
     candidates.dispose();
     row.dispose();

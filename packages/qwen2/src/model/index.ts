@@ -7,13 +7,15 @@ export { fuseForInference } from './fusions.js';
 export { describeLmHead, hasOwnLmHead, lmHeadSource, type LmHeadSource } from './lm-head.js';
 export { loadQwen2, loadQwen2FromCheckpoint, readQwen2Config, type LoadQwen2Options, type ModelDType } from './load.js';
 export {
+  checkGenerationOptions,
   checkGenerationRequest,
   generateTokens,
   GenerationError,
+  type CheckedGeneration,
   type FinishReason,
   type GenerationOptions,
 } from './generate.js';
-export { StopStringMatcher } from './stop-strings.js';
+export { checkStopStrings, StopStringMatcher } from './stop-strings.js';
 export {
   defaultStopTokenIds,
   generateText,

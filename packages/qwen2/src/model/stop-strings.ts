@@ -4,14 +4,19 @@
  */
 import { GenerationError } from './generate.js';
 
+/** Throws a GenerationError unless every stop string is a non-empty string. */
+export function checkStopStrings(stops: readonly string[]): void {
+  for (const stop of stops) {
+    if (typeof stop !== 'string' || stop.length === 0)
+      throw new GenerationError(`stop strings must be non-empty strings, got ${JSON.stringify(stop)}`);
+  }
+}
+
 export class StopStringMatcher {
   private pending = '';
 
   constructor(private readonly stops: readonly string[]) {
-    for (const stop of stops) {
-      if (typeof stop !== 'string' || stop.length === 0)
-        throw new GenerationError(`stop strings must be non-empty strings, got ${JSON.stringify(stop)}`);
-    }
+    checkStopStrings(stops);
   }
 
   /** Adds `text`; returns what can be let out, and whether a stop string has been completed (the text before it is let out). */

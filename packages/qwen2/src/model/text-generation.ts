@@ -12,6 +12,8 @@ export interface TextGenerationOptions extends GenerationOptions {
   stopStrings?: readonly string[];
   /** Leave special tokens out of the text (default true). */
   skipSpecialTokens?: boolean;
+  /** Called as each token is known, before its text is let out (e.g. to time the tokens). */
+  onToken?: (token: number) => void;
 }
 
 export interface TextGenerationResult {
@@ -31,7 +33,8 @@ export function defaultStopTokenIds(model: Qwen2ForCausalLM, tokenizer: Tokenize
 
 /**
  * Streams the generated text piece by piece; the generator's return value is the whole result.
- * A string prompt is encoded with the tokenizer (special tokens such as <|im_start|> recognised).
+ * A string prompt is encoded with the tokenizer (special tokens such as <|im_start|> recognised:
+ * it is the whole templated prompt). With `options.cache`, generation continues in that cache.
  */
 export async function* streamText(
   model: Qwen2ForCausalLM,
@@ -52,7 +55,10 @@ export async function* streamText(
   try {
     for (;;) {
       const step = await tokens.next();
-      if (!step.done) tokenIds.push(step.value);
+      if (!step.done) {
+        tokenIds.push(step.value);
+        options.onToken?.(step.value);
+      }
       const piece = stops.push(step.done ? decoder.flush() : decoder.push(step.value));
       if (piece.text) {
         text += piece.text;
