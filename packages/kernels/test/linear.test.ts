@@ -139,6 +139,66 @@ describe('linear vs PyTorch', async () => {
     });
   }
 
+  // x, y and the residual above the binding limit come split into row blocks too (the all-position
+  // logits [T, vocab] of a prefill): on a device whose bindings are capped small, each case's x and
+  // y (and residual) span several blocks, cut at different rows, and the results must not change.
+  const ROW_SPLITS: [string, number][] = [
+    ['k_proj.f16', 64 * 1024], // GEMM tiles: x in 18-row blocks, y in 128-row blocks
+    ['decode_m3.f16', 4096], // decode tiles: one row per block
+    ['decode_m3.int8g64', 4096],
+    ['odd.f32', 256], // the scalar kernel (K = 37): x in 1-row blocks, y in 3-row blocks
+  ];
+  for (const features of ['subgroups', 'no subgroups'] as const) {
+    it(`x and y split into row blocks (binding limit capped), ${features}, agree with PyTorch`, async () => {
+      for (const [name, limit] of ROW_SPLITS) {
+        const capped = await createDevice({
+          limitCaps: { maxStorageBufferBindingSize: limit },
+          disableFeatures: features === 'subgroups' ? [] : ['subgroups'],
+        });
+        try {
+          const c = fixture.case(name);
+          const { data: xData, shape: xShape } = await fixture.get(c.shape as string, 'x');
+          const out = await capped.scopeAsync(async () => {
+            const weight = await uploadWeight(capped, c, c.shape as string);
+            const x = Tensor.fromArray(capped, xData, xShape, 'f32');
+            const bias = Tensor.fromArray(capped, await f32(c.shape as string, 'bias'), [weight.shape[0]], 'f32');
+            const y = linear(x, weight, { bias });
+            expect(x.isSplit && y.isSplit, `${name}: x and y are split`).toBe(true);
+            return y.read();
+          });
+          await check(out, await f32(c.name, 'y'), TOLERANCE.f32, `${name} x, y split (${features})`);
+        } finally {
+          capped.destroy();
+        }
+      }
+    });
+  }
+
+  it('a residual split at other rows than y (fc2 + layer scale) agrees with PyTorch', async () => {
+    const capped = await createDevice({ limitCaps: { maxStorageBufferBindingSize: 8192 } });
+    try {
+      const c = fixture.case('epilogue.fc2_layer_scale');
+      const role = async (r: string, options: TensorOptions = {}): Promise<Tensor<'f32'>> => {
+        const t = await fixture.get(c.name, r);
+        return Tensor.fromArray(capped, t.data, t.shape, 'f32', options);
+      };
+      const y = await capped.scopeAsync(async () => {
+        const x = await role('x'); // [50, 384]: 5-row blocks
+        const residual = await role('residual', { maxBlockBytes: 4096 }); // [50, 96]: 10-row blocks
+        const out = linear(x, await uploadWeight(capped, c, c.name), {
+          bias: await role('bias'),
+          residual,
+          scale: await role('scale'),
+        }); // [50, 96]: 21-row blocks
+        expect(x.isSplit && residual.isSplit && out.isSplit, 'x, residual and y are split').toBe(true);
+        return out.read();
+      });
+      await check(y, await f32(c.name, 'y'), TOLERANCE.f32, 'fc2_layer_scale x, y, residual split');
+    } finally {
+      capped.destroy();
+    }
+  });
+
   it('the per-lane kernel (no subgroups) agrees with PyTorch', async () => {
     const plain = await createDevice({ disableFeatures: ['subgroups'] });
     try {

@@ -19,6 +19,7 @@ export { Tensor, type TensorBlock, type TensorData, type TensorOptions } from '.
 export { Int8Weight, quantizeInt8 } from './int8-weight.js';
 export { NonFiniteWeightError } from './non-finite.js';
 export { concatRows } from './concat-rows.js';
+export { rowSpans, type RowSpan } from './row-spans.js';
 export { DTYPES, bytesPerElement, typedView, type DType, type TypedArrayFor } from './dtype.js';
 export { checkShape, formatShape, numel, sameShape, type Shape } from './shape.js';
 export type { BindingRef, Kernel } from './kernel-cache.js';

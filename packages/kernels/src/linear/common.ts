@@ -29,14 +29,17 @@ export interface LinearKernelConfig {
 /**
  * Per-dispatch parameters. One dispatch covers output columns [nStart, nEnd), whose weight rows
  * live in the bound weight block from row `wRow0` (and its scales block from row `sRow0`), and
- * rows from `mStart` on (the grid's y dimension is limited).
+ * rows [mStart, mEnd) (the grid's y dimension is limited, and x, y and the residual may be split
+ * into row blocks above the binding limit): the bound blocks of x, y and the residual start at
+ * rows `xRow0`, `yRow0` and `rRow0`.
  */
 export const LINEAR_PARAMS = /* wgsl */ `
-struct Params { M: u32, N: u32, K: u32, nStart: u32, nEnd: u32, wRow0: u32, sRow0: u32, groupSize: u32, mStart: u32, nBlocks: u32, gridX: u32 }
+struct Params { mEnd: u32, N: u32, K: u32, nStart: u32, nEnd: u32, wRow0: u32, sRow0: u32, groupSize: u32, mStart: u32, nBlocks: u32, gridX: u32, xRow0: u32, yRow0: u32, rRow0: u32 }
 @group(0) @binding(0) var<uniform> p: Params;`;
 
 export interface LinearParams {
-  M: number;
+  /** The end of this dispatch's rows. */
+  mEnd: number;
   N: number;
   K: number;
   nStart: number;
@@ -48,12 +51,16 @@ export interface LinearParams {
   /** Subgroup tiles only: column blocks of the dispatch, and the grid's x size. */
   nBlocks?: number;
   gridX?: number;
+  /** First rows of the bound x, y and residual blocks (0 when unsplit). */
+  xRow0: number;
+  yRow0: number;
+  rRow0: number;
 }
 
 export function linearParams(v: LinearParams): { uniform: Uint32Array } {
   return {
     uniform: Uint32Array.of(
-      v.M,
+      v.mEnd,
       v.N,
       v.K,
       v.nStart,
@@ -64,6 +71,9 @@ export function linearParams(v: LinearParams): { uniform: Uint32Array } {
       v.mStart,
       v.nBlocks ?? 0,
       v.gridX ?? 0,
+      v.xRow0,
+      v.yRow0,
+      v.rRow0,
     ),
   };
 }
@@ -97,9 +107,9 @@ export function epilogueBindings(config: LinearKernelConfig): string {
 function epilogueStore(config: LinearKernelConfig, m: string, n: string, value: string): string {
   let v = config.bias ? `(${value} + bias[${n}])` : value;
   if (config.activation !== 'none') v = `act(${v})`;
-  const at = `(${m}) * p.N + ${n}`;
-  if (config.residual) v = `residual[${at}] + ${config.layerScale ? `layerScale[${n}] * ` : ''}${v}`;
-  return `y[${at}] = ${v};`;
+  const at = (row0: string): string => `(${m} - p.${row0}) * p.N + ${n}`;
+  if (config.residual) v = `residual[${at('rRow0')}] + ${config.layerScale ? `layerScale[${n}] * ` : ''}${v}`;
+  return `y[${at('yRow0')}] = ${v};`;
 }
 
 /** `fn act(v: f32) -> f32` for the configured activation (empty when none). */
@@ -137,7 +147,7 @@ function swigluStores(config: LinearKernelConfig, tileM: number, tileN: number):
     for (const i of range(tileM)) {
       const [g, up] = perChannel ? [`sg * a${i}_${j}`, `su * a${i}_${u}`] : [`a${i}_${j}`, `a${i}_${u}`];
       stores.push(
-        `    if (m0 + ${i}u < p.M) { let g = ${g}; y[(m0 + ${i}u) * p.N + n] = ${swigluGateExpr('g')} * (${up}); }`,
+        `    if (m0 + ${i}u < p.mEnd) { let g = ${g}; y[(m0 + ${i}u - p.yRow0) * p.N + n] = ${swigluGateExpr('g')} * (${up}); }`,
       );
     }
     stores.push('  } }');
@@ -155,7 +165,7 @@ export function tileStores(config: LinearKernelConfig, tileM: number, tileN: num
     if (perChannel) stores.push(`    let sc = scales[n - p.sRow0];`);
     for (const i of range(tileM)) {
       const value = perChannel ? `sc * a${i}_${j}` : `a${i}_${j}`;
-      stores.push(`    if (m0 + ${i}u < p.M) { ${epilogueStore(config, `m0 + ${i}u`, 'n', value)} }`);
+      stores.push(`    if (m0 + ${i}u < p.mEnd) { ${epilogueStore(config, `m0 + ${i}u`, 'n', value)} }`);
     }
     stores.push('  } }');
   }

@@ -6,13 +6,25 @@
  * 1x1 convolutions (many rows: 8 x 4 or 8 x 8 outputs per invocation, each weight load shared by 8
  * rows) and decode (1 to 4 rows: memory-bound, so few rows and narrow column tiles to keep enough
  * invocations). A weight split into row blocks (above the binding limit, e.g. a tied LM head) is
- * dispatched once per block, each writing its output columns.
+ * dispatched once per block, each writing its output columns; an x, output or residual above the
+ * limit (the all-position logits of a prefill, [280, 151936] f32 = 170 MB) is split into row
+ * blocks too, and dispatched once per span of rows that lies in one block of each (`rowSpans`).
+ * No caller needs to know the limit.
  *
  * The folder: linear.ts (this launcher: checks, tile choice, dispatches), common.ts (config,
  * uniform, bindings and epilogue stores every linear kernel shares), register-tiled.ts (the GEMM /
  * GEMV generator), scalar.ts (unaligned shapes), weight-segments.ts (split weights).
  */
-import { formatShape, Int8Weight, sameShape, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
+import {
+  formatShape,
+  Int8Weight,
+  rowSpans,
+  sameShape,
+  ShapeError,
+  Tensor,
+  type Binding,
+  type Device,
+} from '@fastvlm/tensor';
 import type { Activation } from '../shared/math.js';
 import { epilogueOperands, linearParams, outputTileN, type LinearKernelConfig } from './common.js';
 import { gemmKStep, gemmSource, LINEAR_WORKGROUP, SHARE_LANES, type GemmTile } from './register-tiled.js';
@@ -96,41 +108,59 @@ function recordLinear(
   const kernel = device.kernel(tile ? gemmSource(config, tile) : scalarSource(config), label);
   const tileM = (tile ?? SCALAR_TILE).tileM;
   const tileN = outputTileN(config, (tile ?? SCALAR_TILE).tileN); // output columns per invocation
-  const operands = { bias: options.bias, residual: options.residual, layerScale: options.scale, y };
-  const epilogue = epilogueOperands(config).map((name) => operands[name] as Tensor<'f32'>);
   const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
   const rowsPerDispatch = maxGroups * tileM;
   const weightRows = swiglu ? 2 : 1; // weight rows read per output column
   const detail = `[${M}x${K}]->${N} ${config.weight}`;
-  for (const segment of segments) {
-    const columns = segment.range.nEnd - segment.range.nStart;
-    const bindings = [x, ...segment.bindings, ...epilogue];
-    if (tile?.subgroupTile) {
-      // one tile per subgroup over the whole output: a 2-D grid of workgroups numbered row-major
-      const nBlocks = Math.ceil(columns / (tile.subgroupTile * tileN));
-      const workgroups = Math.ceil(
-        (nBlocks * Math.ceil(M / tileM)) / ((tile.workgroup ?? LINEAR_WORKGROUP) / tile.subgroupTile),
-      );
-      const gridX = Math.min(workgroups, maxGroups);
-      const params = linearParams({ M, N, K, groupSize, mStart: 0, ...segment.range, nBlocks, gridX });
-      const work = {
-        flops: 2 * M * weightRows * columns * K,
-        bytes: weightBytes(config.weight, weightRows * columns, K) + 4 * (M * K + M * columns),
-        detail,
-      };
-      device.dispatch(kernel, [params, ...bindings], [gridX, Math.ceil(workgroups / gridX)], work);
-      continue;
-    }
-    const columnGroups = Math.ceil(columns / tileN / LINEAR_WORKGROUP);
-    for (let mStart = 0; mStart < M; mStart += rowsPerDispatch) {
-      const rows = Math.min(rowsPerDispatch, M - mStart);
-      const params = linearParams({ M, N, K, groupSize, mStart, ...segment.range });
-      const work = {
-        flops: 2 * rows * weightRows * columns * K,
-        bytes: weightBytes(config.weight, weightRows * columns, K) + 4 * (rows * K + rows * columns),
-        detail,
-      };
-      device.dispatch(kernel, [params, ...bindings], [columnGroups, Math.ceil(rows / tileM)], work);
+  // x, y and the residual may each be split into row blocks (above the binding limit): one span
+  // of rows per combination of blocks, each bound with the row its block starts at
+  const spans = rowSpans(M, options.residual ? [x, y, options.residual] : [x, y]);
+  for (const { rowStart, rowEnd, refs, firstRows } of spans) {
+    const [xRef, yRef, residualRef] = refs;
+    const rowBlocks = { xRow0: firstRows[0], yRow0: firstRows[1], rRow0: firstRows[2] ?? 0 };
+    const operands = { bias: options.bias, residual: residualRef, layerScale: options.scale, y: yRef };
+    const epilogue = epilogueOperands(config).map((name) => operands[name] as Binding);
+    for (const segment of segments) {
+      const columns = segment.range.nEnd - segment.range.nStart;
+      const bindings = [xRef, ...segment.bindings, ...epilogue];
+      const rows = rowEnd - rowStart;
+      if (tile?.subgroupTile) {
+        // one tile per subgroup over the whole output: a 2-D grid of workgroups numbered row-major
+        const nBlocks = Math.ceil(columns / (tile.subgroupTile * tileN));
+        const workgroups = Math.ceil(
+          (nBlocks * Math.ceil(rows / tileM)) / ((tile.workgroup ?? LINEAR_WORKGROUP) / tile.subgroupTile),
+        );
+        const gridX = Math.min(workgroups, maxGroups);
+        const params = linearParams({
+          mEnd: rowEnd,
+          N,
+          K,
+          groupSize,
+          mStart: rowStart,
+          ...segment.range,
+          nBlocks,
+          gridX,
+          ...rowBlocks,
+        });
+        const work = {
+          flops: 2 * rows * weightRows * columns * K,
+          bytes: weightBytes(config.weight, weightRows * columns, K) + 4 * (rows * K + rows * columns),
+          detail,
+        };
+        device.dispatch(kernel, [params, ...bindings], [gridX, Math.ceil(workgroups / gridX)], work);
+        continue;
+      }
+      const columnGroups = Math.ceil(columns / tileN / LINEAR_WORKGROUP);
+      for (let mStart = rowStart; mStart < rowEnd; mStart += rowsPerDispatch) {
+        const mEnd = Math.min(rowEnd, mStart + rowsPerDispatch);
+        const params = linearParams({ mEnd, N, K, groupSize, mStart, ...segment.range, ...rowBlocks });
+        const work = {
+          flops: 2 * (mEnd - mStart) * weightRows * columns * K,
+          bytes: weightBytes(config.weight, weightRows * columns, K) + 4 * ((mEnd - mStart) * (K + columns)),
+          detail,
+        };
+        device.dispatch(kernel, [params, ...bindings], [columnGroups, Math.ceil((mEnd - mStart) / tileM)], work);
+      }
     }
   }
   return y;
@@ -208,8 +238,5 @@ function checkLinear(op: string, x: Tensor<'f32'>, weight: Weight, N: number, op
   if (scale && (scale.dtype !== 'f32' || scale.rank !== 1 || scale.size !== N))
     fail(`scale must be f32 [${N}], got ${scale.dtype} ${formatShape(scale.shape)}`);
   if (scale && !residual) fail('scale is the layer scale of a residual branch: give residual too');
-  const limit = x.device.limits.maxStorageBufferBindingSize;
-  if (M * N * 4 > limit)
-    fail(`the output ${formatShape(outShape)} exceeds the ${limit}-byte binding limit: split x into row chunks`);
   return { M, N, K, groupSize, outShape };
 }

@@ -111,7 +111,7 @@ function tileSetup(config: LinearKernelConfig, tile: GemmTile, xPerElement: numb
   const lines: string[] = [];
   const lane = tile.xShare ? ` + (lane % ${SHARE_LANES}u)` : '';
   for (const i of range(tile.tileM))
-    lines.push(`  let xb${i} = min(m0 + ${i}u, p.M - 1u) * (p.K / ${xPerElement}u)${lane};`);
+    lines.push(`  let xb${i} = (min(m0 + ${i}u, p.mEnd - 1u) - p.xRow0) * (p.K / ${xPerElement}u)${lane};`);
   for (const j of range(tile.tileN)) {
     const { column, rowOffset } = tileColumn(config, tile.tileN, j);
     lines.push(`  let nc${j} = min(n0 + ${column}u, p.nEnd - 1u)${rowOffset};`);

@@ -31,7 +31,7 @@ function scalarSourceUncached(config: LinearKernelConfig): string {
     );
   }
   for (const i of range(tile.tileM)) {
-    body.push(`    let x${i} = x[min(m0 + ${i}u, p.M - 1u) * p.K + k];`);
+    body.push(`    let x${i} = x[(min(m0 + ${i}u, p.mEnd - 1u) - p.xRow0) * p.K + k];`);
     for (const j of range(tile.tileN)) body.push(`    a${i}_${j} += x${i} * d${j};`);
   }
   const setup: string[] = [];
