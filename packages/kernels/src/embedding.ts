@@ -5,7 +5,7 @@
  * [0, vocab) read nothing and give a row of zeros (callers should reject them first with
  * `checkTokenIds`: the launcher cannot see ids that live on the GPU).
  */
-import { formatShape, Int8Weight, ShapeError, Tensor, type DType, type TensorBlock } from '@fastvlm/tensor';
+import { formatShape, Int4Weight, Int8Weight, ShapeError, Tensor, type DType, type TensorBlock } from '@fastvlm/tensor';
 import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
 import type { Weight } from './weight.js';
 import { loaderFn, wgslStorageType } from './shared/loaders.js';
@@ -65,7 +65,7 @@ interface GatherPart {
 }
 
 /** Rows covered by one values block and (for int8) one scales block: their intersections. */
-function gatherParts(table: Weight): GatherPart[] {
+function gatherParts(table: Exclude<Weight, Int4Weight>): GatherPart[] {
   if (!(table instanceof Int8Weight)) {
     return table
       .blocks()
@@ -90,6 +90,8 @@ function gatherParts(table: Weight): GatherPart[] {
 export function embedding(ids: Tensor<'i32'>, table: Weight): Tensor<'f32'> {
   if (ids.dtype !== 'i32' || ids.rank !== 1)
     throw new ShapeError(`embedding: ids must be an i32 vector [T], got ${formatShape(ids.shape)} ${ids.dtype}`);
+  if (table instanceof Int4Weight)
+    throw new ShapeError('embedding: an int4 table cannot be gathered; hold the embedding in int8 (or a float dtype)');
   const int8 = table instanceof Int8Weight;
   const valueDType: DType = int8 ? 'i8' : table.dtype;
   if (!['f32', 'f16', 'bf16', 'i8'].includes(valueDType))

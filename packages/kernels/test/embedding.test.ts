@@ -1,4 +1,4 @@
-import { f16ArrayToF32, Int8Weight, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
+import { f16ArrayToF32, Int4Weight, Int8Weight, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
 import { describe, expect, it } from 'vitest';
 import { checkTokenIds, embedding } from '../src/embedding.js';
 import type { Weight } from '../src/weight.js';
@@ -29,7 +29,7 @@ function uploadTable(
 }
 
 function blockCount(table: Weight): number {
-  return (table instanceof Int8Weight ? table.values : table).blocks().length;
+  return (table instanceof Int8Weight || table instanceof Int4Weight ? table.values : table).blocks().length;
 }
 
 describe('embedding vs PyTorch', async () => {
@@ -143,6 +143,9 @@ describe('embedding vs PyTorch', async () => {
       expect(() => embedding(ids, Tensor.zeros(suite.device, [10, 4], 'i32') as unknown as Weight)).toThrow(
         /not f32, f16, bf16 or int8/,
       );
+      const int4 = Int4Weight.quantize(suite.device, new Float32Array(10 * 8), [10, 8], { groupSize: 8 });
+      expect(() => embedding(ids, int4)).toThrow(ShapeError);
+      expect(() => embedding(ids, int4)).toThrow(/an int4 table cannot be gathered; hold the embedding in int8/);
     });
   });
 });

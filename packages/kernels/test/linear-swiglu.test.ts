@@ -1,4 +1,4 @@
-import { concatRows, createDevice, Int8Weight, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
+import { concatRows, createDevice, Int4Weight, Int8Weight, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
 import { describe, expect, it } from 'vitest';
 import { siluMul } from '../src/elementwise.js';
 import { linear, linearSwiGlu } from '../src/linear/linear.js';
@@ -34,6 +34,17 @@ describe('linearSwiGlu vs PyTorch', async () => {
       ]);
     }
     const groupSize = dtype.length > 4 ? Number(dtype.slice(5)) : undefined;
+    if (dtype.startsWith('int4')) {
+      const halves = [data.subarray(0, n * K), data.subarray(n * K)];
+      const fused = Int4Weight.concatRows(halves.map((half) => Int4Weight.quantize(on, half, [n, K], { groupSize })));
+      expect(Array.from(await fused.values.read()), `${c.name}: int4 values`).toEqual(
+        Array.from(await fixture.raw(c.name, 'values')),
+      );
+      expect(Array.from(await fused.scales.read()), `${c.name}: int4 scales`).toEqual(
+        Array.from(new Uint16Array((await fixture.raw(c.name, 'scales')).slice().buffer)),
+      );
+      return fused;
+    }
     const parts = [data.subarray(0, n * K), data.subarray(n * K)].map((half) =>
       Int8Weight.quantize(on, half, [n, K], { groupSize }),
     );
@@ -58,7 +69,7 @@ describe('linearSwiGlu vs PyTorch', async () => {
   const cases = fixture.cases((c) => c.kind === 'swiglu');
   it('has cases for decode, prefill and the scalar kernel', () => {
     expect(cases.map((c) => c.name)).toEqual(
-      expect.arrayContaining(['swiglu.decode.int8', 'swiglu.prefill.f16', 'swiglu.odd.f32']),
+      expect.arrayContaining(['swiglu.decode.int8', 'swiglu.prefill.f16', 'swiglu.odd.f32', 'swiglu.prefill.int4g32']),
     );
   });
 
@@ -75,10 +86,16 @@ describe('linearSwiGlu vs PyTorch', async () => {
     });
   }
 
-  it('the per-lane kernel (no subgroups) agrees with PyTorch', async () => {
-    const plain = await createDevice({ disableFeatures: ['subgroups'] });
+  it('the per-lane kernel (no subgroups, no shader-f16) agrees with PyTorch', async () => {
+    const plain = await createDevice({ disableFeatures: ['subgroups', 'shader-f16'] });
     try {
-      for (const name of ['swiglu.decode.int8g32', 'swiglu.prefill.f16', 'swiglu.prefill.int8']) {
+      for (const name of [
+        'swiglu.decode.int8g32',
+        'swiglu.prefill.f16',
+        'swiglu.prefill.int8',
+        'swiglu.decode.int4g32',
+        'swiglu.odd.int4g37',
+      ]) {
         const c = cases.find((k) => k.name === name)!;
         expectClose(
           await run(plain, c),

@@ -1,21 +1,33 @@
-import { createDevice, Int8Weight, ShapeError, Tensor, type Device, type TensorOptions } from '@fastvlm/tensor';
+import {
+  createDevice,
+  Int4Weight,
+  Int8Weight,
+  ShapeError,
+  Tensor,
+  type Device,
+  type TensorOptions,
+} from '@fastvlm/tensor';
 import { describe, expect, it } from 'vitest';
 import type { Activation } from '../src/shared/math.js';
 import { linear, type LinearOptions } from '../src/linear/linear.js';
 import type { Weight } from '../src/weight.js';
 import { expectClose, expectIdentical, paritySuite, type Comparison, type FixtureCase } from './fixtures.js';
-import { TOLERANCE, type Tolerance } from './tolerances.js';
+import { INT4_RMS_ERROR, TOLERANCE, type Tolerance } from './tolerances.js';
 
 const VS_F32: Record<string, Tolerance> = {
   f16: TOLERANCE.f16VsF32,
   bf16: TOLERANCE.bf16VsF32,
   int8: TOLERANCE.int8VsF32,
+  int4: TOLERANCE.int4VsF32,
 };
 
-/** 'int8g64' -> int8 with 64 inputs per scale; 'int8' -> one scale per row. */
-function parseDType(dtype: string): { base: 'f32' | 'f16' | 'bf16' | 'int8'; groupSize?: number } {
-  if (!dtype.startsWith('int8')) return { base: dtype as 'f32' | 'f16' | 'bf16' };
-  return { base: 'int8', groupSize: dtype.length > 4 ? Number(dtype.slice(5)) : undefined };
+/** 'int8g64' -> int8 with 64 inputs per scale; 'int8' -> one scale per row; 'int4g32' -> int4, 32 inputs per scale. */
+function parseDType(dtype: string): { base: 'f32' | 'f16' | 'bf16' | 'int8' | 'int4'; groupSize?: number } {
+  if (!dtype.startsWith('int')) return { base: dtype as 'f32' | 'f16' | 'bf16' };
+  return {
+    base: dtype.startsWith('int4') ? 'int4' : 'int8',
+    groupSize: dtype.length > 4 ? Number(dtype.slice(5)) : undefined,
+  };
 }
 
 function rms(values: Float32Array): number {
@@ -31,7 +43,7 @@ describe('linear vs PyTorch', async () => {
   const f32 = async (name: string, role: string): Promise<Float32Array> => (await fixture.get(name, role)).data;
 
   /**
-   * Uploads the case's weight as the kernel takes it. int8 weights are quantized again in
+   * Uploads the case's weight as the kernel takes it. int8 / int4 weights are quantized again in
    * TypeScript and must equal PyTorch's values and scales bit for bit.
    */
   async function uploadWeight(
@@ -52,6 +64,16 @@ describe('linear vs PyTorch', async () => {
       return base === 'f16'
         ? Tensor.fromArray(on, half, wShape, 'f16', options)
         : Tensor.fromArray(on, half, wShape, 'bf16', options);
+    }
+    if (base === 'int4') {
+      const int4 = Int4Weight.quantize(on, data!, [shape![0], shape![1]], { groupSize, ...options });
+      expectIdentical(await int4.values.read(), await fixture.raw(c.name, 'values'), `${c.name}: int4 values`);
+      const scales = new Uint16Array((await fixture.raw(c.name, 'scales')).slice().buffer);
+      expectIdentical(await int4.scales.read(), scales, `${c.name}: int4 scales (f16 bits)`);
+      // half a byte per weight (rows padded to whole bytes) and 2 bytes per group: 4.5 bits at group 32
+      const [rows, cols] = shape!;
+      expect(int4.byteLength).toBe(rows * Math.ceil(cols / 2) + rows * (cols / groupSize!) * 2);
+      return int4;
     }
     const int8 = Int8Weight.quantize(on, data!, [shape![0], shape![1]], { groupSize, ...options });
     const values = new Int8Array((await fixture.raw(c.name, 'values')).slice().buffer);
@@ -81,8 +103,10 @@ describe('linear vs PyTorch', async () => {
     const { base } = parseDType(c.dtype as string);
     const out = await on.scopeAsync(async () => {
       const weight = await uploadWeight(on, c, shape, options);
-      if (options.maxBlockBytes)
-        expect(weight instanceof Int8Weight ? weight.values.isSplit : weight.isSplit, 'weight is split').toBe(true);
+      if (options.maxBlockBytes) {
+        const quantized = weight instanceof Int8Weight || weight instanceof Int4Weight;
+        expect(quantized ? weight.values.isSplit : weight.isSplit, 'weight is split').toBe(true);
+      }
       const x = Tensor.fromArray(on, xData, xShape, 'f32');
       const bias = Tensor.fromArray(on, await f32(shape, 'bias'), [weight.shape[0]], 'f32');
       return linear(x, weight, { bias }).read();
@@ -90,8 +114,15 @@ describe('linear vs PyTorch', async () => {
     await check(out, await f32(c.name, 'y'), TOLERANCE.f32, `${label} vs same weights`);
     if (base !== 'f32') {
       const yF32 = await f32(shape, 'y_f32');
-      const tolerance = base === 'int8' ? { ...VS_F32.int8, atol: VS_F32.int8.atol * rms(yF32) } : VS_F32[base];
+      const quantized = base === 'int8' || base === 'int4';
+      const tolerance = quantized ? { ...VS_F32[base], atol: VS_F32[base].atol * rms(yF32) } : VS_F32[base];
       await check(out, yF32, tolerance, `${label} vs f32 weights`);
+      if (base === 'int4') {
+        // the worst output bounds the noise's tail; its RMS bounds the noise itself (and any bias)
+        const relative = rms(out.map((v, i) => v - yF32[i])) / rms(yF32);
+        suite.report(`  ${`${label} RMS error / RMS(y)`.padEnd(44)} ${relative.toExponential(2)}`);
+        expect(relative, `${label}: RMS error relative to RMS(y)`).toBeLessThanOrEqual(INT4_RMS_ERROR);
+      }
     }
   }
 
@@ -129,6 +160,8 @@ describe('linear vs PyTorch', async () => {
     ['k_proj.int8g32', 2_000],
     ['decode_m3.f16', 600_000],
     ['decode_m3.int8', 300_000],
+    ['decode_m3.int4g32', 120_000],
+    ['odd.int4g37', 80],
   ];
   for (const [name, maxBlockBytes] of SPLITS) {
     it(`${name} with the weight split into row blocks of <= ${maxBlockBytes} bytes`, async () => {
@@ -146,6 +179,7 @@ describe('linear vs PyTorch', async () => {
     ['k_proj.f16', 64 * 1024], // GEMM tiles: x in 18-row blocks, y in 128-row blocks
     ['decode_m3.f16', 4096], // decode tiles: one row per block
     ['decode_m3.int8g64', 4096],
+    ['decode_m3.int4g32', 4096],
     ['odd.f32', 256], // the scalar kernel (K = 37): x in 1-row blocks, y in 3-row blocks
   ];
   for (const features of ['subgroups', 'no subgroups'] as const) {
@@ -199,8 +233,8 @@ describe('linear vs PyTorch', async () => {
     }
   });
 
-  it('the per-lane kernel (no subgroups) agrees with PyTorch', async () => {
-    const plain = await createDevice({ disableFeatures: ['subgroups'] });
+  it('the per-lane kernel (no subgroups, no shader-f16) agrees with PyTorch', async () => {
+    const plain = await createDevice({ disableFeatures: ['subgroups', 'shader-f16'] });
     try {
       for (const name of [
         'edge.int8g8',
@@ -209,6 +243,10 @@ describe('linear vs PyTorch', async () => {
         'k_proj.bf16',
         'decode_m3.int8g64',
         'decode_up.f16',
+        'edge.int4g8',
+        'decode_m3.int4g32',
+        'decode_down.int4g64',
+        'odd.int4g37',
       ]) {
         await runShapeCase(plain, fixture.case(name), `${name} no subgroups`);
       }
@@ -237,7 +275,7 @@ describe('linear vs PyTorch', async () => {
         ],
         [
           () => linear(x, Tensor.zeros(suite.device, [3, 4], 'i8') as unknown as Weight),
-          /weight must be f32, f16, bf16 or an Int8Weight/,
+          /weight must be f32, f16, bf16, an Int8Weight or an Int4Weight/,
         ],
         [() => linear(x, Tensor.zeros(suite.device, [12], 'f32')), /weight must be \[out, in\]/],
       ];

@@ -17,6 +17,7 @@ export {
 export { adapterName, describeAdapter, type AdapterDescription } from './adapter-info.js';
 export { Tensor, type TensorBlock, type TensorData, type TensorOptions } from './tensor.js';
 export { Int8Weight, quantizeInt8 } from './int8-weight.js';
+export { dequantizeInt4, INT4_GROUP_SIZE, Int4Weight, quantizeInt4 } from './int4-weight.js';
 export { NonFiniteWeightError } from './non-finite.js';
 export { concatRows } from './concat-rows.js';
 export { rowSpans, type RowSpan } from './row-spans.js';
@@ -42,11 +43,13 @@ export { isNode } from './runtime.js';
 export * from './safetensors/index.js';
 export {
   CheckpointError,
+  loadInt4Weight,
   loadInt8Weight,
   loadTensor,
   readFloat32,
   type FloatStorage,
   type LoadTensorOptions,
+  type QuantizedLoadOptions,
 } from './load-weights.js';
 export {
   checkRelativeName,

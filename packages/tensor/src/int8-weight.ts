@@ -169,7 +169,8 @@ export function quantizeInt8(
   return { values, scales };
 }
 
-function roundHalfEven(x: number): number {
+/** Rounds half to even, as `torch.round`. */
+export function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }

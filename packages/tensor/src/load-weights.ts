@@ -5,6 +5,7 @@
 import type { Device } from './device.js';
 import { FastVlmError } from './errors.js';
 import { bf16ToF16InPlace, f32ArrayToBf16, f32ArrayToF16 } from './half.js';
+import { Int4Weight } from './int4-weight.js';
 import { Int8Weight } from './int8-weight.js';
 import { checkFinite, checkFiniteHalf } from './non-finite.js';
 import { bytesToFloat32, type SafetensorsCheckpoint } from './safetensors/index.js';
@@ -95,28 +96,63 @@ export async function loadInt8Weight(
   checkpoint: SafetensorsCheckpoint,
   name: string,
   shape: readonly [number, number],
-  options: { groupSize?: number; maxBlockBytes?: number; storedShape?: readonly number[] } = {},
+  options: QuantizedLoadOptions = {},
 ): Promise<Int8Weight> {
-  const stored = options.storedShape ?? shape;
-  if (stored.reduce((a, b) => a * b, 1) !== shape[0] * shape[1] || stored[0] !== shape[0]) {
-    throw new CheckpointError(
-      name,
-      `a stored shape ${formatShape(stored)} cannot be read as the matrix ${formatShape(shape)}`,
-    );
-  }
-  checkEntry(checkpoint, name, stored);
-  const entry = checkpoint.entry(name);
-  // The raw bytes once, converted to f32 a block of rows at a time while quantizing.
-  const bytes = await checkpoint.read(name);
-  const size = entry.dtype === 'F32' ? 4 : 2;
-  const cols = shape[1];
-  const readRows = (start: number, count: number): Float32Array =>
-    bytesToFloat32(entry.dtype, bytes.subarray(start * cols * size, (start + count) * cols * size));
+  const readRows = await matrixRows(checkpoint, name, shape, options.storedShape);
   return Int8Weight.quantizeRows(device, shape, readRows, {
     groupSize: options.groupSize,
     maxBlockBytes: options.maxBlockBytes,
     label: name,
   });
+}
+
+/**
+ * Reads a 2-D weight `[out, in]` and quantizes it to group-wise int4 (default group
+ * INT4_GROUP_SIZE); a non-finite value, or a group beyond f16 scales, is a NonFiniteWeightError.
+ */
+export async function loadInt4Weight(
+  device: Device,
+  checkpoint: SafetensorsCheckpoint,
+  name: string,
+  shape: readonly [number, number],
+  options: QuantizedLoadOptions = {},
+): Promise<Int4Weight> {
+  const readRows = await matrixRows(checkpoint, name, shape, options.storedShape);
+  return Int4Weight.quantizeRows(device, shape, readRows, {
+    groupSize: options.groupSize,
+    maxBlockBytes: options.maxBlockBytes,
+    label: name,
+  });
+}
+
+export interface QuantizedLoadOptions {
+  groupSize?: number;
+  maxBlockBytes?: number;
+  /** The checkpoint's shape when it differs from the matrix's only by unit dimensions. */
+  storedShape?: readonly number[];
+}
+
+/** The checkpoint's bytes of `name` once, and a reader converting a block of its rows to f32. */
+async function matrixRows(
+  checkpoint: SafetensorsCheckpoint,
+  name: string,
+  shape: readonly [number, number],
+  storedShape: readonly number[] = shape,
+): Promise<(start: number, count: number) => Float32Array> {
+  if (storedShape.reduce((a, b) => a * b, 1) !== shape[0] * shape[1] || storedShape[0] !== shape[0]) {
+    throw new CheckpointError(
+      name,
+      `a stored shape ${formatShape(storedShape)} cannot be read as the matrix ${formatShape(shape)}`,
+    );
+  }
+  checkEntry(checkpoint, name, storedShape);
+  const entry = checkpoint.entry(name);
+  // The raw bytes once, converted to f32 a block of rows at a time while quantizing.
+  const bytes = await checkpoint.read(name);
+  const size = entry.dtype === 'F32' ? 4 : 2;
+  const cols = shape[1];
+  return (start, count) =>
+    bytesToFloat32(entry.dtype, bytes.subarray(start * cols * size, (start + count) * cols * size));
 }
 
 /** Reads a tensor to the CPU as f32 after checking its shape and that it is finite (for weights folded at load, e.g. BatchNorm). */

@@ -1,9 +1,10 @@
-"""linear: y = x W^T + b with W [out, in] in f32 / f16 / bf16 / int8, and fused epilogues.
+"""linear: y = x W^T + b with W [out, in] in f32 / f16 / bf16 / int8 / int4, and fused epilogues.
 
 Per shape: <shape>.x, .bias, .y_f32 (the f32 result) and .weight (f32, where a case needs it:
-f32 cases and int8 cases, whose test quantizes it again in TypeScript). Per case <shape>.<dtype>:
-the stored weight (float16 / bfloat16 bits, or int8 values + f32 scales) and y computed in float64
-from exactly those stored weights. Weights are N(0, 1/K) so outputs are O(1).
+f32 cases and int8 / int4 cases, whose test quantizes it again in TypeScript). Per case
+<shape>.<dtype>: the stored weight (float16 / bfloat16 bits, int8 values + f32 scales, or packed
+int4 nibbles + f16 scales) and y computed in float64 from exactly those stored weights. Weights are
+N(0, 1/K) so outputs are O(1).
 """
 import torch
 import torch.nn.functional as F
@@ -12,15 +13,17 @@ from .common import Cases, generator, randn
 
 NAME = "linear"
 
-# name: (M, K, N, dtypes); "int8g64" = int8 with one scale per 64 inputs of a row
+# name: (M, K, N, dtypes); "int8g64" = int8 with one scale per 64 inputs of a row; "int4g32" = int4
+# with one f16 scale per 32 inputs. The 0.5B decoder's shapes: decode_m3 (q/o_proj), k_proj,
+# decode_up (gate/up_proj), decode_down (down_proj), projector_fc1 (the projector's first linear).
 SHAPES = {
-    "odd": (5, 37, 19, ["f32", "f16", "bf16", "int8"]),
-    "edge": (13, 40, 23, ["f32", "f16", "bf16", "int8", "int8g8"]),
-    "decode_m3": (3, 896, 896, ["f32", "f16", "int8", "int8g64"]),
-    "decode_up": (1, 896, 4864, ["f16"]),
-    "decode_down": (1, 4864, 896, ["int8"]),
-    "k_proj": (281, 896, 128, ["f32", "f16", "bf16", "int8", "int8g32"]),
-    "projector_fc1": (32, 3072, 896, ["f16"]),
+    "odd": (5, 37, 19, ["f32", "f16", "bf16", "int8", "int4g37"]),
+    "edge": (13, 40, 23, ["f32", "f16", "bf16", "int8", "int8g8", "int4g8", "int4g40"]),
+    "decode_m3": (3, 896, 896, ["f32", "f16", "int8", "int8g64", "int4g32", "int4g128"]),
+    "decode_up": (1, 896, 4864, ["f16", "int4g32"]),
+    "decode_down": (1, 4864, 896, ["int8", "int4g32", "int4g64"]),
+    "k_proj": (281, 896, 128, ["f32", "f16", "bf16", "int8", "int8g32", "int4g32"]),
+    "projector_fc1": (32, 3072, 896, ["f16", "int4g32"]),
     # stage-2 1x1 conv (ConvFFN fc1, 384 -> 1536) over 16x16 of the 64x64 positions
     "conv_stage2": (256, 384, 1536, ["f32", "f16", "int8g32"]),
 }
@@ -35,15 +38,18 @@ EPILOGUES = {
     "down_proj_decode": (1, 896, 896, "int8", "none", False, True, False),
     "projector_gelu_decode": (1, 256, 128, "bf16", "gelu", True, False, False),
     "gelu_scale_decode": (2, 64, 72, "int8g16", "gelu", True, True, True),
+    "down_proj_decode_int4": (1, 896, 896, "int4g32", "none", False, True, False),
+    "projector_gelu_int4": (3, 256, 128, "int4g64", "gelu", True, False, False),
+    "gelu_scale_odd_int4": (5, 37, 9, "int4g37", "gelu", True, True, True),
 }
 
 
 # SwiGLU through one [gate; up] weight (linearSwiGlu): name: (M, K, N, dtypes); N columns out of
 # 2N weight rows. "odd" has K = 37, which no tile's k-step divides: the scalar kernel.
 SWIGLU = {
-    "decode": (1, 256, 320, ["f32", "f16", "int8", "int8g32"]),
-    "prefill": (19, 96, 40, ["f32", "f16", "int8", "int8g32"]),
-    "odd": (5, 37, 12, ["f32", "f16", "int8"]),
+    "decode": (1, 256, 320, ["f32", "f16", "int8", "int8g32", "int4g32"]),
+    "prefill": (19, 96, 40, ["f32", "f16", "int8", "int8g32", "int4g32"]),
+    "odd": (5, 37, 12, ["f32", "f16", "int8", "int4g37"]),
 }
 
 
@@ -59,6 +65,24 @@ def quantize_int8(w: torch.Tensor, group: int):
     return q.to(torch.int8).reshape(rows, cols), scale, dequant
 
 
+def quantize_int4(w: torch.Tensor, group: int):
+    """As packages/tensor/src/int4-weight.ts: scale = f16(fp32(max|w| / 7)), q = round(w / scale) in
+    [-7, 7]; q as two's-complement nibbles, two a byte (input 2j low), rows padded to whole bytes."""
+    rows, cols = w.shape
+    grouped = w.reshape(rows, cols // group, group)
+    scale = (grouped.abs().amax(dim=-1) / 7).to(torch.float16)  # f32 division, then rounded to f16
+    scale32 = scale.float()
+    safe = torch.where(scale32 == 0, torch.ones_like(scale32), scale32)
+    q = torch.round(grouped / safe[..., None]).clamp(-7, 7)
+    q = torch.where(scale32[..., None] == 0, torch.zeros_like(q), q).to(torch.int8).reshape(rows, cols)
+    dequant = q.double() * scale32.double().repeat_interleave(group, dim=1)
+    nibbles = (q & 0xF).to(torch.uint8)
+    if cols % 2:
+        nibbles = torch.cat([nibbles, torch.zeros(rows, 1, dtype=torch.uint8)], dim=1)
+    packed = nibbles[:, 0::2] | (nibbles[:, 1::2] << 4)
+    return packed.contiguous(), scale, dequant
+
+
 def stored_weight(w: torch.Tensor, dtype: str):
     """The tensors a case stores for W, and W as the kernel sees it (float64)."""
     if dtype == "f32":
@@ -66,6 +90,9 @@ def stored_weight(w: torch.Tensor, dtype: str):
     if dtype in ("f16", "bf16"):
         rounded = w.to(torch.float16 if dtype == "f16" else torch.bfloat16)
         return {"weight": rounded}, rounded.double()
+    if dtype.startswith("int4g"):
+        packed, scales, dequant = quantize_int4(w, int(dtype[5:]))
+        return {"values": packed, "scales": scales}, dequant
     group = int(dtype[5:]) if dtype.startswith("int8g") else w.shape[1]
     q, scales, dequant = quantize_int8(w, group)
     return {"values": q, "scales": scales}, dequant
@@ -90,7 +117,7 @@ def make():
         x = randn((m, k), gen)
         w = randn((n, k), gen, k**-0.5)
         bias = randn((n,), gen, 0.5)
-        needs_f32 = any(d == "f32" or d.startswith("int8") for d in dtypes)
+        needs_f32 = any(d == "f32" or d.startswith("int") for d in dtypes)
         shape_tensors = {"x": x, "bias": bias, "y_f32": reference(x, w.double(), bias)}
         if needs_f32:
             shape_tensors["weight"] = w

@@ -11,7 +11,7 @@ import type { WeightDType } from '../weight.js';
 /** What a linear kernel is specialised on (everything else comes in `LinearParams`). */
 export interface LinearKernelConfig {
   weight: WeightDType;
-  /** int8 only: scales [N, K / groupSize] rather than [N, 1]. */
+  /** Scales [N, K / groupSize] rather than [N, 1]: int8 per group, int4 always. */
   perGroupScales: boolean;
   bias: boolean;
   activation: Activation;
@@ -78,10 +78,21 @@ export function linearParams(v: LinearParams): { uniform: Uint32Array } {
   };
 }
 
-/** Bindings 2 (weight words) and, for int8, 3 (scales). */
+/** Whether the weight comes with a scales binding (int8: f32 scales, int4: f16 scales two a word). */
+export function hasScales(config: LinearKernelConfig): boolean {
+  return config.weight === 'int8' || config.weight === 'int4';
+}
+
+/** Bindings 2 (weight words) and, for int8 / int4, 3 (scales). */
 export function weightBindings(config: LinearKernelConfig, wordType: string): string {
   const w = `@group(0) @binding(2) var<storage, read> w: array<${wordType}>;`;
-  return config.weight === 'int8' ? `${w}\n@group(0) @binding(3) var<storage, read> scales: array<f32>;` : w;
+  if (!hasScales(config)) return w;
+  return `${w}\n@group(0) @binding(3) var<storage, read> scales: array<${config.weight === 'int4' ? 'u32' : 'f32'}>;`;
+}
+
+/** WGSL for the scale at element `index` of the scales binding (int4's are f16, two a word). */
+export function scaleAt(config: LinearKernelConfig, index: string): string {
+  return config.weight === 'int4' ? `unpack2x16float(scales[(${index}) >> 1u])[(${index}) & 1u]` : `scales[${index}]`;
 }
 
 /** Names of the epilogue bindings, in binding order after the weight's. */
@@ -95,7 +106,7 @@ export function epilogueOperands(config: LinearKernelConfig): ('bias' | 'residua
 }
 
 export function epilogueBindings(config: LinearKernelConfig): string {
-  const first = config.weight === 'int8' ? 4 : 3;
+  const first = hasScales(config) ? 4 : 3;
   const decls = epilogueOperands(config).map((name, i) => {
     const access = name === 'y' ? 'read_write' : 'read';
     return `@group(0) @binding(${first + i}) var<storage, ${access}> ${name}: array<f32>;`;

@@ -1,5 +1,6 @@
 /**
- * `linear`: y = x Wᵀ + b with W in the checkpoint's [out, in] layout (f32, f16, bf16 or int8),
+ * `linear`: y = x Wᵀ + b with W in the checkpoint's [out, in] layout (f32, f16, bf16, int8 or
+ * group-wise int4, read packed: never dequantized in memory),
  * and an optional fused epilogue y = residual + scale * act(x Wᵀ + b).
  *
  * One register-tiled kernel serves both jobs with different tiles: prefill and the vision tower's
@@ -17,6 +18,7 @@
  */
 import {
   formatShape,
+  Int4Weight,
   Int8Weight,
   rowSpans,
   sameShape,
@@ -30,7 +32,7 @@ import { epilogueOperands, linearParams, outputTileN, type LinearKernelConfig } 
 import { gemmKStep, gemmSource, LINEAR_WORKGROUP, SHARE_LANES, type GemmTile } from './register-tiled.js';
 import { scalarSource } from './scalar.js';
 import { weightBytes, weightSegments, type WeightSegment } from './weight-segments.js';
-import { weightDType, type Weight, type WeightDType } from '../weight.js';
+import { isQuantized, weightDType, type Weight, type WeightDType } from '../weight.js';
 
 export interface LinearOptions {
   /** [N] */
@@ -94,7 +96,7 @@ function recordLinear(
   const device = x.device;
   const config: LinearKernelConfig = {
     weight: weightDType(weight),
-    perGroupScales: weight instanceof Int8Weight && groupSize !== K,
+    perGroupScales: (weight instanceof Int8Weight && groupSize !== K) || weight instanceof Int4Weight,
     bias: options.bias !== undefined,
     activation: options.activation ?? 'none',
     residual: options.residual !== undefined,
@@ -144,7 +146,7 @@ function recordLinear(
         });
         const work = {
           flops: 2 * rows * weightRows * columns * K,
-          bytes: weightBytes(config.weight, weightRows * columns, K) + 4 * (rows * K + rows * columns),
+          bytes: weightBytes(config.weight, weightRows * columns, K, groupSize) + 4 * (rows * K + rows * columns),
           detail,
         };
         device.dispatch(kernel, [params, ...bindings], [gridX, Math.ceil(workgroups / gridX)], work);
@@ -156,7 +158,7 @@ function recordLinear(
         const params = linearParams({ mEnd, N, K, groupSize, mStart, ...segment.range, ...rowBlocks });
         const work = {
           flops: 2 * (mEnd - mStart) * weightRows * columns * K,
-          bytes: weightBytes(config.weight, weightRows * columns, K) + 4 * ((mEnd - mStart) * (K + columns)),
+          bytes: weightBytes(config.weight, weightRows * columns, K, groupSize) + 4 * ((mEnd - mStart) * (K + columns)),
           detail,
         };
         device.dispatch(kernel, [params, ...bindings], [columnGroups, Math.ceil((mEnd - mStart) / tileM)], work);
@@ -168,7 +170,7 @@ function recordLinear(
 
 /**
  * The tile for this weight dtype and row count (tuned on lavapipe), or undefined for the scalar
- * kernel when K (or an int8 group) is not a multiple of any tile's k-step.
+ * kernel when K (or an int8 / int4 group) is not a multiple of any tile's k-step.
  */
 function chooseTile(
   device: Device,
@@ -188,15 +190,16 @@ function chooseTile(
     const subgroupTile = subgroupMin === info.subgroupMaxSize && LINEAR_WORKGROUP % subgroupMin === 0 ? subgroupMin : 0;
     // a narrow decode GEMV (k_proj, v_proj: 128 columns) in smaller workgroups, so both cores get some
     const workgroup = subgroupTile ? narrowWorkgroup(N / 2, subgroupTile) : undefined;
+    const integer = dtype === 'int8' || dtype === 'int4';
     if (decode)
       candidates.push(
-        { tileM: decodeRows, tileN: 2, xShare: dtype === 'int8' ? 2 : 1, subgroupTile, workgroup },
+        { tileM: decodeRows, tileN: 2, xShare: integer ? 2 : 1, subgroupTile, workgroup },
         { tileM: decodeRows, tileN: 2, xShare: 1, subgroupTile, workgroup },
       );
-    else candidates.push({ tileM: 8, tileN: dtype === 'int8' ? 8 : 4, xShare: 1, subgroupTile });
+    else candidates.push({ tileM: 8, tileN: integer ? 8 : 4, xShare: 1, subgroupTile });
   }
   candidates.push({ tileM: decode ? decodeRows : 4, tileN: 4, xShare: 0 });
-  return candidates.find((t) => K % gemmKStep(t) === 0 && groupSize % gemmKStep(t) === 0);
+  return candidates.find((t) => K % gemmKStep(t, dtype) === 0 && groupSize % gemmKStep(t, dtype) === 0);
 }
 
 /** The largest workgroup (a power of two from one subgroup up to LINEAR_WORKGROUP) that still makes 4 workgroups of `lanes`. */
@@ -213,9 +216,8 @@ function checkLinear(op: string, x: Tensor<'f32'>, weight: Weight, N: number, op
   };
   if (x.dtype !== 'f32') fail(`x must be f32, got ${x.dtype}`);
   if (x.rank < 1) fail('x must have at least one dimension');
-  const isInt8 = weight instanceof Int8Weight;
-  if (!isInt8 && !['f32', 'f16', 'bf16'].includes(weight.dtype))
-    fail(`weight must be f32, f16, bf16 or an Int8Weight, got ${weight.dtype}`);
+  if (!isQuantized(weight) && !['f32', 'f16', 'bf16'].includes(weight.dtype))
+    fail(`weight must be f32, f16, bf16, an Int8Weight or an Int4Weight, got ${weight.dtype}`);
   if (weight.shape.length !== 2) fail(`weight must be [out, in], got ${formatShape(weight.shape)}`);
   const K = weight.shape[1];
   if (x.shape[x.rank - 1] !== K)
@@ -223,10 +225,12 @@ function checkLinear(op: string, x: Tensor<'f32'>, weight: Weight, N: number, op
   const outShape = [...x.shape.slice(0, -1), N];
   const M = x.size / Math.max(K, 1);
   let groupSize = K;
-  if (isInt8) {
+  if (isQuantized(weight)) {
     const groups = weight.scales.shape[1];
     if (weight.scales.shape[0] !== weight.shape[0] || K % groups !== 0)
-      fail(`int8 scales ${formatShape(weight.scales.shape)} do not fit weight ${formatShape(weight.shape)}`);
+      fail(
+        `${weightDType(weight)} scales ${formatShape(weight.scales.shape)} do not fit weight ${formatShape(weight.shape)}`,
+      );
     groupSize = K / groups;
   }
   const { bias, residual, scale } = options;

@@ -5,8 +5,9 @@
  * Every invocation computes `tileM` rows x `tileN` output columns; the 64 invocations of a
  * workgroup run along n and share the tile's rows. On lavapipe each storage load is done lane by
  * lane (whatever the address), so the speed is set by the 32-bit words each lane loads per FMA:
- * - weights are read as packed words, as wide as the step allows (vec4<u32> = 8 f16 or 16 int8),
- *   and each weight feeds `tileM` rows;
+ * - weights are read as packed words, as wide as the step allows (vec4<u32> = 8 f16, 16 int8 or
+ *   32 int4), and each weight feeds `tileM` rows; int4 nibbles are sign-extended by two shifts
+ *   and scaled by their group's f16 scale, the weight never exists unpacked in memory;
  * - with subgroups (`xShare` > 0), the x values that every lane needs are loaded once per 8 lanes
  *   — lane l loads x[m, k0 + xShare·l ..] — and handed to all lanes by `subgroupBroadcast`, which
  *   costs a fraction of a load. Without subgroups each lane loads x itself as vec4.
@@ -19,6 +20,7 @@ import { memoSource } from '../shared/memo-source.js';
 import {
   epilogueBindings,
   LINEAR_PARAMS,
+  scaleAt,
   outputTileN,
   range,
   tileColumn,
@@ -47,28 +49,36 @@ export const LINEAR_WORKGROUP = 64;
 /** Lanes that share x loads (needs a subgroup size of at least this). */
 export const SHARE_LANES = 8;
 
-/** k values one step of the inner loop covers; K (and an int8 group size) must be a multiple of it. */
-export function gemmKStep(tile: GemmTile): number {
-  return tile.xShare === 0 ? 4 : SHARE_LANES * tile.xShare;
+/**
+ * k values one step of the inner loop covers; K (and an int8 / int4 group size) must be a multiple
+ * of it. int4 steps over whole words (8 values) at least.
+ */
+export function gemmKStep(tile: GemmTile, dtype?: WeightDType): number {
+  const step = tile.xShare === 0 ? 4 : SHARE_LANES * tile.xShare;
+  return dtype === 'int4' ? Math.max(8, step) : step;
 }
 
 /** How a column's weights are loaded per step: `k` weights per load of WGSL type `type`. */
 function weightLoad(dtype: WeightDType, kStep: number): { k: number; words: number; type: string } {
   if (dtype === 'f32') return { k: 4, words: 4, type: 'vec4<f32>' };
-  const perWord = dtype === 'int8' ? 4 : 2;
+  const perWord = dtype === 'int4' ? 8 : dtype === 'int8' ? 4 : 2;
   const words = Math.min(4, kStep / perWord);
   return { k: words * perWord, words, type: words === 1 ? 'u32' : `vec${words}<u32>` };
 }
 
-/** Quad q (4 weights) of a loaded element `e`: u32 for int8, vec2<u32> for f16/bf16, vec4<f32>. */
+/** The word holding quad q (4 weights) of a loaded element `e`: u32 for int8 / int4, vec2<u32> for f16/bf16, vec4<f32>. */
 function quadOf(dtype: WeightDType, e: string, words: number, q: number): string {
   if (dtype === 'f32') return e;
+  if (dtype === 'int4') return words === 1 ? e : `${e}.${'xyzw'[q >> 1]}`;
   if (dtype === 'int8') return words === 1 ? e : `${e}.${'xyzw'[q]}`;
   return words === 2 ? e : `${e}.${q === 0 ? 'xy' : 'zw'}`;
 }
 
-/** vec4<f32> of a quad; int8 bytes are sign-extended by shifts (a little faster than unpack4xI8 here). */
-function decodeQuad(dtype: WeightDType, e: string): string {
+/**
+ * vec4<f32> of quad q of the load; int8 bytes and int4 nibbles (two's complement) are sign-extended
+ * by shifts (a little faster than unpack4xI8 here). An int4 word holds two quads: q even, its low half.
+ */
+function decodeQuad(dtype: WeightDType, e: string, q: number): string {
   switch (dtype) {
     case 'f32':
       return e;
@@ -78,6 +88,10 @@ function decodeQuad(dtype: WeightDType, e: string): string {
       return `bitcast<vec4<f32>>(vec4<u32>(${e}.x << 16u, ${e}.x & 0xffff0000u, ${e}.y << 16u, ${e}.y & 0xffff0000u))`;
     case 'int8':
       return `vec4<f32>((vec4<i32>(bitcast<i32>(${e})) << vec4<u32>(24u, 16u, 8u, 0u)) >> vec4<u32>(24u))`;
+    case 'int4': {
+      const shifts = q % 2 === 0 ? '28u, 24u, 20u, 16u' : '12u, 8u, 4u, 0u';
+      return `vec4<f32>((vec4<i32>(bitcast<i32>(${e})) << vec4<u32>(${shifts})) >> vec4<u32>(28u))`;
+    }
   }
 }
 
@@ -91,12 +105,17 @@ function sharedQuad(i: number, q: number, share: 1 | 2 | 4): string {
 
 const X_ELEMENT = { 0: 'vec4<f32>', 1: 'f32', 2: 'vec2<f32>', 4: 'vec4<f32>' } as const;
 
-/** The column loop over K (per group for per-group int8 scales, which then scale each weight). */
+/** Whether each weight is scaled by its group's scale inside the k loop (per-group int8, int4). */
+function groupScaled(config: LinearKernelConfig): boolean {
+  return (config.weight === 'int8' || config.weight === 'int4') && config.perGroupScales;
+}
+
+/** The column loop over K (per group for per-group scales, which then scale each weight). */
 function kLoop(config: LinearKernelConfig, tileN: number, kStep: number, body: string[]): string {
-  if (!(config.weight === 'int8' && config.perGroupScales)) {
+  if (!groupScaled(config)) {
     return `  for (var k0 = 0u; k0 < p.K; k0 += ${kStep}u) {\n${body.join('\n')}\n  }`;
   }
-  const scaleLoads = range(tileN).map((j) => `    let gs${j} = scales[sb${j} + g];`);
+  const scaleLoads = range(tileN).map((j) => `    let gs${j} = ${scaleAt(config, `sb${j} + g`)};`);
   return `  let groups = p.K / p.groupSize;
   for (var g = 0u; g < groups; g++) {
 ${scaleLoads.join('\n')}
@@ -116,8 +135,7 @@ function tileSetup(config: LinearKernelConfig, tile: GemmTile, xPerElement: numb
     const { column, rowOffset } = tileColumn(config, tile.tileN, j);
     lines.push(`  let nc${j} = min(n0 + ${column}u, p.nEnd - 1u)${rowOffset};`);
     lines.push(`  let wb${j} = (nc${j} - p.wRow0) * (p.K / ${wPerElement}u);`);
-    if (config.weight === 'int8' && config.perGroupScales)
-      lines.push(`  let sb${j} = (nc${j} - p.sRow0) * (p.K / p.groupSize);`);
+    if (groupScaled(config)) lines.push(`  let sb${j} = (nc${j} - p.sRow0) * (p.K / p.groupSize);`);
   }
   for (const i of range(tile.tileM)) for (const j of range(tile.tileN)) lines.push(`  var a${i}_${j} = 0.0;`);
   return lines;
@@ -139,12 +157,12 @@ fn main(${builtins}) {
   ${origin}`;
 }
 
-/** The tiled kernel. Needs K and (int8 per-group) the group size to be multiples of gemmKStep(tile). */
+/** The tiled kernel. Needs K and (per-group scales) the group size to be multiples of gemmKStep(tile, dtype). */
 function gemmSourceUncached(config: LinearKernelConfig, tile: GemmTile): string {
   const { tileM, tileN, xShare } = tile;
   const dtype = config.weight;
-  const scaled = dtype === 'int8' && config.perGroupScales;
-  const kStep = gemmKStep(tile);
+  const scaled = groupScaled(config);
+  const kStep = gemmKStep(tile, dtype);
   const load = weightLoad(dtype, kStep);
   const xPerElement = xShare === 0 ? 4 : xShare;
   const quads = range(kStep / 4);
@@ -154,13 +172,16 @@ function gemmSourceUncached(config: LinearKernelConfig, tile: GemmTile): string 
     for (const q of quads) {
       const l = Math.floor((4 * q) / load.k);
       if ((4 * q) % load.k === 0) step.push(`    let w${j}_${l} = w[wb${j} + k0 / ${load.k}u + ${l}u];`);
-      const quad = decodeQuad(dtype, quadOf(dtype, `w${j}_${l}`, load.words, q % (load.k / 4)));
+      const inLoad = q % (load.k / 4);
+      const quad = decodeQuad(dtype, quadOf(dtype, `w${j}_${l}`, load.words, inLoad), inLoad);
       step.push(`    let d${j}_${q} = ${scaled ? `gs${j} * ` : ''}${quad};`);
     }
   }
   for (const i of range(tileM)) {
     for (const q of quads)
-      step.push(`    let x${i}_${q} = ${xShare ? sharedQuad(i, q, xShare) : `x[xb${i} + k0 / 4u]`};`);
+      step.push(
+        `    let x${i}_${q} = ${xShare ? sharedQuad(i, q, xShare) : `x[xb${i} + k0 / 4u${q ? ` + ${q}u` : ''}]`};`,
+      );
     // one update of each accumulator per step: inside the loop every update is a masked blend
     for (const j of range(tileN))
       step.push(`    a${i}_${j} += ${quads.map((q) => `dot(x${i}_${q}, d${j}_${q})`).join(' + ')};`);

@@ -1,15 +1,16 @@
 /**
  * The scalar `linear` kernel, for shapes whose rows are not aligned for the register-tiled
- * kernel's vector loads (K, or an int8 group, not a multiple of 4): each invocation computes a
- * 4 x 4 tile one k at a time, reading packed weights element by element through the shared
- * loaders.
+ * kernel's vector loads (K, or an int8 group, not a multiple of 4; for int4, of 8): each invocation
+ * computes a 4 x 4 tile one k at a time, reading packed weights element by element through the
+ * shared loaders. An int4 row holds K rounded up to even nibbles (rows start on a byte).
  */
-import { loaderFn, wgslStorageType } from '../shared/loaders.js';
+import { loaderFn, nibbleLoaderFn, wgslStorageType } from '../shared/loaders.js';
 import { memoSource } from '../shared/memo-source.js';
 import {
   epilogueBindings,
   LINEAR_PARAMS,
   outputTileN,
+  scaleAt,
   range,
   tileColumn,
   tileStores,
@@ -21,14 +22,15 @@ import { entry, type GemmTile } from './register-tiled.js';
 /** Scalar kernel for any K (rows of packed weights need not start on a word): tile 4 x 4. */
 function scalarSourceUncached(config: LinearKernelConfig): string {
   const tile: GemmTile = { tileM: 4, tileN: 4, xShare: 0 };
-  const dtype = config.weight === 'int8' ? 'i8' : config.weight;
-  const scaled = config.weight === 'int8' && config.perGroupScales;
+  const int4 = config.weight === 'int4';
+  const dtype = config.weight === 'int8' ? 'i8' : config.weight === 'int4' ? 'u32' : config.weight;
+  const scaled = (config.weight === 'int8' || int4) && config.perGroupScales;
+  const rowLength = int4 ? '((p.K + 1u) & ~1u)' : 'p.K';
   const body: string[] = [];
   for (const j of range(tile.tileN)) {
-    const weight = `loadW((nc${j} - p.wRow0) * p.K + k)`;
-    body.push(
-      `    let d${j} = ${scaled ? `scales[(nc${j} - p.sRow0) * (p.K / p.groupSize) + k / p.groupSize] * ` : ''}${weight};`,
-    );
+    const weight = `loadW((nc${j} - p.wRow0) * ${rowLength} + k)`;
+    const scale = scaleAt(config, `(nc${j} - p.sRow0) * (p.K / p.groupSize) + k / p.groupSize`);
+    body.push(`    let d${j} = ${scaled ? `${scale} * ` : ''}${weight};`);
   }
   for (const i of range(tile.tileM)) {
     body.push(`    let x${i} = x[(min(m0 + ${i}u, p.mEnd - 1u) - p.xRow0) * p.K + k];`);
@@ -44,7 +46,7 @@ function scalarSourceUncached(config: LinearKernelConfig): string {
 ${LINEAR_PARAMS}
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 ${weightBindings(config, wgslStorageType(dtype))}
-${loaderFn('loadW', 'w', dtype)}
+${int4 ? nibbleLoaderFn('loadW', 'w') : loaderFn('loadW', 'w', dtype)}
 ${epilogueBindings(config)}
 const TILE_M = ${tile.tileM}u;
 const TILE_N = ${outputTileN(config, tile.tileN)}u;

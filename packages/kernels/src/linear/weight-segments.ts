@@ -1,10 +1,10 @@
 /**
  * A `linear` weight as dispatches bind it: the output-column ranges within which the weight (and
- * an int8 weight's scales) lie in one buffer each. A weight above the binding limit (a tied LM
+ * an int8 / int4 weight's scales) lie in one buffer each. A weight above the binding limit (a tied LM
  * head) comes split into row blocks (`tensor.blocks()`), and each segment is one dispatch.
  */
-import { Int8Weight, type Binding } from '@fastvlm/tensor';
-import type { Weight, WeightDType } from '../weight.js';
+import type { Binding } from '@fastvlm/tensor';
+import { isQuantized, type Weight, type WeightDType } from '../weight.js';
 
 export interface WeightSegment {
   /** Output columns [nStart, nEnd) and the first rows of the bound weight / scales blocks. */
@@ -12,9 +12,9 @@ export interface WeightSegment {
   bindings: Binding[];
 }
 
-/** Column ranges within which the weight (and an int8 weight's scales) lie in one buffer each. */
+/** Column ranges within which the weight (and a quantized weight's scales) lie in one buffer each. */
 export function weightSegments(weight: Weight): WeightSegment[] {
-  if (!(weight instanceof Int8Weight)) {
+  if (!isQuantized(weight)) {
     return weight.blocks().map((b) => ({
       range: { nStart: b.rowStart, nEnd: b.rowStart + b.rowCount, wRow0: b.rowStart, sRow0: 0 },
       bindings: [b.ref],
@@ -40,8 +40,9 @@ export function weightSegments(weight: Weight): WeightSegment[] {
   return segments;
 }
 
-/** Bytes of `rows` weight rows of K values (int8: with per-row scales). */
-export function weightBytes(dtype: WeightDType, rows: number, K: number): number {
-  const perValue = { f32: 4, f16: 2, bf16: 2, int8: 1 }[dtype];
-  return rows * K * perValue + (dtype === 'int8' ? rows * 4 : 0);
+/** Bytes of `rows` weight rows of K values with their scales (int8: f32 per group, int4: f16 per group). */
+export function weightBytes(dtype: WeightDType, rows: number, K: number, groupSize = K): number {
+  const perValue = { f32: 4, f16: 2, bf16: 2, int8: 1, int4: 0.5 }[dtype];
+  const scales = dtype === 'int8' ? 4 : dtype === 'int4' ? 2 : 0;
+  return rows * Math.ceil(K * perValue) + rows * (K / groupSize) * scales;
 }

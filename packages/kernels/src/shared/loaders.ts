@@ -47,6 +47,11 @@ export function loaderFn(name: string, array: string, dtype: DType): string {
   }
 }
 
+/** `fn <name>(i: u32) -> f32` reading nibble i (a two's-complement int4, eight a word, low first) of u32 array `array`. */
+export function nibbleLoaderFn(name: string, array: string): string {
+  return `fn ${name}(i: u32) -> f32 { return f32(extractBits(bitcast<i32>(${array}[i >> 3u]), (i & 7u) * 4u, 4u)); }`;
+}
+
 /** The array element type a vector of `dtype` is bound as for `vec4LoaderFn`. */
 export function vec4StorageType(dtype: FloatDType): string {
   return dtype === 'f32' ? 'vec4<f32>' : 'vec2<u32>';
