@@ -1,6 +1,7 @@
 /** Dawn's Node binding (npm `webgpu`): loading it, asking it for adapters quietly, and the JS thread's priority. */
 import { setPriority } from 'node:os';
 import { DeviceError } from '../errors.js';
+import { shaderCacheForProcess } from './shader-cache.js';
 import { withStderrFiltered } from './stderr-filter.js';
 
 /** What Dawn's Vulkan backend prints while it enumerates lavapipe (limits it clamps, harmless). */
@@ -11,6 +12,8 @@ const DAWN_ENUMERATION_NOTICES = [
 export async function createDawnGpu(flags: readonly string[]): Promise<GPU> {
   // Dawn prints errors when this is unset.
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
+  // Compiled pipelines kept across processes (shader-cache.ts); read when Dawn creates its instance.
+  shaderCacheForProcess();
   const specifier = 'webgpu';
   let dawn: { create(flags: string[]): GPU; globals: object };
   try {

@@ -3,6 +3,12 @@
  * Dawn's Node binding. The package's main entry bundles for browsers without any of it.
  */
 export { createDawnGpu, lowerJsThreadPriority, requestAdapterQuietly } from './dawn.js';
+export {
+  configureShaderCache,
+  shaderCacheDir,
+  shaderCacheForProcess,
+  type ShaderCacheSetting,
+} from './shader-cache.js';
 export { withStderrFiltered } from './stderr-filter.js';
 export { shortHash, wgslDumpName, wgslFileDump } from './wgsl-dump.js';
 export { kindOf, locateNodePath, nodeFolder, openNodeFile } from './node-folder.js';

@@ -8,6 +8,7 @@
 import { loadImage } from '@fastvlm/fastvithd';
 import { FastVLM, type GenerateResult } from '@fastvlm/llava';
 import type { DispatchProfile } from '@fastvlm/tensor';
+import { shaderCacheForProcess, type ShaderCacheSetting } from '@fastvlm/tensor/node';
 import type { Command } from 'commander';
 import { formatProfile } from '../../bench/profile-report.js';
 import { formatMs, formatTable } from '../../bench/table.js';
@@ -65,6 +66,13 @@ export interface BenchReport extends Record<FigureName, number | null> {
    */
   coldMs: number | null;
   coldLoadMs: number;
+  /** Where Mesa's on-disk shader cache lives for this process (see @fastvlm/tensor/node shader-cache.ts). */
+  shaderCache: ShaderCacheSetting;
+  /**
+   * Pipelines created by the model's load and warm-up, and by all the measured runs after it: a
+   * long-lived process compiles each pipeline once, so `runs` is 0 (the profiled run is not counted).
+   */
+  pipelines: { warmUp: number; runs: number };
   adapter: string;
   dtype: string;
   visionDtype: string;
@@ -155,6 +163,7 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
     // As `describe` runs it: no waits between the stages.
     const warmUp = await model.generate({ ...request, profile: false });
     const coldMs = warmUp.timings.ttftMs === null ? null : warmUpStart + warmUp.timings.ttftMs;
+    const compiledByWarmUp = model.device.kernels.compiled;
     const measured: RunFigures[] = [];
     let gpuWork = { dispatches: 0, submits: 0, readbacks: 0 };
     for (let run = 1; run <= runs; run++) {
@@ -174,6 +183,8 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
       ...summarise(measured, Math.min),
       coldMs,
       coldLoadMs,
+      shaderCache: shaderCacheForProcess(),
+      pipelines: { warmUp: compiledByWarmUp, runs: model.device.kernels.compiled - compiledByWarmUp },
       adapter: model.device.name,
       dtype,
       visionDtype: model.visionDtype,
@@ -249,11 +260,14 @@ function formatReport(report: BenchReport): string {
     ['coldMs (process start -> first token)', cold, cold],
     ['coldLoadMs (process start -> loaded)', formatMs(report.coldLoadMs), formatMs(report.coldLoadMs)],
   );
+  const { shaderCache: cache, pipelines } = report;
+  const cacheWords = cache.source === 'disabled' ? 'disabled' : `${cache.dir ?? "Mesa's default"} (${cache.source})`;
   const tokens = report.runs.newTokens.join(', ');
   return [
     `adapter ${report.adapter}, dtype ${report.dtype} (vision ${report.visionDtype}), image ${report.imageWidth}x${report.imageHeight} -> ${report.inputSize}x${report.inputSize}, ` +
       `prompt ${report.promptTokens} tokens, ${report.runs.count} run(s) after a warm-up, new tokens per run: ${tokens} (of ${report.maxNewTokens}); ` +
-      `a run: ${report.gpuWork.dispatches} dispatches, ${report.gpuWork.submits} submits, ${report.gpuWork.readbacks} readbacks`,
+      `a run: ${report.gpuWork.dispatches} dispatches, ${report.gpuWork.submits} submits, ${report.gpuWork.readbacks} readbacks; ` +
+      `pipelines created: ${pipelines.warmUp} by the warm-up, ${pipelines.runs} by the runs; Mesa shader cache: ${cacheWords}`,
     '',
     formatTable(['figure', 'min', 'median'], rows),
     ...(report.profile ? ['', formatProfile(report.profile)] : []),
