@@ -190,3 +190,17 @@ export function expectIdentical(actual: ArrayLike<number>, expected: ArrayLike<n
       expect.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
   }
 }
+
+/** Runs `work` and returns its result with the labels of the kernels it dispatched. */
+export async function withKernelLabels<T>(
+  device: Device,
+  work: () => Promise<T>,
+): Promise<{ result: T; labels: string[] }> {
+  const labels = new Set<string>();
+  const stop = device.observeDispatches(({ kernel }) => labels.add(kernel.label));
+  try {
+    return { result: await work(), labels: [...labels] };
+  } finally {
+    stop();
+  }
+}

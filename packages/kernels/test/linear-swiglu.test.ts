@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { siluMul } from '../src/elementwise.js';
 import { linear, linearSwiGlu } from '../src/linear/linear.js';
 import type { Weight } from '../src/weight.js';
-import { expectClose, paritySuite, type FixtureCase } from './fixtures.js';
+import { expectClose, paritySuite, withKernelLabels, type FixtureCase } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 /**
@@ -106,6 +106,20 @@ describe('linearSwiGlu vs PyTorch', async () => {
       }
     } finally {
       plain.destroy();
+    }
+  });
+
+  it("the 'gpu' kernel shape (coalesced decode GEMV) agrees with PyTorch", async () => {
+    const gpu = await createDevice({ kernelShape: 'gpu' });
+    try {
+      for (const c of cases) {
+        const { result, labels } = await withKernelLabels(gpu, () => run(gpu, c));
+        expectClose(result, (await fixture.get(c.name, 'y')).data, TOLERANCE.f32DotActivation, `${c.name} gpu shape`);
+        if ((c.shape as string) === 'swiglu.decode' && !(c.dtype as string).startsWith('int4'))
+          expect(labels, c.name).toEqual([expect.stringMatching(/^linear-gemv-swiglu/)]);
+      }
+    } finally {
+      gpu.destroy();
     }
   });
 

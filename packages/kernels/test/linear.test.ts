@@ -11,7 +11,14 @@ import { describe, expect, it } from 'vitest';
 import type { Activation } from '../src/shared/math.js';
 import { linear, type LinearOptions } from '../src/linear/linear.js';
 import type { Weight } from '../src/weight.js';
-import { expectClose, expectIdentical, paritySuite, type Comparison, type FixtureCase } from './fixtures.js';
+import {
+  expectClose,
+  expectIdentical,
+  paritySuite,
+  withKernelLabels,
+  type Comparison,
+  type FixtureCase,
+} from './fixtures.js';
 import { INT4_RMS_ERROR, TOLERANCE, type Tolerance } from './tolerances.js';
 
 const VS_F32: Record<string, Tolerance> = {
@@ -132,25 +139,53 @@ describe('linear vs PyTorch', async () => {
     });
   }
 
+  /** Runs an epilogue case (activation, bias, residual, layer scale) on `on` and checks it against PyTorch. */
+  async function runEpilogueCase(on: Device, c: FixtureCase, label: string): Promise<void> {
+    const role = async (r: string): Promise<Tensor<'f32'> | undefined> => {
+      const t = await fixture.get(c.name, r).catch(() => undefined);
+      return t && Tensor.fromArray(on, t.data, t.shape, 'f32');
+    };
+    const y = await on.scopeAsync(async () => {
+      const options: LinearOptions = {
+        activation: c.activation as Activation,
+        bias: await role('bias'),
+        residual: await role('residual'),
+        scale: await role('scale'),
+      };
+      return linear((await role('x'))!, await uploadWeight(on, c, c.name), options).read();
+    });
+    const tolerance = c.activation === 'none' ? TOLERANCE.f32 : TOLERANCE.f32DotActivation;
+    await check(y, await f32(c.name, 'y'), tolerance, label);
+  }
+
   for (const c of fixture.cases((c) => c.kind === 'epilogue')) {
     it(c.name, async () => {
-      const role = async (r: string): Promise<Tensor<'f32'> | undefined> => {
-        const t = await fixture.get(c.name, r).catch(() => undefined);
-        return t && Tensor.fromArray(suite.device, t.data, t.shape, 'f32');
-      };
-      const y = await suite.device.scopeAsync(async () => {
-        const options: LinearOptions = {
-          activation: c.activation as Activation,
-          bias: await role('bias'),
-          residual: await role('residual'),
-          scale: await role('scale'),
-        };
-        return linear((await role('x'))!, await uploadWeight(suite.device, c, c.name), options).read();
-      });
-      const tolerance = c.activation === 'none' ? TOLERANCE.f32 : TOLERANCE.f32DotActivation;
-      await check(y, await f32(c.name, 'y'), tolerance, c.name);
+      await runEpilogueCase(suite.device, c, c.name);
     });
   }
+
+  // The 'gpu' kernel shape forced on this adapter: decode rows (M <= 4) run the coalesced GEMV
+  // (a workgroup per 8 columns, 32 lanes over K, reduced in workgroup memory); every case must
+  // still match PyTorch.
+  it("the 'gpu' kernel shape agrees with PyTorch (every dtype, decode and prefill rows, epilogues)", async () => {
+    const gpu = await createDevice({ kernelShape: 'gpu' });
+    try {
+      const rowsOf = async (c: FixtureCase): Promise<number> =>
+        (await fixture.get(c.kind === 'epilogue' ? c.name : (c.shape as string), 'x')).shape[0];
+      for (const c of fixture.cases((c) => c.kind === 'linear' || c.kind === 'epilogue')) {
+        const label = `${c.name} gpu shape`;
+        const { labels } = await withKernelLabels(gpu, () =>
+          c.kind === 'epilogue' ? runEpilogueCase(gpu, c, label) : runShapeCase(gpu, c, label),
+        );
+        const K = (await fixture.get(c.kind === 'epilogue' ? c.name : (c.shape as string), 'x')).shape[1];
+        // int4 keeps its own GEMV (no 'gpu' variant yet)
+        if ((await rowsOf(c)) <= 4 && K % 4 === 0 && !(c.dtype as string).startsWith('int4'))
+          expect(labels, `${c.name} runs the coalesced GEMV`).toEqual([expect.stringMatching(/^linear-gemv-/)]);
+      }
+    } finally {
+      gpu.destroy();
+    }
+  });
 
   // Weights above the binding limit (a tied LM head) come split into row blocks; small weights are
   // split here with maxBlockBytes. int8 values and scales split at different rows.

@@ -32,6 +32,16 @@ const UPLOAD_SUBMIT_BYTES = 64 * 1024 * 1024;
  */
 export type FeatureLevel = 'core' | 'compatibility';
 
+/**
+ * How kernels lay out their work. 'cpu': tuned for a CPU adapter (lavapipe: a few threads, each
+ * streaming a row; nothing rewards coalescing or occupancy). 'gpu': for real GPUs (a workgroup
+ * cooperates over each row or output column, neighbouring invocations read neighbouring
+ * addresses, GEMM tiles staged in workgroup memory). Both run on every adapter; the choice only
+ * changes speed.
+ */
+export type KernelShape = 'cpu' | 'gpu';
+export const KERNEL_SHAPES: readonly KernelShape[] = ['cpu', 'gpu'];
+
 export interface DeviceOptions {
   /** A WebGPU entry point to use instead of `navigator.gpu` / Dawn. */
   gpu?: GPU;
@@ -48,6 +58,11 @@ export interface DeviceOptions {
    * tensors into 4 KiB row blocks, to exercise the block paths with small tensors.
    */
   limitCaps?: LimitCaps;
+  /**
+   * The kernel layouts to use (see `KernelShape`). Default: 'cpu' on a CPU adapter (lavapipe,
+   * SwiftShader, WARP), 'gpu' on any other; tests force each one on the adapter they have.
+   */
+  kernelShape?: KernelShape;
   /** Flags for Dawn's Node binding, e.g. `backend=vulkan`, `adapter=NAME`. */
   dawnFlags?: readonly string[];
   /** Free buffers kept for reuse beyond this are destroyed at the next submit. Default 1 GiB. */
@@ -62,6 +77,13 @@ export interface DeviceOptions {
    * (read by `createDevice`) sets it to a writer of `DIR/<label>-<hash>.wgsl` (see node/wgsl-dump.ts).
    */
   onShaderCompiled?: (label: string, code: string) => void;
+}
+
+/** A recorded dispatch, as `observeDispatches` reports it. */
+export interface ObservedDispatch {
+  kernel: Kernel;
+  workgroups: [number, number, number];
+  work: DispatchWork;
 }
 
 /** A binding of a dispatch: a tensor (anything with a binding), raw buffer range, or uniform data. */
@@ -98,6 +120,10 @@ async function findAdapter(gpu: GPU, options: DeviceOptions): Promise<{ adapter:
 }
 
 export async function createDevice(options: DeviceOptions = {}): Promise<Device> {
+  if (options.kernelShape !== undefined && !KERNEL_SHAPES.includes(options.kernelShape))
+    throw new DeviceError(
+      `createDevice: kernelShape must be 'cpu' or 'gpu', got ${JSON.stringify(options.kernelShape)}`,
+    );
   // Dawn rounds timestamps to 100 µs unless told not to; profiles need them exact.
   const gpu =
     options.gpu ?? (await findGpu(['disable-dawn-features=timestamp_quantization', ...(options.dawnFlags ?? [])]));
@@ -137,6 +163,8 @@ export class Device {
   readonly info: AdapterDescription;
   /** 'compatibility' when the device runs in WebGPU's compatibility mode. */
   readonly featureLevel: FeatureLevel;
+  /** How kernels lay out their work on this device (see `KernelShape`). */
+  readonly kernelShape: KernelShape;
   readonly limits: DeviceLimits;
   readonly pool: BufferPool;
   readonly kernels: KernelCache;
@@ -156,6 +184,7 @@ export class Device {
   private captured: CapturedDispatch[] | undefined;
   private profileSection = '';
   private uploadedSinceSubmit = 0;
+  private readonly dispatchObservers = new Set<(dispatch: ObservedDispatch) => void>();
 
   constructor(
     /** The WebGPU entry point; held so that Dawn's object outlives the device. */
@@ -167,6 +196,7 @@ export class Device {
   ) {
     this.info = describeAdapter(adapter);
     this.featureLevel = options.featureLevel ?? 'core';
+    this.kernelShape = options.kernelShape ?? (this.info.isCpu ? 'cpu' : 'gpu');
     const l = gpuDevice.limits;
     const caps = options.limitCaps ?? {};
     const capped = (name: KernelLimitName): number => Math.min(l[name], caps[name] ?? Infinity);
@@ -250,6 +280,7 @@ export class Device {
     pass.dispatchWorkgroups(x, y, z);
     this.pendingCommands++;
     this.stats.dispatches++;
+    for (const observe of this.dispatchObservers) observe({ kernel, workgroups: [x, y, z], work: work ?? {} });
     if (this.captured) {
       const uniforms = bindings.map((b) =>
         'uniform' in b
@@ -265,6 +296,15 @@ export class Device {
         section: this.profileSection,
       });
     }
+  }
+
+  /**
+   * Calls `observer` with every dispatch recorded from now on (its kernel, grid and declared work),
+   * until the returned function is called: for dispatch audits and tests of which kernel ran.
+   */
+  observeDispatches(observer: (dispatch: ObservedDispatch) => void): () => void {
+    this.dispatchObservers.add(observer);
+    return () => this.dispatchObservers.delete(observer);
   }
 
   // ---- profiles ----

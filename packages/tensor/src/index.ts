@@ -5,6 +5,9 @@ export {
   type DeviceLimits,
   type DeviceOptions,
   type FeatureLevel,
+  type KernelShape,
+  type ObservedDispatch,
+  KERNEL_SHAPES,
   type OptionalFeature,
 } from './device.js';
 export {
@@ -24,7 +27,7 @@ export { rowSpans, type RowSpan } from './row-spans.js';
 export { DTYPES, bytesPerElement, typedView, type DType, type TypedArrayFor } from './dtype.js';
 export { checkShape, formatShape, numel, sameShape, type Shape } from './shape.js';
 export type { BindingRef, Kernel } from './kernel-cache.js';
-export type { DispatchProfile, DispatchWork, KernelProfile, SectionProfile } from './profiler.js';
+export type { DispatchAccess, DispatchProfile, DispatchWork, KernelProfile, SectionProfile } from './profiler.js';
 export type { Disposable } from './scope.js';
 export { sizeClass } from './buffer-pool.js';
 export { DeviceError, DisposedError, FastVlmError, SafetensorsError, ShapeError } from './errors.js';

@@ -22,6 +22,18 @@ export interface DispatchWork {
   bytes?: number;
   /** The shape it works on, e.g. `[4096x384]->1536 f16`; a kernel's dispatches are grouped by it. */
   detail?: string;
+  /** How its invocations read memory, for dispatch audits (see tools/src/bench/dispatch-audit.ts). */
+  access?: DispatchAccess;
+}
+
+/** How a dispatch's invocations read memory, as its launcher lays them out. */
+export interface DispatchAccess {
+  /** Bytes of input one invocation reads (the largest where invocations differ). */
+  bytesPerInvocation: number;
+  /** Whether neighbouring invocations read neighbouring addresses of the operand that dominates the bytes. */
+  coalesced: boolean;
+  /** The layout in words. */
+  pattern: string;
 }
 
 export interface CapturedDispatch {

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createDevice, Tensor } from '../src/index.js';
+import { createDevice, DeviceError, Tensor, type ObservedDispatch } from '../src/index.js';
 import { shortHash, wgslDumpName } from '../src/node/wgsl-dump.js';
 
 const DOUBLE = /* wgsl */ `
@@ -63,6 +63,40 @@ describe('device options for tests and debugging', () => {
       const t = Tensor.zeros(device, [10, 256], 'f32'); // 10 KiB
       expect(t.blocks().map((b) => b.rowCount)).toEqual([4, 4, 2]);
       t.dispose();
+    } finally {
+      device.destroy();
+    }
+  });
+
+  it("kernelShape: 'cpu' on a CPU adapter by default, forced by the option, anything else refused", async () => {
+    const device = await createDevice();
+    try {
+      expect(device.kernelShape).toBe(device.info.isCpu ? 'cpu' : 'gpu');
+    } finally {
+      device.destroy();
+    }
+    const gpu = await createDevice({ kernelShape: 'gpu' });
+    try {
+      expect(gpu.kernelShape).toBe('gpu');
+    } finally {
+      gpu.destroy();
+    }
+    await expect(createDevice({ kernelShape: 'tpu' as 'gpu' })).rejects.toThrow(DeviceError);
+    await expect(createDevice({ kernelShape: 'tpu' as 'gpu' })).rejects.toThrow(/kernelShape must be 'cpu' or 'gpu'/);
+  });
+
+  it('observeDispatches reports each recorded dispatch (kernel, grid, work) until stopped', async () => {
+    const device = await createDevice();
+    try {
+      const seen: ObservedDispatch[] = [];
+      const stop = device.observeDispatches((d) => seen.push(d));
+      const x = Tensor.fromArray(device, [1, 2, 3], [3], 'f32');
+      device.dispatch(device.kernel(DOUBLE, 'double/x'), [x], [1], { bytes: 24, detail: '[3]' });
+      stop();
+      device.dispatch(device.kernel(DOUBLE, 'double/x'), [x], [1]);
+      expect(Array.from(await x.read())).toEqual([4, 8, 12]);
+      expect(seen.map((d) => [d.kernel.label, d.workgroups, d.work.bytes])).toEqual([['double/x', [1, 1, 1], 24]]);
+      x.dispose();
     } finally {
       device.destroy();
     }

@@ -26,9 +26,12 @@ import {
   Tensor,
   type Binding,
   type Device,
+  type DispatchAccess,
+  type DispatchWork,
 } from '@fastvlm/tensor';
 import type { Activation } from '../shared/math.js';
 import { epilogueOperands, linearParams, outputTileN, type LinearKernelConfig } from './common.js';
+import { GEMV_COLUMNS, GEMV_LANES, gemvKStep, gemvLoad, gemvSource } from './gemv-coalesced.js';
 import { gemmKStep, gemmSource, LINEAR_WORKGROUP, SHARE_LANES, type GemmTile } from './register-tiled.js';
 import { scalarSource } from './scalar.js';
 import { weightBytes, weightSegments, type WeightSegment } from './weight-segments.js';
@@ -105,15 +108,19 @@ function recordLinear(
   };
   const y = Tensor.empty(device, outShape, 'f32');
   if (M === 0 || N === 0) return y;
-  const tile = chooseTile(device, config.weight, M, N, K, groupSize);
-  const label = `linear-${swiglu ? 'swiglu-' : ''}${config.weight}${tile ? `-${tile.tileM}x${tile.tileN}` : '-scalar'}`;
-  const kernel = device.kernel(tile ? gemmSource(config, tile) : scalarSource(config), label);
-  const tileM = (tile ?? SCALAR_TILE).tileM;
-  const tileN = outputTileN(config, (tile ?? SCALAR_TILE).tileN); // output columns per invocation
+  const plan = planLinear(device, config, M, N, K, groupSize);
+  const kernel = device.kernel(plan.source, plan.label);
+  const { tileM } = plan;
   const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
   const rowsPerDispatch = maxGroups * tileM;
   const weightRows = swiglu ? 2 : 1; // weight rows read per output column
   const detail = `[${M}x${K}]->${N} ${config.weight}`;
+  const work = (rows: number, columns: number): DispatchWork => ({
+    flops: 2 * rows * weightRows * columns * K,
+    bytes: weightBytes(config.weight, weightRows * columns, K, groupSize) + 4 * (rows * K + rows * columns),
+    detail,
+    access: plan.access,
+  });
   // x, y and the residual may each be split into row blocks (above the binding limit): one span
   // of rows per combination of blocks, each bound with the row its block starts at
   const spans = rowSpans(M, options.residual ? [x, y, options.residual] : [x, y]);
@@ -126,46 +133,103 @@ function recordLinear(
       const columns = segment.range.nEnd - segment.range.nStart;
       const bindings = [xRef, ...segment.bindings, ...epilogue];
       const rows = rowEnd - rowStart;
-      if (tile?.subgroupTile) {
-        // one tile per subgroup over the whole output: a 2-D grid of workgroups numbered row-major
-        const nBlocks = Math.ceil(columns / (tile.subgroupTile * tileN));
-        const workgroups = Math.ceil(
-          (nBlocks * Math.ceil(rows / tileM)) / ((tile.workgroup ?? LINEAR_WORKGROUP) / tile.subgroupTile),
-        );
+      if (plan.numbered) {
+        // tiles numbered column block first over the whole output, on a 2-D grid of workgroups
+        const { blockColumns, tilesPerWorkgroup } = plan.numbered;
+        const nBlocks = Math.ceil(columns / blockColumns);
+        const workgroups = Math.ceil((nBlocks * Math.ceil(rows / tileM)) / tilesPerWorkgroup);
         const gridX = Math.min(workgroups, maxGroups);
-        const params = linearParams({
-          mEnd: rowEnd,
-          N,
-          K,
-          groupSize,
-          mStart: rowStart,
-          ...segment.range,
-          nBlocks,
-          gridX,
-          ...rowBlocks,
-        });
-        const work = {
-          flops: 2 * rows * weightRows * columns * K,
-          bytes: weightBytes(config.weight, weightRows * columns, K, groupSize) + 4 * (rows * K + rows * columns),
-          detail,
-        };
-        device.dispatch(kernel, [params, ...bindings], [gridX, Math.ceil(workgroups / gridX)], work);
+        const grid: [number, number] = [gridX, Math.ceil(workgroups / gridX)];
+        const p = { mEnd: rowEnd, N, K, groupSize, mStart: rowStart, ...segment.range, nBlocks, gridX, ...rowBlocks };
+        device.dispatch(kernel, [linearParams(p), ...bindings], grid, work(rows, columns));
         continue;
       }
-      const columnGroups = Math.ceil(columns / tileN / LINEAR_WORKGROUP);
+      const columnGroups = Math.ceil(columns / plan.tileN / LINEAR_WORKGROUP);
       for (let mStart = rowStart; mStart < rowEnd; mStart += rowsPerDispatch) {
         const mEnd = Math.min(rowEnd, mStart + rowsPerDispatch);
         const params = linearParams({ mEnd, N, K, groupSize, mStart, ...segment.range, ...rowBlocks });
-        const work = {
-          flops: 2 * (mEnd - mStart) * weightRows * columns * K,
-          bytes: weightBytes(config.weight, weightRows * columns, K, groupSize) + 4 * ((mEnd - mStart) * (K + columns)),
-          detail,
-        };
-        device.dispatch(kernel, [params, ...bindings], [columnGroups, Math.ceil((mEnd - mStart) / tileM)], work);
+        const grid: [number, number] = [columnGroups, Math.ceil((mEnd - mStart) / tileM)];
+        device.dispatch(kernel, [params, ...bindings], grid, work(mEnd - mStart, columns));
       }
     }
   }
   return y;
+}
+
+/** The kernel a linear runs and how it is launched. */
+interface LinearPlan {
+  source: string;
+  label: string;
+  /** x rows per invocation (or per numbered tile). */
+  tileM: number;
+  /** Output columns per invocation (2-D grid launches). */
+  tileN: number;
+  /** Launched as numbered tiles over the output (see `entry` / gemv-coalesced.ts) rather than a [columns, rows] grid. */
+  numbered?: { blockColumns: number; tilesPerWorkgroup: number };
+  /** How each invocation reads memory (for dispatch audits). */
+  access: DispatchAccess;
+}
+
+/**
+ * The kernel for the device's kernel shape, this weight dtype and row count: on 'gpu', the
+ * coalesced GEMV for decode rows (K a multiple of 4); otherwise the register tiles tuned on
+ * lavapipe, or the scalar kernel when K (or an int8 group) is not a multiple of any tile's k-step.
+ */
+function planLinear(
+  device: Device,
+  config: LinearKernelConfig,
+  M: number,
+  N: number,
+  K: number,
+  groupSize: number,
+): LinearPlan {
+  const swiglu = config.swiglu ? 'swiglu-' : '';
+  const dtype = config.weight;
+  const weightRows = config.swiglu ? 2 : 1;
+  const gemvStep = gemvKStep(K, groupSize);
+  if (device.kernelShape === 'gpu' && M <= DECODE_ROWS && gemvStep && dtype !== 'int4') {
+    const tileM = M === 1 ? 1 : DECODE_ROWS;
+    const load = gemvLoad(dtype, gemvStep);
+    const loads = Math.ceil(K / load.values / GEMV_LANES); // per lane and weight row
+    return {
+      source: gemvSource(config, { tileM, kStep: gemvStep }),
+      label: `linear-gemv-${swiglu}${dtype}-${tileM}x${gemvStep}`,
+      tileM,
+      tileN: 1,
+      numbered: { blockColumns: GEMV_COLUMNS, tilesPerWorkgroup: 1 },
+      access: {
+        bytesPerInvocation: loads * (load.bytes * weightRows + 4 * load.values * tileM),
+        coalesced: true,
+        pattern: `${GEMV_LANES} lanes split a column's K: lane l reads the row's ${load.bytes}-byte loads l, l+${GEMV_LANES}, ...`,
+      },
+    };
+  }
+  const tile = chooseTile(device, dtype, M, N, K, groupSize);
+  const tileM = (tile ?? SCALAR_TILE).tileM;
+  const tileN = outputTileN(config, (tile ?? SCALAR_TILE).tileN);
+  const rowBytes = Math.ceil(K * { f32: 4, f16: 2, bf16: 2, int8: 1, int4: 0.5 }[dtype]); // a weight row's values
+  const xPerInvocation = (4 * tileM * K) / (tile?.xShare ? SHARE_LANES : 1); // subgroups share x loads
+  const access: DispatchAccess = {
+    bytesPerInvocation: rowBytes * weightRows * tileN + xPerInvocation,
+    coalesced: false,
+    pattern: `each invocation reads ${weightRows * tileN} whole weight rows over K: neighbours ${weightRows * tileN} rows (${weightRows * tileN * rowBytes} bytes) apart`,
+  };
+  const label = `linear-${swiglu}${dtype}${tile ? `-${tile.tileM}x${tile.tileN}` : '-scalar'}`;
+  if (!tile) return { source: scalarSource(config), label, tileM, tileN, access };
+  const subgroupTile = tile.subgroupTile;
+  return {
+    source: gemmSource(config, tile),
+    label,
+    tileM,
+    tileN,
+    numbered: subgroupTile
+      ? {
+          blockColumns: subgroupTile * tileN,
+          tilesPerWorkgroup: (tile.workgroup ?? LINEAR_WORKGROUP) / subgroupTile,
+        }
+      : undefined,
+    access,
+  };
 }
 
 /**

@@ -59,7 +59,7 @@ export function gemmKStep(tile: GemmTile, dtype?: WeightDType): number {
 }
 
 /** How a column's weights are loaded per step: `k` weights per load of WGSL type `type`. */
-function weightLoad(dtype: WeightDType, kStep: number): { k: number; words: number; type: string } {
+export function weightLoad(dtype: WeightDType, kStep: number): { k: number; words: number; type: string } {
   if (dtype === 'f32') return { k: 4, words: 4, type: 'vec4<f32>' };
   const perWord = dtype === 'int4' ? 8 : dtype === 'int8' ? 4 : 2;
   const words = Math.min(4, kStep / perWord);
@@ -67,7 +67,7 @@ function weightLoad(dtype: WeightDType, kStep: number): { k: number; words: numb
 }
 
 /** The word holding quad q (4 weights) of a loaded element `e`: u32 for int8 / int4, vec2<u32> for f16/bf16, vec4<f32>. */
-function quadOf(dtype: WeightDType, e: string, words: number, q: number): string {
+export function quadOf(dtype: WeightDType, e: string, words: number, q: number): string {
   if (dtype === 'f32') return e;
   if (dtype === 'int4') return words === 1 ? e : `${e}.${'xyzw'[q >> 1]}`;
   if (dtype === 'int8') return words === 1 ? e : `${e}.${'xyzw'[q]}`;
@@ -78,7 +78,7 @@ function quadOf(dtype: WeightDType, e: string, words: number, q: number): string
  * vec4<f32> of quad q of the load; int8 bytes and int4 nibbles (two's complement) are sign-extended
  * by shifts (a little faster than unpack4xI8 here). An int4 word holds two quads: q even, its low half.
  */
-function decodeQuad(dtype: WeightDType, e: string, q: number): string {
+export function decodeQuad(dtype: WeightDType, e: string, q: number): string {
   switch (dtype) {
     case 'f32':
       return e;
