@@ -40,6 +40,8 @@ export interface FakeHubOptions {
   readonly ignoreRange?: boolean;
   /** Every API and resolve request answers 401 (a gated or private repository). */
   readonly unauthorized?: boolean;
+  /** The tree API sends a JSON array that never ends (entries until the client hangs up). */
+  readonly endlessListing?: boolean;
   /** The status for an unknown repository: 404, or 401 as huggingface.co answers requests without a token. */
   readonly missingRepoStatus?: 401 | 404;
 }
@@ -142,6 +144,20 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
         sha: repo.commit,
         siblings: repo.files.map((file) => ({ rfilename: file.path })),
       });
+    if (api?.[2] === 'tree' && options.endlessListing === true) {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.write('[');
+      const entry = (n: number): string =>
+        `${JSON.stringify({ type: 'file', oid: gitBlobId(Buffer.from(String(n))), size: 1, path: `f/${n}.txt` })},`;
+      let n = 0;
+      const more = (): void => {
+        // Write while the socket takes it; wait for 'drain' otherwise; stop when the client hangs up.
+        while (!response.destroyed && response.write(entry(n++)));
+        if (!response.destroyed) response.once('drain', more);
+      };
+      more();
+      return;
+    }
     if (api?.[2] === 'tree') {
       const entries = treeEntries(repo);
       const pageSize = options.pageSize ?? entries.length;

@@ -302,16 +302,17 @@ describe('pull', { timeout: 20_000 }, () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  it('fails with a filesystem error when the output folder cannot be made', async () => {
+  it('fails with a filesystem error, before any request, when the output folder cannot be made', async () => {
     await serve();
     const blocker = join(out, 'a-file');
     writeFileSync(blocker, 'not a folder');
     await expectHubError(
       pullFake({ outDir: blocker }),
       'filesystem',
-      'config.json',
-      /cannot write .*a-file\/config\.json: (EEXIST|ENOTDIR)/,
+      undefined,
+      /: --out .*a-file: is not a folder: it is a regular file$/,
     );
+    expect((hub as FakeHub).requests).toEqual([]);
   });
 
   it('rejects a malformed repository id without a request', async () => {

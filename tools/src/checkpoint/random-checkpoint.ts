@@ -6,7 +6,7 @@
  * Presets: `0.5b` is apple/FastVLM-0.5B's shape (tower at 1024, Qwen2-0.5B); `tiny` is the real
  * FastViTHD at 256 px (16 image tokens) with a 2-layer, 64-wide Qwen2 over the real vocabulary.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkpointLayout, parseFastVlmConfig, type FastVlmConfig } from '@fastvlm/llava';
 import { f32ToF16Bits, type SafetensorsDType } from '@fastvlm/tensor';
@@ -14,6 +14,7 @@ import { fillRandom, initRule, type RuleInput } from './random-init.js';
 import { RandomStream } from './random-stream.js';
 import { writeSafetensorsStreaming, type TensorSlot, type WriteBytes } from './stream-safetensors.js';
 import { writeQwen2TokenizerFiles } from './tokenizer-files.js';
+import { makeFolder } from '../fs/output-paths.js';
 
 export type RandomPreset = 'tiny' | '0.5b';
 export type RandomWeightDtype = 'float16' | 'float32';
@@ -113,6 +114,8 @@ export interface RandomCheckpointOptions extends RandomConfigOptions {
   tokenizer?: boolean;
   /** Called after each tensor is written. */
   onProgress?: (progress: WriteProgress) => void;
+  /** Stops the write (checked every million elements); nothing of it is left in the folder. */
+  signal?: AbortSignal;
 }
 
 export interface RandomCheckpointResult {
@@ -159,7 +162,13 @@ function roundToF16(values: Float32Array, out: Uint16Array): void {
 type RandomSlot = TensorSlot & RuleInput;
 
 /** Streams one tensor's random values, chunk by chunk, in its stored dtype. */
-async function produceRandom(tensor: RandomSlot, seed: number, write: WriteBytes): Promise<void> {
+async function produceRandom(
+  tensor: RandomSlot,
+  seed: number,
+  write: WriteBytes,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  signal?.throwIfAborted();
   const count = tensor.shape.reduce((a, b) => a * b, 1);
   if (tensor.dtype === 'I64') {
     await write(new Uint8Array(8 * count)); // num_batches_tracked: zeros
@@ -171,6 +180,7 @@ async function produceRandom(tensor: RandomSlot, seed: number, write: WriteBytes
   const halves = tensor.dtype === 'F16' ? new Uint16Array(values.length) : undefined;
   for (let start = 0; start < count; start += CHUNK_ELEMENTS) {
     const chunk = values.subarray(0, Math.min(CHUNK_ELEMENTS, count - start));
+    signal?.throwIfAborted();
     fillRandom(rule, random, chunk, start);
     if (halves === undefined) {
       await write(new Uint8Array(chunk.buffer, 0, chunk.byteLength));
@@ -181,7 +191,11 @@ async function produceRandom(tensor: RandomSlot, seed: number, write: WriteBytes
   }
 }
 
-/** Writes a random-weight checkpoint folder (created if needed) for a preset. */
+/**
+ * Writes a random-weight checkpoint folder (created if needed) for a preset. The files are written
+ * into a staging folder inside `dir` and moved into place only once all are complete, so a failed
+ * or aborted write leaves no partial file (and replaces no existing one).
+ */
 export async function writeRandomCheckpoint(
   dir: string,
   options: RandomCheckpointOptions = {},
@@ -201,32 +215,39 @@ export async function writeRandomCheckpoint(
     }))
     .sort(storageOrder);
 
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'config.json'), `${JSON.stringify(configJson, null, 2)}\n`);
-  const files = ['config.json'];
+  await makeFolder('the checkpoint folder', dir);
+  const staging = await mkdtemp(join(dir, '.partial-'));
+  const files = ['config.json', 'model.safetensors'];
   let bytesDone = 0;
   let elementCount = 0;
-  const plan = await writeSafetensorsStreaming(
-    join(dir, 'model.safetensors'),
-    slots,
-    (_tensor, index, write) => produceRandom(slots[index], seed, write),
-    {
-      metadata: { format: 'pt' },
-      onTensorWritten: (tensor, index, { header, byteLengths, fileBytes }) => {
-        elementCount += tensor.shape.reduce((a, b) => a * b, 1);
-        bytesDone += (index === 0 ? header.byteLength : 0) + byteLengths[index];
-        onProgress?.({
-          tensor: tensor.name,
-          tensorsDone: index + 1,
-          tensorCount: slots.length,
-          bytesDone,
-          bytesTotal: fileBytes,
-        });
+  let plan;
+  try {
+    await writeFile(join(staging, 'config.json'), `${JSON.stringify(configJson, null, 2)}\n`);
+    plan = await writeSafetensorsStreaming(
+      join(staging, 'model.safetensors'),
+      slots,
+      (_tensor, index, write) => produceRandom(slots[index], seed, write, options.signal),
+      {
+        metadata: { format: 'pt' },
+        onTensorWritten: (tensor, index, { header, byteLengths, fileBytes }) => {
+          elementCount += tensor.shape.reduce((a, b) => a * b, 1);
+          bytesDone += (index === 0 ? header.byteLength : 0) + byteLengths[index];
+          onProgress?.({
+            tensor: tensor.name,
+            tensorsDone: index + 1,
+            tensorCount: slots.length,
+            bytesDone,
+            bytesTotal: fileBytes,
+          });
+        },
       },
-    },
-  );
-  files.push('model.safetensors');
-  if (tokenizer) files.push(...(await writeQwen2TokenizerFiles(dir)));
+    );
+    if (tokenizer) files.push(...(await writeQwen2TokenizerFiles(staging)));
+    options.signal?.throwIfAborted();
+    for (const name of files) await rename(join(staging, name), join(dir, name));
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
   return {
     dir,
     config,

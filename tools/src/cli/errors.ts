@@ -20,8 +20,20 @@ export class InputError extends FastVlmError {
   }
 }
 
+/** The user interrupted the command (Ctrl-C, SIGTERM); whatever it was writing was removed. */
+export class InterruptedError extends FastVlmError {
+  readonly signal: NodeJS.Signals;
+  constructor(signal: NodeJS.Signals, message: string) {
+    super('INTERRUPTED', message);
+    this.signal = signal;
+  }
+}
+
 export const EXIT_FAILURE = 1;
+/** Every command line that is refused, by commander or by our checks. */
 export const EXIT_USAGE = 2;
+/** 128 + the signal's number, as shells report a process a signal ended. */
+const EXIT_SIGNAL: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 /** Whether FASTVLM_DEBUG asks for stack traces. */
 export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -35,13 +47,15 @@ export function reportError(
   writeErr: (text: string) => void,
   env: NodeJS.ProcessEnv = process.env,
 ): number {
-  // Commander has already printed its own one-line message (or the help it was asked for).
-  if (error instanceof CommanderError) return error.exitCode;
+  // Commander has already printed its own one-line message (or the help it was asked for); a
+  // command line it refuses is a usage error like ours, with the same exit code.
+  if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
   let line: string;
   let exitCode = EXIT_FAILURE;
   if (error instanceof FastVlmError) {
     line = error.message;
     if (error instanceof UsageError) exitCode = EXIT_USAGE;
+    if (error instanceof InterruptedError) exitCode = EXIT_SIGNAL[error.signal] ?? EXIT_FAILURE;
   } else if (isSystemError(error)) {
     line = error.message;
   } else {

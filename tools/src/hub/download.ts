@@ -1,8 +1,12 @@
 /**
  * Downloads one file of a repository to `{target}.part`, resuming a partial file with a Range
- * request, checks its size and hash, and only then renames it to `target`.
+ * request, checks its size and hash, and only then renames it to `target`. A file already at
+ * `target` is trusted only once its content matches the listed hash, as a download's would (the
+ * verification record spares hashing it again while its size and mtime stay the same); a file that
+ * does not match is fetched again.
  */
-import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { resolveUrl, type HubConfig } from './endpoint.js';
 import { HubError } from './errors.js';
@@ -11,6 +15,9 @@ import type { HubFile } from './listing.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { throwForStatus } from './status.js';
 import { ContentHash } from './verify.js';
+import type { VerifiedRecord } from './verified-record.js';
+import { makeFolder } from '../fs/output-paths.js';
+import { PathError } from '../fs/path-error.js';
 
 export interface DownloadContext {
   readonly client: HttpClient;
@@ -24,20 +31,31 @@ export interface DownloadContext {
   /** Called with the bytes of the file on disk so far: on start, after each chunk, and when done. */
   readonly onProgress?: (file: HubFile, done: number) => void;
   readonly onRetry?: (file: HubFile, error: TransportError, retry: number) => void;
+  /** A file already there did not match the listing and is fetched again. */
+  readonly onCorrupt?: (file: HubFile, detail: string) => void;
+  /** Which files already there were verified, and when. */
+  readonly record: VerifiedRecord;
 }
 
-/** Fetches `file` to `target`; 'present' when a file of the listed size is already there. */
-export async function downloadFile(
-  context: DownloadContext,
-  file: HubFile,
-  target: string,
-): Promise<'downloaded' | 'present'> {
+/** 'present': already there and verified; 'downloaded'; 'refetched': there but corrupt, downloaded again. */
+export type FileStatus = 'downloaded' | 'present' | 'refetched';
+
+/** Fetches `file` to `target`, unless a verified copy is already there. */
+export async function downloadFile(context: DownloadContext, file: HubFile, target: string): Promise<FileStatus> {
   try {
-    if ((await sizeOf(target)) === file.size) {
-      context.onProgress?.(file, file.size);
-      return 'present';
+    const existing = await statFile(target);
+    let refetch = false;
+    if (existing?.size === file.size) {
+      const problem = await verifyExisting(context, file, target, existing);
+      if (problem === undefined) {
+        context.onProgress?.(file, file.size);
+        return 'present';
+      }
+      context.onCorrupt?.(file, problem);
+      await context.record.forget(file.path);
+      refetch = true;
     }
-    await mkdir(dirname(target), { recursive: true });
+    await makeFolder('the output folder', dirname(target));
     await withRetries(
       context.policy,
       context.repo,
@@ -45,13 +63,35 @@ export async function downloadFile(
       () => attempt(context, file, target),
       (error, retry) => context.onRetry?.(file, error, retry),
     );
-    return 'downloaded';
+    const id = new ContentHash(file).expectedId;
+    if (id !== undefined) await context.record.remember(file.path, await stat(target), id);
+    return refetch ? 'refetched' : 'downloaded';
   } catch (error) {
     if (error instanceof HubError) throw error;
+    if (error instanceof PathError) throw new HubError(context.repo, file.path, 'filesystem', error.message);
     const { code, message } = error as NodeJS.ErrnoException;
     if (code === undefined) throw error;
     throw new HubError(context.repo, file.path, 'filesystem', `cannot write ${target}: ${message}`, { cause: error });
   }
+}
+
+/**
+ * Undefined when the file at `target` (of the listed size) matches the listed hash, from the record
+ * when its size and mtime are the ones verified, else by hashing it; otherwise what is wrong.
+ */
+async function verifyExisting(
+  context: DownloadContext,
+  file: HubFile,
+  target: string,
+  stats: Stats,
+): Promise<string | undefined> {
+  const hash = new ContentHash(file);
+  const id = hash.expectedId;
+  if (id === undefined || context.record.matches(file.path, stats, id)) return undefined;
+  await hash.updateFromFile(target);
+  const problem = hash.mismatch();
+  if (problem === undefined) await context.record.remember(file.path, stats, id);
+  return problem;
 }
 
 /** One try: resume or start the part file, stream the body into it, verify, rename. */
@@ -160,11 +200,15 @@ function contentLength(response: HttpResponse): number | undefined {
   return header === undefined || !/^\d+$/.test(header) ? undefined : Number(header);
 }
 
-async function sizeOf(path: string): Promise<number | undefined> {
+async function statFile(path: string): Promise<Stats | undefined> {
   try {
     const info = await stat(path);
-    return info.isFile() ? info.size : undefined;
+    return info.isFile() ? info : undefined;
   } catch {
     return undefined;
   }
+}
+
+async function sizeOf(path: string): Promise<number | undefined> {
+  return (await statFile(path))?.size;
 }

@@ -12,6 +12,8 @@ export type HubProblem =
   | 'bad-response' // the hub answered something this client cannot read
   | 'http' // any other HTTP status
   | 'filesystem' // the output folder or a file in it could not be written
+  | 'too-large' // the listing exceeds its limits
+  | 'disk-space' // the files to download do not fit in the free space of the output folder
   | 'usage'; // a malformed repository id, revision or hub address
 
 /** A download from the Hugging Face Hub failed; the message names the repository, the file and why. */

@@ -144,17 +144,36 @@ export class HttpClient {
   }
 }
 
-/** Reads a whole (small) body as text; at most `limit` bytes are kept. */
-export async function readBody(body: IncomingMessage, host: string, limit = 64 << 20): Promise<string> {
+/**
+ * Reads a whole (small) body as text, at most `limit` bytes: a longer body is cut off there (the
+ * connection is dropped rather than read to an end that may never come) and `truncated` is set.
+ */
+export async function readBodyUpTo(
+  body: IncomingMessage,
+  host: string,
+  limit: number,
+): Promise<{ text: string; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let length = 0;
+  let truncated = false;
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (length < limit) chunks.push(chunk);
+      chunks.push(chunk);
       length += chunk.length;
+      if (length > limit) {
+        truncated = true;
+        break;
+      }
     }
   } catch (error) {
     throw asTransportError(error, host);
+  } finally {
+    if (!body.complete) body.destroy();
   }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+  return { text: Buffer.concat(chunks).subarray(0, limit).toString('utf8'), truncated };
+}
+
+/** Reads at most `limit` bytes of a body as text, silently cut off there (for error bodies). */
+export async function readBody(body: IncomingMessage, host: string, limit: number): Promise<string> {
+  return (await readBodyUpTo(body, host, limit)).text;
 }

@@ -2,7 +2,7 @@
 import { isAbsolute } from 'node:path';
 import { revisionUrl, treeUrl, type HubConfig } from './endpoint.js';
 import { HubError } from './errors.js';
-import { readBody, type HttpClient } from './http.js';
+import { readBodyUpTo, type HttpClient } from './http.js';
 import { withRetries, type RetryPolicy } from './retry.js';
 import { throwForStatus } from './status.js';
 
@@ -22,24 +22,47 @@ export interface RepoListing {
   readonly files: readonly HubFile[];
 }
 
+/**
+ * How much listing `pull` reads before giving up: a hub (or anything answering at its address) may
+ * send a listing that never ends, or pages that never stop linking to a next one.
+ */
+export interface ListingLimits {
+  /** Bytes of JSON over all the listing's responses (default 16 MiB: ~80,000 entries). */
+  readonly maxBytes: number;
+  /** Files listed (default 10,000; FastVLM's repositories hold about 10). */
+  readonly maxFiles: number;
+}
+
+export const DEFAULT_LISTING_LIMITS: ListingLimits = { maxBytes: 16 * 2 ** 20, maxFiles: 10_000 };
+
 const COMMIT = /^[0-9a-f]{40}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const MAX_PAGES = 10_000;
 
-/** Lists the files of `repo` at `revision`. */
+/** Lists the files of `repo` at `revision`, within `limits`. */
 export async function listRepo(
   client: HttpClient,
   config: HubConfig,
   repo: string,
   revision: string,
   policy: RetryPolicy,
+  limits: ListingLimits = DEFAULT_LISTING_LIMITS,
 ): Promise<RepoListing> {
   const asked = { kind: 'listing', revision } as const;
+  let bytesLeft = limits.maxBytes;
   const getJson = (url: string): Promise<{ value: unknown; next: string | undefined }> =>
     withRetries(policy, repo, undefined, async () => {
       const response = await client.get(url, { accept: 'application/json' });
       if (response.status !== 200) return throwForStatus(response, repo, asked, config.token !== undefined);
-      const text = await readBody(response.body, new URL(response.url).host);
+      const { text, truncated } = await readBodyUpTo(response.body, new URL(response.url).host, bytesLeft);
+      if (truncated)
+        throw new HubError(
+          repo,
+          undefined,
+          'too-large',
+          `the file listing is larger than ${limits.maxBytes} bytes, the limit (raise it with --max-listing-bytes)`,
+        );
+      bytesLeft -= Buffer.byteLength(text);
       try {
         return { value: JSON.parse(text) as unknown, next: nextPage(response.headers.link, response.url) };
       } catch (error) {
@@ -61,6 +84,13 @@ export async function listRepo(
     for (const entry of value) {
       const file = parseEntry(entry, repo);
       if (file !== undefined) files.push(file);
+      if (files.length > limits.maxFiles)
+        throw new HubError(
+          repo,
+          undefined,
+          'too-large',
+          `the repository lists more than ${limits.maxFiles} files, the limit (raise it with --max-files)`,
+        );
     }
     url = next;
   }

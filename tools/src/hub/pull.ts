@@ -1,10 +1,14 @@
 /** `pull`: downloads a Hugging Face model repository into a folder, file by file. */
 import { resolve, sep } from 'node:path';
-import { downloadFile } from './download.js';
+import { checkOutputFolder } from '../fs/output-paths.js';
+import { PathError } from '../fs/path-error.js';
+import { bytesToDownload, checkFreeSpace } from './disk-space.js';
+import { downloadFile, type FileStatus } from './download.js';
 import { checkRequest, hubConfigFromEnv, repoName, type HubConfig } from './endpoint.js';
 import { HubError } from './errors.js';
 import { HttpClient, type TransportError } from './http.js';
-import { listRepo, type HubFile } from './listing.js';
+import { DEFAULT_LISTING_LIMITS, listRepo, type HubFile, type ListingLimits } from './listing.js';
+import { VerifiedRecord } from './verified-record.js';
 
 export interface PullOptions {
   /** 'owner/name'. */
@@ -21,6 +25,10 @@ export interface PullOptions {
   readonly retryDelayMs?: number;
   readonly connectTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
+  /** How much listing is read before giving up (default DEFAULT_LISTING_LIMITS). */
+  readonly listingLimits?: Partial<ListingLimits>;
+  /** Check that the files fit in the free disk space before downloading (default true). */
+  readonly checkSpace?: boolean;
   readonly onEvent?: (event: PullEvent) => void;
 }
 
@@ -33,14 +41,17 @@ export type PullEvent =
     }
   | { readonly type: 'progress'; readonly file: HubFile; readonly done: number }
   | { readonly type: 'retry'; readonly file: HubFile; readonly retry: number; readonly reason: string }
-  | { readonly type: 'file-done'; readonly file: HubFile; readonly status: 'downloaded' | 'present' };
+  | { readonly type: 'corrupt'; readonly file: HubFile; readonly detail: string }
+  | { readonly type: 'file-done'; readonly file: HubFile; readonly status: FileStatus };
 
 export interface PullResult {
   readonly outDir: string;
   readonly commit: string;
   readonly downloaded: readonly string[];
-  /** Files that were already there with the listed size. */
+  /** Files that were already there, their content verified. */
   readonly present: readonly string[];
+  /** Files that were there but corrupt (their hash did not match), downloaded again. */
+  readonly refetched: readonly string[];
 }
 
 /** Downloads every file of `repo` at `revision` into `outDir`; throws a HubError on any failure. */
@@ -57,12 +68,25 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     maxRedirects: 10,
   });
   try {
-    const { commit, files } = await listRepo(client, config, repo, revision, policy);
+    await checkOutputFolder('--out', outDir);
+  } catch (error) {
+    throw error instanceof PathError ? new HubError(repo, undefined, 'filesystem', error.message) : error;
+  }
+  try {
+    const limits: ListingLimits = {
+      maxBytes: options.listingLimits?.maxBytes ?? DEFAULT_LISTING_LIMITS.maxBytes,
+      maxFiles: options.listingLimits?.maxFiles ?? DEFAULT_LISTING_LIMITS.maxFiles,
+    };
+    const { commit, files } = await listRepo(client, config, repo, revision, policy, limits);
     const targets = files.map((file) => ({ file, target: targetPath(repo, outDir, file) }));
     onEvent?.({ type: 'listed', commit, files, totalBytes: files.reduce((sum, file) => sum + file.size, 0) });
+    if (options.checkSpace !== false) await checkFreeSpace(repo, outDir, await bytesToDownload(targets));
     const downloaded: string[] = [];
     const present: string[] = [];
+    const refetched: string[] = [];
     const context = {
+      record: await VerifiedRecord.open(outDir),
+      onCorrupt: (file: HubFile, detail: string) => onEvent?.({ type: 'corrupt', file, detail }),
       client,
       config,
       repo,
@@ -75,10 +99,10 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     };
     for (const { file, target } of targets) {
       const status = await downloadFile(context, file, target);
-      (status === 'downloaded' ? downloaded : present).push(file.path);
+      ({ downloaded, present, refetched })[status].push(file.path);
       onEvent?.({ type: 'file-done', file, status });
     }
-    return { outDir, commit, downloaded, present };
+    return { outDir, commit, downloaded, present, refetched };
   } finally {
     client.close();
   }

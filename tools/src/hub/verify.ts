@@ -35,6 +35,16 @@ export class ContentHash {
     for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) this.hash.update(chunk);
   }
 
+  /** Whether the listing gave a hash to check against. */
+  get checkable(): boolean {
+    return this.hash !== undefined;
+  }
+
+  /** What the content is checked against: 'sha256:<hex>' or 'git blob sha1:<hex>'; undefined without a hash. */
+  get expectedId(): string | undefined {
+    return this.expected === undefined ? undefined : `${this.algorithm}:${this.expected}`;
+  }
+
   /** Undefined when the content matches (or the listing gave no hash), else what is wrong. */
   mismatch(): string | undefined {
     if (this.hash === undefined || this.expected === undefined) return undefined;

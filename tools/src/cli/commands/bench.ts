@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import { formatProfile } from '../../bench/profile-report.js';
 import { formatMs, formatTable } from '../../bench/table.js';
 import { DEMO_MODEL_NOTE, demoModelFolder, sampleImagePath } from '../../demo/demo-assets.js';
-import { UsageError } from '../errors.js';
+import { integerFlag } from '../number-flags.js';
 import { dtypeOption, visionDtypeOption, weightDtypes, type WeightFlags } from '../weight-options.js';
 import { outputOf, type CliOutput } from '../output.js';
 import { formatBytes } from '../progress.js';
@@ -124,20 +124,12 @@ export function register(program: Command): void {
     });
 }
 
-function integerFlag(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 1)
-    throw new UsageError(`${name} must be an integer >= 1, got '${value}'`);
-  return n;
-}
-
 /** Benchmarks the model of `flags.model` (default: the demo model) on `flags.image` (default: the test card). */
 export async function runBench(flags: BenchFlags, output: CliOutput): Promise<BenchReport> {
   const weights = weightDtypes(flags);
   const dtype = weights.dtype;
-  const runs = integerFlag('--runs', flags.runs, 3);
-  const maxNewTokens = integerFlag('--max-new-tokens', flags.maxNewTokens, 64);
+  const runs = integerFlag('--runs', flags.runs, { min: 1 }) ?? 3;
+  const maxNewTokens = integerFlag('--max-new-tokens', flags.maxNewTokens, { min: 1 }) ?? 64;
 
   let folder = flags.model;
   if (folder === undefined) {

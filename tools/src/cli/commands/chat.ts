@@ -5,10 +5,11 @@
  * the new message is prefilled. `/reset` starts over, `/exit` or end of input ends.
  */
 import { createInterface } from 'node:readline';
-import { ChatContextError, ChatSession, FastVLM, type ChatTurnOptions } from '@fastvlm/llava';
+import { ChatContextError, ChatSession, DEFAULT_MAX_NEW_TOKENS, FastVLM, type ChatTurnOptions } from '@fastvlm/llava';
 import type { Command } from 'commander';
 import { DEMO_MODEL_NOTE, demoModelFolder } from '../../demo/demo-assets.js';
-import { UsageError } from '../errors.js';
+import { integerFlag, realFlag } from '../number-flags.js';
+import { preflightChat } from '../preflight.js';
 import { dtypeOption, visionDtypeOption, weightDtypes, type WeightFlags } from '../weight-options.js';
 import { outputOf, type CliOutput } from '../output.js';
 
@@ -55,27 +56,13 @@ export function register(program: Command): void {
     });
 }
 
-function numberFlag(
-  name: string,
-  value: string | undefined,
-  check: (n: number) => boolean,
-  what: string,
-): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n))
-    throw new UsageError(`${name} must be ${what}, got '${value}'`);
-  return n;
-}
-
 function turnOptions(flags: ChatFlags): ChatTurnOptions {
-  const isCount = (n: number): boolean => Number.isSafeInteger(n) && n >= 1;
   return {
-    maxNewTokens: numberFlag('--max-new-tokens', flags.maxNewTokens, isCount, 'an integer >= 1') ?? 256,
-    temperature: numberFlag('--temperature', flags.temperature, (n) => n >= 0, 'a number >= 0') ?? 0,
-    topP: numberFlag('--top-p', flags.topP, (n) => n > 0 && n <= 1, 'in (0, 1]'),
-    topK: numberFlag('--top-k', flags.topK, (n) => Number.isSafeInteger(n) && n >= 0, 'an integer >= 0'),
-    seed: numberFlag('--seed', flags.seed, Number.isSafeInteger, 'an integer'),
+    maxNewTokens: integerFlag('--max-new-tokens', flags.maxNewTokens, { min: 1 }) ?? DEFAULT_MAX_NEW_TOKENS,
+    temperature: realFlag('--temperature', flags.temperature, { min: 0 }) ?? 0,
+    topP: realFlag('--top-p', flags.topP, { min: 0, minExclusive: true, max: 1 }),
+    topK: integerFlag('--top-k', flags.topK, { min: 0 }),
+    seed: integerFlag('--seed', flags.seed),
   };
 }
 
@@ -83,28 +70,20 @@ function turnOptions(flags: ChatFlags): ChatTurnOptions {
 export async function runChat(flags: ChatFlags, input: NodeJS.ReadableStream, output: CliOutput): Promise<ChatSummary> {
   const weights = weightDtypes(flags);
   const options = turnOptions(flags);
-  const maxContext = numberFlag(
-    '--max-context',
-    flags.maxContext,
-    (n) => Number.isSafeInteger(n) && n >= 1,
-    'an integer >= 1',
-  );
+  const maxContext = integerFlag('--max-context', flags.maxContext, { min: 1 });
 
   let folder = flags.model;
   if (folder === undefined) {
     output.err(DEMO_MODEL_NOTE);
     folder = await demoModelFolder(output.err);
   }
+  // Everything that can be checked without the weights, before they load.
+  await preflightChat(folder, { image: flags.image, system: flags.system, maxContext, request: options });
   const model = await FastVLM.load(folder, weights);
   const summary: ChatSummary = { turns: 0, answers: [] };
   let chat: ChatSession | undefined;
   const lines = createInterface({ input, terminal: false, crlfDelay: Infinity });
   try {
-    if (maxContext !== undefined && maxContext > model.config.llm.maxPositionEmbeddings) {
-      throw new UsageError(
-        `--max-context must be at most the model's context of ${model.config.llm.maxPositionEmbeddings}, got ${maxContext}`,
-      );
-    }
     chat = new ChatSession(model, { image: flags.image, system: flags.system, maxContext });
     output.err(
       `chat ready (${flags.image === undefined ? 'no image' : flags.image}); '/reset' starts over, '/exit' ends\n`,

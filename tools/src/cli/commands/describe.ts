@@ -4,12 +4,14 @@
  * streams the model's answer about an image to stdout. Without --model: a tiny random-weight demo
  * model (said plainly on stderr); without IMAGE: the repository's test card.
  */
-import { FastVLM, dumpPipeline, type GenerateResult } from '@fastvlm/llava';
+import { rename, rm } from 'node:fs/promises';
+import { DEFAULT_MAX_NEW_TOKENS, FastVLM, dumpPipeline, type GenerateResult } from '@fastvlm/llava';
 import type { TensorsToWrite } from '@fastvlm/tensor';
 import { writeSafetensors } from '@fastvlm/tensor/node';
 import type { Command } from 'commander';
 import { DEMO_MODEL_NOTE, demoModelFolder, sampleImagePath } from '../../demo/demo-assets.js';
-import { UsageError } from '../errors.js';
+import { integerFlag, realFlag } from '../number-flags.js';
+import { preflightDescribe } from '../preflight.js';
 import { dtypeOption, visionDtypeOption, weightDtypes, type WeightFlags } from '../weight-options.js';
 import { outputOf, type CliOutput } from '../output.js';
 
@@ -54,19 +56,6 @@ export function register(program: Command): void {
     });
 }
 
-function numberFlag(
-  name: string,
-  value: string | undefined,
-  check: (n: number) => boolean,
-  what: string,
-): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n))
-    throw new UsageError(`${name} must be ${what}, got '${value}'`);
-  return n;
-}
-
 /** Answers about `image` (default: the test card) with the model of `flags.model` (default: the demo model). */
 export async function runDescribe(
   image: string | undefined,
@@ -74,13 +63,11 @@ export async function runDescribe(
   output: CliOutput,
 ): Promise<GenerateResult & { adapter: string }> {
   const weights = weightDtypes(flags);
-  const maxNewTokens =
-    numberFlag('--max-new-tokens', flags.maxNewTokens, (n) => Number.isSafeInteger(n) && n >= 1, 'an integer >= 1') ??
-    256;
-  const temperature = numberFlag('--temperature', flags.temperature, (n) => n >= 0, 'a number >= 0') ?? 0;
-  const topP = numberFlag('--top-p', flags.topP, (n) => n > 0 && n <= 1, 'in (0, 1]');
-  const topK = numberFlag('--top-k', flags.topK, (n) => Number.isSafeInteger(n) && n >= 0, 'an integer >= 0');
-  const seed = numberFlag('--seed', flags.seed, Number.isSafeInteger, 'an integer');
+  const maxNewTokens = integerFlag('--max-new-tokens', flags.maxNewTokens, { min: 1 }) ?? DEFAULT_MAX_NEW_TOKENS;
+  const temperature = realFlag('--temperature', flags.temperature, { min: 0 }) ?? 0;
+  const topP = realFlag('--top-p', flags.topP, { min: 0, minExclusive: true, max: 1 });
+  const topK = integerFlag('--top-k', flags.topK, { min: 0 });
+  const seed = integerFlag('--seed', flags.seed);
 
   let folder = flags.model;
   if (folder === undefined) {
@@ -88,18 +75,20 @@ export async function runDescribe(
     folder = await demoModelFolder(output.err);
   }
   const imagePath = image ?? (await sampleImagePath());
+  const request = {
+    image: imagePath,
+    prompt: flags.prompt ?? DEFAULT_PROMPT,
+    maxNewTokens,
+    temperature,
+    topP,
+    topK,
+    seed,
+    profile: flags.profile,
+  };
+  // Everything that can be checked without the weights, before they load.
+  await preflightDescribe(folder, request, flags.dump);
   const model = await FastVLM.load(folder, weights);
   try {
-    const request = {
-      image: imagePath,
-      prompt: flags.prompt ?? DEFAULT_PROMPT,
-      maxNewTokens,
-      temperature,
-      topP,
-      topK,
-      seed,
-      profile: flags.profile,
-    };
     let result: GenerateResult;
     if (flags.json === true) {
       result = await model.generate(request);
@@ -152,6 +141,14 @@ async function writeDump(
       ]),
     ),
   };
-  await writeSafetensors(path, tensors, { model: model.folder, image });
+  // Written aside and renamed: an interrupted or failed write never leaves a plausible-looking file.
+  const partial = `${path}.partial-${process.pid}`;
+  try {
+    await writeSafetensors(partial, tensors, { model: model.folder, image });
+    await rename(partial, path);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
   output.err(`wrote ${path}\n`);
 }

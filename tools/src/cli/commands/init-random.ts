@@ -10,6 +10,9 @@ import {
 } from '../../checkpoint/random-checkpoint.js';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { integerFlag } from '../number-flags.js';
+import { abortOnSignal } from '../interrupt.js';
+import { checkOutputFolder } from '../../fs/output-paths.js';
 import { outputOf, type CliOutput } from '../output.js';
 import { formatBytes, startProgress, type Progress } from '../progress.js';
 
@@ -45,14 +48,6 @@ export function register(program: Command): void {
     });
 }
 
-function integerFlag(name: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
-    throw new UsageError(`${name} must be an integer${min > 0 ? ` >= ${min}` : ''}, got '${value}'`);
-  }
-  return Number(value);
-}
-
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(value))
@@ -68,35 +63,39 @@ export async function runInitRandom(
 ): Promise<RandomCheckpointResult> {
   const preset = oneOf<RandomPreset>('--preset', flags.preset, ['tiny', '0.5b']) ?? 'tiny';
   const dtype = oneOf<RandomWeightDtype>('--dtype', flags.dtype, ['float16', 'float32']) ?? 'float16';
-  const layers = integerFlag('--layers', flags.layers, 1);
-  const imageSize = integerFlag('--image-size', flags.imageSize, 64);
+  const layers = integerFlag('--layers', flags.layers, { min: 1 });
+  const imageSize = integerFlag('--image-size', flags.imageSize, { min: 64 });
   if (imageSize !== undefined && imageSize % 64 !== 0)
     throw new UsageError(`--image-size must be a multiple of 64, got ${imageSize}`);
-  const seed = integerFlag('--seed', flags.seed, Number.MIN_SAFE_INTEGER) ?? 0;
+  const seed = integerFlag('--seed', flags.seed) ?? 0;
 
+  await checkOutputFolder('init-random', dir);
   let progress: Progress | undefined;
   let result: RandomCheckpointResult;
   try {
-    result = await writeRandomCheckpoint(dir, {
-      preset,
-      dtype,
-      layers,
-      imageSize,
-      seed,
-      onProgress:
-        flags.quiet === true
-          ? undefined
-          : ({ tensor, bytesDone, bytesTotal }) => {
-              progress ??= startProgress({
-                title: 'model.safetensors',
-                total: bytesTotal,
-                unit: 'bytes',
-                writeErr: output.err,
-                live: flags.live,
-              });
-              progress.update(bytesDone, tensor);
-            },
-    });
+    result = await abortOnSignal(`the model folder ${dir}`, (signal) =>
+      writeRandomCheckpoint(dir, {
+        signal,
+        preset,
+        dtype,
+        layers,
+        imageSize,
+        seed,
+        onProgress:
+          flags.quiet === true
+            ? undefined
+            : ({ tensor, bytesDone, bytesTotal }) => {
+                progress ??= startProgress({
+                  title: 'model.safetensors',
+                  total: bytesTotal,
+                  unit: 'bytes',
+                  writeErr: output.err,
+                  live: flags.live,
+                });
+                progress.update(bytesDone, tensor);
+              },
+      }),
+    );
   } finally {
     progress?.stop();
   }

@@ -1,6 +1,8 @@
 /** `fastvlm pull REPO_ID [--revision R] [--out DIR]`: download a model folder from the Hugging Face Hub. */
 import type { Command } from 'commander';
+import { DEFAULT_LISTING_LIMITS } from '../../hub/listing.js';
 import { pull, type PullEvent, type PullResult } from '../../hub/pull.js';
+import { integerFlag } from '../number-flags.js';
 import { outputOf, type CliOutput } from '../output.js';
 import { formatBytes, startProgress, type Progress } from '../progress.js';
 
@@ -8,6 +10,10 @@ interface PullFlags {
   readonly revision: string;
   readonly out?: string;
   readonly quiet?: boolean;
+  readonly maxFiles?: string;
+  readonly maxListingBytes?: string;
+  /** False with --no-space-check. */
+  readonly spaceCheck?: boolean;
 }
 
 export function register(program: Command): void {
@@ -22,6 +28,12 @@ export function register(program: Command): void {
     .option('--revision <revision>', 'branch, tag or commit', 'main')
     .option('--out <dir>', 'folder to download into (default: ./models/<repo name>)')
     .option('--quiet', 'print no progress')
+    .option('--max-files <n>', `read a listing of at most this many files (default ${DEFAULT_LISTING_LIMITS.maxFiles})`)
+    .option(
+      '--max-listing-bytes <n>',
+      `read at most this many bytes of listing (default ${DEFAULT_LISTING_LIMITS.maxBytes})`,
+    )
+    .option('--no-space-check', 'download even when the files seem not to fit in the free disk space')
     .action(async (repo: string, flags: PullFlags, command: Command) => {
       await runPull(repo, flags, outputOf(command));
     });
@@ -36,12 +48,19 @@ export async function runPull(repo: string, flags: PullFlags, output: CliOutput)
       repo,
       revision: flags.revision,
       outDir: flags.out,
+      listingLimits: {
+        maxFiles: integerFlag('--max-files', flags.maxFiles, { min: 1 }),
+        maxBytes: integerFlag('--max-listing-bytes', flags.maxListingBytes, { min: 1 }),
+      },
+      checkSpace: flags.spaceCheck !== false,
       onEvent: reporter && ((event) => reporter.on(event)),
     });
   } finally {
     reporter?.stop();
   }
-  const kept = result.present.length === 0 ? '' : `, ${result.present.length} already there`;
+  const kept =
+    (result.present.length === 0 ? '' : `, ${result.present.length} already there (verified)`) +
+    (result.refetched.length === 0 ? '' : `, ${result.refetched.length} corrupt and downloaded again`);
   output.out(`${result.outDir}\n`);
   output.err(`pulled ${repo} at ${result.commit.slice(0, 12)}: ${result.downloaded.length} downloaded${kept}\n`);
   return result;
@@ -79,12 +98,17 @@ class PullReporter {
         this.progress?.update(this.doneBytes, event.file.path);
         break;
       }
+      case 'corrupt':
+        this.progress?.log(
+          `${event.file.path}: the copy already there is corrupt (${event.detail}); downloading it again`,
+        );
+        break;
       case 'retry':
         this.progress?.log(`${event.file.path}: ${event.reason}; retry ${event.retry}, resuming`);
         break;
       case 'file-done':
         this.progress?.log(
-          `${event.file.path} (${formatBytes(event.file.size)}) ${event.status === 'present' ? 'already there' : 'downloaded'}`,
+          `${event.file.path} (${formatBytes(event.file.size)}) ${event.status === 'present' ? 'already there, verified' : 'downloaded'}`,
         );
         break;
     }

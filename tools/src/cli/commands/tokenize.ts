@@ -1,9 +1,9 @@
 /** `fastvlm tokenize --model DIR (--text TEXT | --file FILE) [--json]`: the token ids of a text. */
-import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@fastvlm/qwen2';
 import type { Command } from 'commander';
 import { InputError, UsageError } from '../errors.js';
 import { outputOf } from '../output.js';
+import { readInputFile } from '../../fs/input-paths.js';
 
 export interface TokenizeArgs {
   /** The model folder holding tokenizer.json (or vocab.json + merges.txt). */
@@ -53,13 +53,11 @@ export async function runTokenize(args: TokenizeArgs): Promise<TokenizeResult> {
   return { ids, stdout: `${ids.join(' ')}\n`, stderr: `${ids.length} ${ids.length === 1 ? 'token' : 'tokens'}\n` };
 }
 
+/** A text file of at most 64 MiB: a FIFO or a device is refused before it is opened. */
+const MAX_TEXT_FILE_BYTES = 64 * 2 ** 20;
+
 async function readTextFile(path: string): Promise<string> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new InputError(`cannot read --file ${path}: ${(error as Error).message}`, { cause: error });
-  }
+  const bytes = await readInputFile('--file', path, MAX_TEXT_FILE_BYTES);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (error) {

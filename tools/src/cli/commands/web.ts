@@ -4,7 +4,7 @@
  * then loads by default. Without --model the page offers Apple's Hugging Face repository.
  */
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { outputOf, type CliOutput } from '../output.js';
 import { demoModelFolder } from '../../demo/demo-assets.js';
 import { startWebServer, type WebServer } from '../../web/server.js';
@@ -46,14 +46,14 @@ export function register(program: Command): void {
 function portOf(text: string | undefined): number {
   const value = text ?? '8080';
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535)
-    throw new InputError(`--port must be 0..65535, got '${value}'`);
+    throw new UsageError(`--port must be an integer in [0, 65535], got '${value}'`);
   return Number(value);
 }
 
 /** Starts the server and says where it is; the caller closes it. */
 export async function runWeb(flags: WebFlags, output: CliOutput): Promise<WebServer> {
   const port = portOf(flags.port);
-  if (flags.demo === true && flags.model !== undefined) throw new InputError('give either --model or --demo, not both');
+  if (flags.demo === true && flags.model !== undefined) throw new UsageError('give either --model or --demo, not both');
   const model = flags.demo === true ? await demoModelFolder((text) => output.err(text)) : flags.model;
   let server: WebServer;
   try {
