@@ -7,6 +7,19 @@ const skipped = report.numPendingTests + report.numTodoTests;
 console.log(
   `[test] ${report.testResults.length} files, ${report.numTotalTests} tests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`,
 );
+// Bad-input cases are tagged by a describe block (or test) named "bad input: <area>"; counted by area.
+const badInput = new Map();
+for (const file of report.testResults) {
+  for (const test of file.assertionResults) {
+    const tag = [...(test.ancestorTitles ?? []), test.title]
+      .map((title) => /^bad input: (.+)$/.exec(title))
+      .find(Boolean);
+    if (tag) badInput.set(tag[1], (badInput.get(tag[1]) ?? 0) + 1);
+  }
+}
+const badInputTotal = [...badInput.values()].reduce((sum, n) => sum + n, 0);
+const byArea = [...badInput].sort(([a], [b]) => a.localeCompare(b)).map(([area, n]) => `${area} ${n}`);
+console.log(`[test] bad-input cases: ${badInputTotal}${byArea.length === 0 ? '' : ` (${byArea.join(', ')})`}`);
 if (report.numTotalTests === 0) {
   console.error('[test] no test ran');
   process.exit(1);

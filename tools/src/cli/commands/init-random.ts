@@ -60,6 +60,8 @@ export async function runInitRandom(
   dir: string,
   flags: InitRandomFlags,
   output: CliOutput,
+  /** Where SIGINT/SIGTERM come from (tests pass their own emitter). */
+  signals: NodeJS.EventEmitter = process,
 ): Promise<RandomCheckpointResult> {
   const preset = oneOf<RandomPreset>('--preset', flags.preset, ['tiny', '0.5b']) ?? 'tiny';
   const dtype = oneOf<RandomWeightDtype>('--dtype', flags.dtype, ['float16', 'float32']) ?? 'float16';
@@ -73,28 +75,31 @@ export async function runInitRandom(
   let progress: Progress | undefined;
   let result: RandomCheckpointResult;
   try {
-    result = await abortOnSignal(`the model folder ${dir}`, (signal) =>
-      writeRandomCheckpoint(dir, {
-        signal,
-        preset,
-        dtype,
-        layers,
-        imageSize,
-        seed,
-        onProgress:
-          flags.quiet === true
-            ? undefined
-            : ({ tensor, bytesDone, bytesTotal }) => {
-                progress ??= startProgress({
-                  title: 'model.safetensors',
-                  total: bytesTotal,
-                  unit: 'bytes',
-                  writeErr: output.err,
-                  live: flags.live,
-                });
-                progress.update(bytesDone, tensor);
-              },
-      }),
+    result = await abortOnSignal(
+      `the model folder ${dir}`,
+      (signal) =>
+        writeRandomCheckpoint(dir, {
+          signal,
+          preset,
+          dtype,
+          layers,
+          imageSize,
+          seed,
+          onProgress:
+            flags.quiet === true
+              ? undefined
+              : ({ tensor, bytesDone, bytesTotal }) => {
+                  progress ??= startProgress({
+                    title: 'model.safetensors',
+                    total: bytesTotal,
+                    unit: 'bytes',
+                    writeErr: output.err,
+                    live: flags.live,
+                  });
+                  progress.update(bytesDone, tensor);
+                },
+        }),
+      signals,
     );
   } finally {
     progress?.stop();
