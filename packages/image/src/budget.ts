@@ -9,6 +9,10 @@
  *   many times in all (a scan visits its blocks once per coefficient of its band); the JPEG
  *   standard's successive approximation allows at most 14, so no conforming file is refused.
  * - `maxFileBytes` (default 512 MiB): the size of an image file read from a path.
+ * - `maxImageSide` (default 65535, JPEG's own limit): the longer side in pixels. Resizing to the
+ *   tower's square works and allocates in proportion to the padded square's side, not to the
+ *   pixels: a 1 x 178,000,000 PNG fits maxDecodedBytes yet would take gigabytes of resampling taps
+ *   and hours of work. At 65535 the worst case costs what the largest square image does.
  */
 import { ImageError } from './errors.js';
 
@@ -16,12 +20,14 @@ export interface ImageBudget {
   maxDecodedBytes?: number;
   maxCoefficientPasses?: number;
   maxFileBytes?: number;
+  maxImageSide?: number;
 }
 
 export const DEFAULT_IMAGE_BUDGET: Readonly<Required<ImageBudget>> = {
   maxDecodedBytes: 512 * 2 ** 20,
   maxCoefficientPasses: 16,
   maxFileBytes: 512 * 2 ** 20,
+  maxImageSide: 65_535,
 };
 
 /** The budget with defaults filled in; a limit that is not a positive number is an ImageError. */

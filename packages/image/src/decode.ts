@@ -37,7 +37,7 @@ const PNG_COLOR_TYPES: Record<number, string> = { 0: 'gray', 2: 'RGB', 3: 'palet
  */
 export function readImageHeader(bytes: Uint8Array, options: DecodeOptions = {}): ImageHeader {
   const source = options.source ?? '<image bytes>';
-  const { maxDecodedBytes } = resolveBudget(options);
+  const { maxDecodedBytes, maxImageSide } = resolveBudget(options);
   if (bytes.length === 0) throw new ImageError(source, 'the image is empty (0 bytes)');
   const format = detectFormat(bytes);
   if ('unsupported' in format) {
@@ -63,6 +63,7 @@ export function readImageHeader(bytes: Uint8Array, options: DecodeOptions = {}):
     };
   }
   checkDecodedBytes(header.decodedBytes, maxDecodedBytes, source, `${header.width}x${header.height} ${header.kind}`);
+  checkImageSide(header.width, header.height, source, maxImageSide);
   return header;
 }
 
@@ -77,9 +78,30 @@ export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Rgb
 
 /** Throws unless width and height are positive integers. */
 export function checkDimensions(width: number, height: number, source: string): void {
+  if (typeof width !== 'number' || typeof height !== 'number') {
+    const shown = (value: unknown): string =>
+      typeof value === 'number' ? String(value) : `no number (${typeof value})`;
+    throw new ImageError(
+      source,
+      `width and height must be positive integers, got width ${shown(width)} and height ${shown(height)}`,
+    );
+  }
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new ImageError(source, `the image is ${width}x${height}: width and height must be positive integers`);
   }
+}
+
+/** Throws an ImageBudgetError when the longer side is over `maxImageSide` (see budget.ts). */
+export function checkImageSide(width: number, height: number, source: string, maxImageSide: number): void {
+  const side = Math.max(width, height);
+  if (side <= maxImageSide) return;
+  throw new ImageBudgetError(
+    source,
+    `the image is ${width}x${height}: its longer side of ${side} pixels is over the budget of ${maxImageSide} (option maxImageSide)`,
+    'maxImageSide',
+    maxImageSide,
+    side,
+  );
 }
 
 /** Throws an ImageBudgetError when decoding `what` would allocate more than the budget. */

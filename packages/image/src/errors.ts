@@ -17,7 +17,7 @@ export class ImageError extends FastVlmError {
 }
 
 /** The option that states each budget (see budget.ts). */
-export type ImageBudgetName = 'maxDecodedBytes' | 'maxCoefficientPasses' | 'maxFileBytes';
+export type ImageBudgetName = 'maxDecodedBytes' | 'maxCoefficientPasses' | 'maxFileBytes' | 'maxImageSide';
 
 /** An image would take more than a budget allows; raising that option (`budget`) lets it through. */
 export class ImageBudgetError extends ImageError {

@@ -3,8 +3,8 @@
  * pixels decoded elsewhere (a browser's ImageData), or, in Node only, a file path (read by
  * `@fastvlm/image/node`, which a browser bundle never reaches: its specifier is not a literal).
  */
-import { resolveBudget, type ImageBudget } from './budget.js';
-import { checkDecodedBytes, checkDimensions, decodeImage } from './decode.js';
+import { DEFAULT_IMAGE_BUDGET, resolveBudget, type ImageBudget } from './budget.js';
+import { checkDecodedBytes, checkDimensions, checkImageSide, decodeImage } from './decode.js';
 import { ImageError } from './errors.js';
 import type * as NodeEntry from './node/index.js';
 import { dropAlpha, type RawPixels, type RgbImage } from './rgb-image.js';
@@ -27,11 +27,17 @@ export async function loadImage(input: ImageInput, options: LoadImageOptions = {
   if (input instanceof ArrayBuffer) {
     return decodeImage(new Uint8Array(input), { ...options, source: options.source ?? '<image bytes>' });
   }
-  return rgbFromRawPixels(input, options.source ?? '<raw pixels>', resolveBudget(options).maxDecodedBytes);
+  const { maxDecodedBytes, maxImageSide } = resolveBudget(options);
+  return rgbFromRawPixels(input, options.source ?? '<raw pixels>', maxDecodedBytes, maxImageSide);
 }
 
 /** Checks raw pixels (size, channels, length, budget) and copies them as RGB. */
-export function rgbFromRawPixels(pixels: RawPixels, source: string, maxDecodedBytes: number): RgbImage {
+export function rgbFromRawPixels(
+  pixels: RawPixels,
+  source: string,
+  maxDecodedBytes: number,
+  maxImageSide: number = DEFAULT_IMAGE_BUDGET.maxImageSide,
+): RgbImage {
   const { width, height, data } = pixels;
   if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
     throw new ImageError(source, 'raw pixels must be a Uint8Array or Uint8ClampedArray of RGB or RGBA bytes');
@@ -39,6 +45,7 @@ export function rgbFromRawPixels(pixels: RawPixels, source: string, maxDecodedBy
   checkDimensions(width, height, source);
   const count = width * height;
   checkDecodedBytes(count * 3, maxDecodedBytes, source, `${width}x${height} raw pixels`);
+  checkImageSide(width, height, source, maxImageSide);
   const channels = pixels.channels ?? (data.length === count * 4 ? 4 : data.length === count * 3 ? 3 : undefined);
   if (channels !== 3 && channels !== 4) {
     throw new ImageError(source, `raw pixels: ${data.length} bytes is neither RGB nor RGBA for ${width}x${height}`);

@@ -159,3 +159,33 @@ describe('file-size budget (maxFileBytes, default 512 MiB)', () => {
     expect((await loadImage(path)).width).toBe(64);
   });
 });
+
+describe('bad input: image side (maxImageSide, default 65535)', () => {
+  it.each([
+    [1, 178_000_000, 'a 1-pixel-wide PNG within maxDecodedBytes'],
+    [100_000, 2, 'a 2-pixel-high PNG'],
+    [65_536, 1, 'one past the limit'],
+  ])('refuses %ix%i (%s) from its header, naming the option', async (width, height) => {
+    const error = await expectImageError(
+      () => readImageHeader(pngHeaderOnly(width, height), { source: 'thin.png' }),
+      ImageBudgetError,
+      new RegExp(
+        `^thin\\.png: the image is ${width}x${height}: its longer side of ${Math.max(width, height)} pixels is over the budget of 65535 \\(option maxImageSide\\)$`,
+      ),
+    );
+    expect([error.budget, error.limit, error.needed]).toEqual(['maxImageSide', 65_535, Math.max(width, height)]);
+  });
+
+  it('refuses raw pixels past the side budget, and takes a raised budget', async () => {
+    const tall = { width: 1, height: 70_000, data: new Uint8Array(70_000 * 3) };
+    await expectImageError(() => loadImage(tall), ImageBudgetError, /longer side of 70000 pixels/);
+    expect((await loadImage(tall, { maxImageSide: 70_000 })).height).toBe(70_000);
+    expect(readImageHeader(pngHeaderOnly(65_535, 1)).width).toBe(65_535);
+  });
+
+  it('says which dimension is missing rather than printing undefined', async () => {
+    const noSize = { data: new Uint8Array(3) } as unknown as Parameters<typeof loadImage>[0];
+    const error = await expectImageError(() => loadImage(noSize), /got width no number \(undefined\)/);
+    expect(error.message).not.toMatch(/undefinedx|got undefined/);
+  });
+});
