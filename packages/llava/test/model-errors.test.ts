@@ -62,8 +62,12 @@ describe('FastVLM: bad inputs are typed errors, and the model keeps working (f16
   });
 
   it('an unknown weight dtype is a LoadOptionsError naming the option', async () => {
-    await expect(FastVLM.load(MODEL_FOLDER, { dtype: 'int4' as 'int8', device })).rejects.toThrow(
-      /dtype must be 'f32', 'f16' or 'int8', got "int4"/,
+    await expect(FastVLM.load(MODEL_FOLDER, { dtype: 'int2' as 'int8', device })).rejects.toThrow(
+      /dtype must be 'f32', 'f16', 'int8', 'int4', got "int2"/,
+    );
+    // int4 is for the decoder and projector only
+    await expect(FastVLM.load(MODEL_FOLDER, { visionDtype: 'int4' as 'int8', device })).rejects.toThrow(
+      /visionDtype must be 'f32', 'f16', 'int8', got "int4"/,
     );
     await expect(FastVLM.load(MODEL_FOLDER, { visionDtype: 'bf16' as 'f16', device })).rejects.toThrow(
       LoadOptionsError,

@@ -9,7 +9,7 @@ export class Embedding extends Module {
 
   constructor(numEmbeddings: number, embeddingDim: number) {
     super();
-    this.weight = Parameter.matrix([numEmbeddings, embeddingDim]);
+    this.weight = Parameter.matrix([numEmbeddings, embeddingDim], { vocabulary: true });
   }
 
   /** ids [T] i32 -> [T, hidden] f32. */

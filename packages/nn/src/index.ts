@@ -1,6 +1,12 @@
 export { Parameter, type ParameterKind, type ParameterOptions, type ParameterValue } from './parameter.js';
 export { Module, type Child } from './module.js';
-export { loadWeights, type LoadWeightsOptions, type WeightDType } from './load-weights.js';
+export {
+  loadWeights,
+  parameterBytes,
+  parameterStorage,
+  type LoadWeightsOptions,
+  type WeightDType,
+} from './load-weights.js';
 export { Linear } from './linear.js';
 export { RmsNorm } from './rms-norm.js';
 export { LayerNorm } from './layer-norm.js';

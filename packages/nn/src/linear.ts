@@ -11,10 +11,13 @@ export class Linear extends Module {
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
-    { bias }: { bias: boolean },
+    {
+      bias,
+      vocabulary = false,
+    }: { bias: boolean; /** An LM head: see ParameterOptions.vocabulary. */ vocabulary?: boolean },
   ) {
     super();
-    this.weight = Parameter.matrix([outFeatures, inFeatures]);
+    this.weight = Parameter.matrix([outFeatures, inFeatures], { vocabulary });
     this.bias = bias ? Parameter.vector([outFeatures]) : undefined;
   }
 

@@ -3,16 +3,56 @@
  * parameter's name, in the form its kind asks for, after checking the checkpoint's shape.
  */
 import type { FloatTensor } from '@fastvlm/kernels';
-import { loadInt8Weight, loadTensor, type Device, type SafetensorsCheckpoint } from '@fastvlm/tensor';
+import {
+  INT4_GROUP_SIZE,
+  loadInt4Weight,
+  loadInt8Weight,
+  loadTensor,
+  type Device,
+  type SafetensorsCheckpoint,
+} from '@fastvlm/tensor';
 import type { Module } from './module.js';
 import type { Parameter, ParameterValue } from './parameter.js';
 
 /**
  * How a model's weights are held on the GPU: the matrices (linears, 1x1 convolutions, the embedding)
- * in this dtype ('int8': int8 values with one scale per output row); convolution kernels in f32 for
- * 'f32', else f16; vectors (biases, norms, layer scales) always f32.
+ * in this dtype ('int8': int8 values with one scale per output row; 'int4': symmetric int4 with an
+ * f16 scale per INT4_GROUP_SIZE inputs, the vocabulary matrices in int8, see
+ * ParameterOptions.vocabulary); convolution kernels in f32 for 'f32', else f16; vectors (biases,
+ * norms, layer scales) always f32.
  */
-export type WeightDType = 'f32' | 'f16' | 'int8';
+export type WeightDType = 'f32' | 'f16' | 'int8' | 'int4';
+
+/** How a parameter is stored on the GPU for the model's `dtype`: the one place that decides it. */
+export function parameterStorage(parameter: Parameter, dtype: WeightDType): 'f32' | 'f16' | 'int8' | 'int4' {
+  const { kind, options } = parameter;
+  if (kind === 'vector') return 'f32';
+  if (kind === 'kernel') return dtype === 'f32' ? 'f32' : 'f16';
+  if (dtype === 'int4' && options.vocabulary) return 'int8';
+  return dtype;
+}
+
+/**
+ * Bytes a parameter takes on the GPU for the model's `dtype`, computed from its shape without
+ * loading it: int8 is a byte per value and an f32 scale per row; int4 half a byte per value (rows
+ * padded to whole bytes) and an f16 scale per group. Unused parameters take none.
+ */
+export function parameterBytes(parameter: Parameter, dtype: WeightDType): number {
+  if (parameter.kind === 'unused') return 0;
+  const { shape } = parameter;
+  const size = shape.reduce((a, b) => a * b, 1);
+  const [rows, cols] = parameter.kind === 'matrix' ? matrixShape(shape) : [1, size];
+  switch (parameterStorage(parameter, dtype)) {
+    case 'f32':
+      return 4 * size;
+    case 'f16':
+      return 2 * size;
+    case 'int8':
+      return rows * cols + 4 * rows;
+    case 'int4':
+      return rows * Math.ceil(cols / 2) + 2 * rows * Math.ceil(cols / INT4_GROUP_SIZE);
+  }
+}
 
 export interface LoadWeightsOptions {
   dtype: WeightDType;
@@ -33,10 +73,10 @@ async function loadParameter(
   dtype: WeightDType,
 ): Promise<ParameterValue<'matrix' | 'kernel' | 'vector'>> {
   const { kind, shape } = parameter;
-  if (kind === 'matrix' && dtype === 'int8')
-    return loadInt8Weight(device, checkpoint, name, matrixShape(shape), { storedShape: shape });
-  const gpuDtype = kind === 'vector' ? 'f32' : kind === 'kernel' && dtype === 'int8' ? 'f16' : dtype;
-  const tensor = await loadTensor(device, checkpoint, name, { dtype: gpuDtype as 'f32' | 'f16', shape });
+  const storage = parameterStorage(parameter, dtype);
+  if (storage === 'int8') return loadInt8Weight(device, checkpoint, name, matrixShape(shape), { storedShape: shape });
+  if (storage === 'int4') return loadInt4Weight(device, checkpoint, name, matrixShape(shape), { storedShape: shape });
+  const tensor = await loadTensor(device, checkpoint, name, { dtype: storage, shape });
   const target =
     kind === 'vector' ? [shape.reduce((a, b) => a * b, 1)] : kind === 'matrix' ? matrixShape(shape) : shape;
   if (target.length === shape.length) return tensor as FloatTensor;

@@ -5,11 +5,11 @@
  * layout (names, shapes), as PyTorch's and MLX's modules are.
  */
 import type { FloatTensor, Weight } from '@fastvlm/kernels';
-import type { Int8Weight, Tensor } from '@fastvlm/tensor';
+import type { Int4Weight, Int8Weight, Tensor } from '@fastvlm/tensor';
 
 /** How a parameter is held on the GPU once loaded. */
 export type ParameterKind =
-  /** A weight matrix [out, in] in the model's weight dtype, int8 included; a 1x1 convolution's [out, in, 1, 1] is read as [out, in]. */
+  /** A weight matrix [out, in] in the model's weight dtype, int8 / int4 included; a 1x1 convolution's [out, in, 1, 1] is read as [out, in]. */
   | 'matrix'
   /** A convolution kernel [out, in/groups, kh, kw] in the model's float dtype (f16 for an int8 model). */
   | 'kernel'
@@ -35,6 +35,13 @@ export interface ParameterOptions {
    * the input through (RepMixer, RepCPE). A fact of the layout that random checkpoints draw from.
    */
   identityFolded?: boolean;
+  /**
+   * A matrix with a row per vocabulary entry (the embedding table, an untied LM head): held in int8
+   * when the model's dtype is int4. The table is gathered a row at a time (no int4 gather), and the
+   * head's logits pick every token: 8 bits keep it as accurate as the int8 model's (the head is
+   * what llama.cpp's 4-bit formats keep wider too).
+   */
+  vocabulary?: boolean;
 }
 
 export class Parameter<K extends ParameterKind = ParameterKind> {
@@ -47,8 +54,8 @@ export class Parameter<K extends ParameterKind = ParameterKind> {
     readonly options: ParameterOptions = {},
   ) {}
 
-  static matrix(shape: readonly number[]): Parameter<'matrix'> {
-    return new Parameter('matrix', shape);
+  static matrix(shape: readonly number[], options: ParameterOptions = {}): Parameter<'matrix'> {
+    return new Parameter('matrix', shape, options);
   }
 
   static kernel(shape: readonly number[], options: ParameterOptions = {}): Parameter<'kernel'> {
@@ -76,14 +83,14 @@ export class Parameter<K extends ParameterKind = ParameterKind> {
 
   /** Takes ownership of `value` (out of any open scope); a value already held is freed. */
   set(value: ParameterValue<K>): void {
-    (value as Tensor | Int8Weight).device.scopes.keep(value as Tensor | Int8Weight);
+    (value as Tensor | Int8Weight | Int4Weight).device.scopes.keep(value as Tensor | Int8Weight | Int4Weight);
     this.release();
     this.#value = value;
   }
 
   /** Frees the value (a fusion that replaced it, or the module's dispose()). */
   release(): void {
-    (this.#value as Tensor | Int8Weight | undefined)?.dispose();
+    (this.#value as Tensor | Int8Weight | Int4Weight | undefined)?.dispose();
     this.#value = undefined;
   }
 }

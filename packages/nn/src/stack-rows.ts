@@ -4,13 +4,14 @@
  * buffer binding (the kernels that read a stack take it whole); where it would not, the parts stay.
  */
 import type { Weight } from '@fastvlm/kernels';
-import { concatRows, Int8Weight, type Tensor } from '@fastvlm/tensor';
+import { concatRows, Int4Weight, Int8Weight, type Tensor } from '@fastvlm/tensor';
 import { Linear } from './linear.js';
 
-/** The largest buffer the stack of `parts` needs: int8 values and scales are bound separately. */
+/** The largest buffer the stack of `parts` needs: int8 / int4 values and scales are bound separately. */
 function stackBytes(parts: readonly Weight[]): number {
+  const quantized = (p: Weight): p is Int8Weight | Int4Weight => p instanceof Int8Weight || p instanceof Int4Weight;
   return parts.reduce(
-    (sum, p) => sum + (p instanceof Int8Weight ? Math.max(p.values.byteLength, p.scales.byteLength) : p.byteLength),
+    (sum, p) => sum + (quantized(p) ? Math.max(p.values.byteLength, p.scales.byteLength) : p.byteLength),
     0,
   );
 }
@@ -20,11 +21,11 @@ export function fitsOneBinding(parts: readonly Weight[]): boolean {
   return parts.length > 0 && stackBytes(parts) <= parts[0].device.limits.maxStorageBufferBindingSize;
 }
 
-/** Matrices [n_i, in] stacked into [Σ n_i, in], in their dtype (int8 with its scales). */
+/** Matrices [n_i, in] stacked into [Σ n_i, in], in their dtype (int8 / int4 with its scales). */
 function stackWeights(parts: readonly Weight[]): Weight {
-  return parts[0] instanceof Int8Weight
-    ? Int8Weight.concatRows(parts as Int8Weight[])
-    : (concatRows(parts as Tensor[]) as Weight); // concatRows keeps the parts' dtype
+  if (parts[0] instanceof Int8Weight) return Int8Weight.concatRows(parts as Int8Weight[]);
+  if (parts[0] instanceof Int4Weight) return Int4Weight.concatRows(parts as Int4Weight[]);
+  return concatRows(parts as Tensor[]) as Weight; // concatRows keeps the parts' dtype
 }
 
 /**

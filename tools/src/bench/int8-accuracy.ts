@@ -1,6 +1,6 @@
 /**
- * `npm run bench:int8`: how far FastVLM with int8 (and f16) weights is from the same checkpoint in
- * f32, on one image and prompt:
+ * `npm run bench:int8`: how far FastVLM with int8 / int4 (and f16) weights is from the same
+ * checkpoint in f32, on one image and prompt:
  *
  * - cosine and relative max error of the logits at the last prompt position;
  * - top-1 agreement over a 64-token greedy run: the f32 model's tokens are fed to the other model
@@ -9,7 +9,10 @@
  * - the smallest top-1 margin of f32's run (logit of its token minus the runner-up): how close a
  *   call each step was, i.e. how much error a step could absorb.
  *
- *   node tools/dist/bench/int8-accuracy.js [--model DIR] [--image FILE] [--tokens 64] [--dtype int8,int8/int8,f16] [--json]
+ * and, computed from the module trees (no loading), the weight memory of FastVLM-0.5B, -1.5B and -7B
+ * per dtype (weight-memory.ts). `--memory-only` prints that table alone.
+ *
+ *   node tools/dist/bench/int8-accuracy.js [--model DIR] [--image FILE] [--tokens 64] [--dtype int4,int8,int8/int8,f16] [--json] [--memory-only]
  *
  * Each --dtype entry is the LLM's dtype, optionally /the vision tower's (int8/int8: both int8).
  *
@@ -26,6 +29,7 @@ import type { Tensor } from '@fastvlm/tensor';
 import { DEFAULT_PROMPT } from '../cli/commands/describe.js';
 import { sampleImagePath } from '../demo/demo-assets.js';
 import { formatTable } from './table.js';
+import { RELEASES, weightMemory, type Release } from './weight-memory.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -124,10 +128,51 @@ function maxRelError(a: Float32Array, reference: Float32Array): number {
   return err / scale;
 }
 
+const MIB = 2 ** 20;
+
+/** The computed weight memory table: per release, the decoder + projector in f16 / int8 / int4. */
+function memoryTable(): { rows: string[][]; json: Record<string, Record<string, ReturnType<typeof weightMemory>>> } {
+  const json: Record<string, Record<string, ReturnType<typeof weightMemory>>> = {};
+  const rows: string[][] = [];
+  for (const release of Object.keys(RELEASES) as Release[]) {
+    const by = {
+      f16: weightMemory(release, 'f16'),
+      int8: weightMemory(release, 'int8'),
+      int4: weightMemory(release, 'int4'),
+    };
+    json[release] = by;
+    const mib = (bytes: number): string => `${(bytes / MIB).toFixed(0)}`;
+    rows.push([
+      release,
+      `${mib(by.f16.llmAndProjector)} / ${mib(by.int8.llmAndProjector)} / ${mib(by.int4.llmAndProjector)}`,
+      `${mib(by.f16.decoderLinears)} / ${mib(by.int8.decoderLinears)} / ${mib(by.int4.decoderLinears)}`,
+      `${mib(by.int8.perDecodeToken)} / ${mib(by.int4.perDecodeToken)} (${(by.int4.perDecodeToken / by.int8.perDecodeToken).toFixed(2)}x)`,
+      mib(by.f16.tower),
+      `${mib(by.int8.llmAndProjector + by.f16.tower)} / ${mib(by.int4.llmAndProjector + by.f16.tower)}`,
+    ]);
+  }
+  return { rows, json };
+}
+
+const MEMORY_HEADER = [
+  'model',
+  'decoder + projector MiB: f16 / int8 / int4',
+  'decoder linears MiB: f16 / int8 / int4',
+  'weights read per decode token MiB: int8 / int4',
+  'tower f16 MiB',
+  'all weights MiB (f16 tower): int8 / int4',
+];
+
 async function main(): Promise<void> {
+  const memory = memoryTable();
+  if (process.argv.includes('--memory-only')) {
+    if (process.argv.includes('--json')) console.log(JSON.stringify({ memory: memory.json }));
+    else console.log(formatTable(MEMORY_HEADER, memory.rows));
+    return;
+  }
   const folder = resolve(arg('--model', join(ROOT, '.cache/bench-0.5b')));
   const tokens = Number(arg('--tokens', '64'));
-  const configs = arg('--dtype', 'int8,int8/int8,f16')
+  const configs = arg('--dtype', 'int4,int8,int8/int8,f16')
     .split(',')
     .map((entry) => {
       const [dtype, vision] = entry.split('/') as [ModelDType, VisionDType | undefined];
@@ -172,7 +217,14 @@ async function main(): Promise<void> {
   }
   if (process.argv.includes('--json')) {
     console.log(
-      JSON.stringify({ model: folder, image, tokens: run.tokenIds.length, reports, f32SmallestMargin: smallestMargin }),
+      JSON.stringify({
+        model: folder,
+        image,
+        tokens: run.tokenIds.length,
+        reports,
+        f32SmallestMargin: smallestMargin,
+        memory: memory.json,
+      }),
     );
     return;
   }
@@ -193,6 +245,8 @@ async function main(): Promise<void> {
       rows,
     ),
   );
+  console.log('\nWeight memory on the GPU, computed from the module trees (int4: embedding and LM head int8):\n');
+  console.log(formatTable(MEMORY_HEADER, memory.rows));
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 /** The kernels benchmarked by `npm run bench:kernels`, at FastVLM-0.5B's real shapes. */
-import { Int8Weight, Tensor, type Device } from '@fastvlm/tensor';
+import { INT4_GROUP_SIZE, Int4Weight, Int8Weight, Tensor, type Device } from '@fastvlm/tensor';
 import {
   activate,
   appendKv,
@@ -56,15 +56,17 @@ function tensor(device: Device, shape: number[], scale = 1, seed = 1): Tensor<'f
   );
 }
 
-type WeightKind = 'f32' | 'f16' | 'int8';
+type WeightKind = 'f32' | 'f16' | 'int8' | 'int4';
 
 function weight(device: Device, rows: number, cols: number, kind: WeightKind): Weight {
   const values = random(rows * cols, 1 / Math.sqrt(cols), 7);
   if (kind === 'int8') return Int8Weight.quantize(device, values, [rows, cols]);
+  if (kind === 'int4') return Int4Weight.quantize(device, values, [rows, cols]);
   return Tensor.fromArray(device, values, [rows, cols], kind) as Weight;
 }
 
-const WEIGHT_BYTES: Record<WeightKind, number> = { f32: 4, f16: 2, int8: 1 };
+/** Bytes per weight moved (int4: half a byte and an f16 scale per 32; int8's per-row scale is negligible). */
+const WEIGHT_BYTES: Record<WeightKind, number> = { f32: 4, f16: 2, int8: 1, int4: 0.5 + 2 / INT4_GROUP_SIZE };
 
 /** A benchmark whose setup makes tensors and whose run records one op and frees its output. */
 function simple(
@@ -208,13 +210,17 @@ export const KERNEL_CASES: KernelBenchCase[] = [
   linearCase('prefill gate', 281, 896, 4864, 'f16'),
   linearCase('prefill gate', 281, 896, 4864, 'int8'),
   swigluCase('prefill gate+up', 281, 896, 4864, 'int8'),
+  swigluCase('prefill gate+up', 281, 896, 4864, 'int4'),
   linearCase('decode gate', 1, 896, 4864, 'f32'),
   linearCase('decode gate', 1, 896, 4864, 'f16'),
   linearCase('decode gate', 1, 896, 4864, 'int8'),
+  linearCase('decode gate', 1, 896, 4864, 'int4'),
   swigluCase('decode gate+up', 1, 896, 4864, 'f16'),
   swigluCase('decode gate+up', 1, 896, 4864, 'int8'),
+  swigluCase('decode gate+up', 1, 896, 4864, 'int4'),
   linearCase('decode down', 1, 4864, 896, 'f16'),
   linearCase('decode down', 1, 4864, 896, 'int8'),
+  linearCase('decode down', 1, 4864, 896, 'int4'),
   linearCase('lm head', 1, 896, 151936, 'f16'),
   linearCase('lm head', 1, 896, 151936, 'int8'),
   depthwiseCase(256, 96, 7),

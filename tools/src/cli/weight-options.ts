@@ -12,11 +12,15 @@ export interface WeightFlags {
   readonly visionDtype?: string;
 }
 
-const DTYPES = ['f32', 'f16', 'int8'] as const;
+const DTYPES = ['f32', 'f16', 'int8', 'int4'] as const;
+const VISION_DTYPES = ['f32', 'f16', 'int8'] as const;
 
 /** --dtype, for `command.addOption(...)`. */
 export function dtypeOption(): Option {
-  return new Option('--dtype <dtype>', "weights of the LLM and projector: 'f32', 'f16' or 'int8'").default('f16');
+  return new Option(
+    '--dtype <dtype>',
+    "weights of the LLM and projector: 'f32', 'f16', 'int8' or 'int4' (group-wise, an f16 scale per 32 inputs; embedding and LM head in int8)",
+  ).default('f16');
 }
 
 /** --vision-dtype, for `command.addOption(...)`. */
@@ -29,13 +33,13 @@ export function visionDtypeOption(): Option {
 
 /** The checked dtypes; a bad value is a UsageError naming the flag. */
 export function weightDtypes(flags: WeightFlags): { dtype: ModelDType; visionDtype?: VisionDType } {
-  const check = <T extends string>(flag: string, value: string): T => {
-    if (!(DTYPES as readonly string[]).includes(value))
-      throw new UsageError(`${flag} must be 'f32', 'f16' or 'int8', got '${value}'`);
+  const check = <T extends string>(flag: string, value: string, allowed: readonly string[]): T => {
+    if (!allowed.includes(value))
+      throw new UsageError(`${flag} must be ${allowed.map((d) => `'${d}'`).join(', ')}, got '${value}'`);
     return value as T;
   };
-  const dtype = check<ModelDType>('--dtype', flags.dtype ?? 'f16');
+  const dtype = check<ModelDType>('--dtype', flags.dtype ?? 'f16', DTYPES);
   return flags.visionDtype === undefined
     ? { dtype }
-    : { dtype, visionDtype: check<VisionDType>('--vision-dtype', flags.visionDtype) };
+    : { dtype, visionDtype: check<VisionDType>('--vision-dtype', flags.visionDtype, VISION_DTYPES) };
 }

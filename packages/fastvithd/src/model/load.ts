@@ -14,7 +14,7 @@ import { fuseForInference } from './fusions.js';
  * (1x1 convolutions, attention qkv and proj) in int8 with one scale per output channel; the spatial
  * and grouped convolutions in f16.
  */
-export type VisionDType = WeightDType;
+export type VisionDType = Exclude<WeightDType, 'int4'>;
 
 /** Where the tower's tensors live in a FastVLM checkpoint. */
 export const VISION_TOWER_PREFIX = 'model.vision_tower.vision_tower.model.';

@@ -36,7 +36,11 @@ import {
 } from './request.js';
 
 export interface LoadFastVlmOptions {
-  /** The decoder's and projector's weights on the GPU (default 'f16'). */
+  /**
+   * The decoder's and projector's weights on the GPU (default 'f16'). 'int4': group-wise int4 (an
+   * f16 scale per 32 inputs) for the decoder's and projector's linears, with the embedding and the
+   * LM head in int8 (see BENCHMARKS.md for its accuracy).
+   */
   dtype?: ModelDType;
   /**
    * The tower's weights (default: 'f32' when dtype is 'f32', else 'f16'). 'int8' quantizes its
@@ -57,7 +61,8 @@ interface PreparedInput {
 }
 
 const now = (): number => performance.now();
-const WEIGHT_DTYPES: readonly string[] = ['f32', 'f16', 'int8'];
+const WEIGHT_DTYPES: readonly string[] = ['f32', 'f16', 'int8', 'int4'];
+const VISION_DTYPES: readonly string[] = ['f32', 'f16', 'int8'];
 
 export class FastVLM {
   private disposed = false;
@@ -89,13 +94,13 @@ export class FastVLM {
       options.onProgress?.({ stage, seconds: (now() - started) / 1000 });
     const dtype = options.dtype ?? 'f16';
     const visionDtype = options.visionDtype ?? (dtype === 'f32' ? 'f32' : 'f16');
-    for (const [name, value] of [
-      ['dtype', dtype],
-      ['visionDtype', visionDtype],
+    for (const [name, value, allowed] of [
+      ['dtype', dtype, WEIGHT_DTYPES],
+      ['visionDtype', visionDtype, VISION_DTYPES],
     ] as const) {
-      if (!WEIGHT_DTYPES.includes(value))
+      if (!allowed.includes(value))
         throw new LoadOptionsError(
-          `FastVLM.load: ${name} must be 'f32', 'f16' or 'int8', got ${JSON.stringify(value)}`,
+          `FastVLM.load: ${name} must be ${allowed.map((d) => `'${d}'`).join(', ')}, got ${JSON.stringify(value)}`,
         );
     }
     const folder = await openFastVlmFolder(input);

@@ -70,7 +70,9 @@ export class Qwen2ForCausalLM extends Module {
   ) {
     super();
     this.model = new Qwen2Model(config);
-    this.lm_head = hasOwnLmHead(lmHead) ? new Linear(config.hiddenSize, config.vocabSize, { bias: false }) : undefined;
+    this.lm_head = hasOwnLmHead(lmHead)
+      ? new Linear(config.hiddenSize, config.vocabSize, { bias: false, vocabulary: true })
+      : undefined;
   }
 
   get device(): Device {
