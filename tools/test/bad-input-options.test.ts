@@ -87,7 +87,8 @@ describe('bad input: options', { timeout: 30_000 }, () => {
     ['--top-p', '1.5', /^--top-p must be a number in \(0, 1\]/],
     ['--top-k', '2.5', /^--top-k must be an integer >= 0/],
     ['--seed', '1e3', /^--seed must be an integer/],
-    ['--dtype', 'f64', /^--dtype must be 'f32', 'f16' or 'int8'/],
+    ['--dtype', 'f64', /^--dtype must be 'f32', 'f16', 'int8', 'int4', got 'f64'/],
+    ['--vision-dtype', 'int4', /^--vision-dtype must be 'f32', 'f16', 'int8', got 'int4'/],
   ])('describe %s %j: exit 2 before loading', async (flag, value, line) => {
     await refused(['describe', png, '--model', model, flag, value], 2, line);
   });
