@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { siluMul } from '../src/elementwise.js';
 import { linear, linearSwiGlu } from '../src/linear/linear.js';
 import type { Weight } from '../src/weight.js';
-import { expectClose, paritySuite, withKernelLabels, type FixtureCase } from './fixtures.js';
+import { deviceSuite, expectClose, paritySuite, withKernelLabels, type FixtureCase } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 /**
@@ -109,19 +109,18 @@ describe('linearSwiGlu vs PyTorch', async () => {
     }
   });
 
-  it("the 'gpu' kernel shape (coalesced decode GEMV) agrees with PyTorch", async () => {
-    const gpu = await createDevice({ kernelShape: 'gpu' });
-    try {
-      for (const c of cases) {
-        const { result, labels } = await withKernelLabels(gpu, () => run(gpu, c));
-        expectClose(result, (await fixture.get(c.name, 'y')).data, TOLERANCE.f32DotActivation, `${c.name} gpu shape`);
-        if ((c.shape as string) === 'swiglu.decode' && !(c.dtype as string).startsWith('int4'))
-          expect(labels, c.name).toEqual([expect.stringMatching(/^linear-gemv-swiglu/)]);
+  // the 'gpu' kernel shape forced on this adapter: the coalesced decode GEMV, the workgroup-tiled GEMM
+  const gpu = deviceSuite({ kernelShape: 'gpu' });
+  for (const c of cases) {
+    it(`${c.name} ('gpu' kernel shape)`, async () => {
+      const { result, labels } = await withKernelLabels(gpu.device, () => run(gpu.device, c));
+      expectClose(result, (await fixture.get(c.name, 'y')).data, TOLERANCE.f32DotActivation, `${c.name} gpu shape`);
+      if ((c.shape as string) !== 'swiglu.odd' && !(c.dtype as string).startsWith('int4')) {
+        const expected = (c.shape as string) === 'swiglu.decode' ? /^linear-gemv-swiglu/ : /^linear-tiled-swiglu/;
+        expect(labels, c.name).toEqual([expect.stringMatching(expected)]);
       }
-    } finally {
-      gpu.destroy();
-    }
-  });
+    });
+  }
 
   it('equals silu_mul of the two separate linears', async () => {
     const c = cases.find((k) => k.name === 'swiglu.decode.int8')!;

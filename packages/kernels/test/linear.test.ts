@@ -13,6 +13,7 @@ import { linear, type LinearOptions } from '../src/linear/linear.js';
 import type { Weight } from '../src/weight.js';
 import {
   expectClose,
+  deviceSuite,
   expectIdentical,
   paritySuite,
   withKernelLabels,
@@ -165,27 +166,23 @@ describe('linear vs PyTorch', async () => {
   }
 
   // The 'gpu' kernel shape forced on this adapter: decode rows (M <= 4) run the coalesced GEMV
-  // (a workgroup per 8 columns, 32 lanes over K, reduced in workgroup memory); every case must
-  // still match PyTorch.
-  it("the 'gpu' kernel shape agrees with PyTorch (every dtype, decode and prefill rows, epilogues)", async () => {
-    const gpu = await createDevice({ kernelShape: 'gpu' });
-    try {
-      const rowsOf = async (c: FixtureCase): Promise<number> =>
-        (await fixture.get(c.kind === 'epilogue' ? c.name : (c.shape as string), 'x')).shape[0];
-      for (const c of fixture.cases((c) => c.kind === 'linear' || c.kind === 'epilogue')) {
-        const label = `${c.name} gpu shape`;
-        const { labels } = await withKernelLabels(gpu, () =>
-          c.kind === 'epilogue' ? runEpilogueCase(gpu, c, label) : runShapeCase(gpu, c, label),
-        );
-        const K = (await fixture.get(c.kind === 'epilogue' ? c.name : (c.shape as string), 'x')).shape[1];
-        // int4 keeps its own GEMV (no 'gpu' variant yet)
-        if ((await rowsOf(c)) <= 4 && K % 4 === 0 && !(c.dtype as string).startsWith('int4'))
-          expect(labels, `${c.name} runs the coalesced GEMV`).toEqual([expect.stringMatching(/^linear-gemv-/)]);
+  // (a workgroup per 8 columns, 32 lanes over K, reduced in workgroup memory), more rows the GEMM
+  // with 64 x 64 tiles staged in workgroup memory; every case must still match PyTorch.
+  const gpu = deviceSuite({ kernelShape: 'gpu' });
+  for (const c of fixture.cases((c) => c.kind === 'linear' || c.kind === 'epilogue')) {
+    it(`${c.name} ('gpu' kernel shape)`, async () => {
+      const label = `${c.name} gpu shape`;
+      const { labels } = await withKernelLabels(gpu.device, () =>
+        c.kind === 'epilogue' ? runEpilogueCase(gpu.device, c, label) : runShapeCase(gpu.device, c, label),
+      );
+      const [M, K] = (await fixture.get(c.kind === 'epilogue' ? c.name : (c.shape as string), 'x')).shape;
+      // int4 keeps its own tiles (no 'gpu' variant yet); K not a multiple of 4 keeps the scalar kernel
+      if (K % 4 === 0 && !(c.dtype as string).startsWith('int4')) {
+        const expected = M <= 4 ? /^linear-gemv-/ : /^linear-tiled-/;
+        expect(labels, `${c.name} runs the 'gpu' kernel`).toEqual([expect.stringMatching(expected)]);
       }
-    } finally {
-      gpu.destroy();
-    }
-  });
+    });
+  }
 
   // Weights above the binding limit (a tied LM head) come split into row blocks; small weights are
   // split here with maxBlockBytes. int8 values and scales split at different rows.

@@ -23,7 +23,7 @@ import {
   weightBindings,
   type LinearKernelConfig,
 } from './common.js';
-import { decodeQuad, quadOf, weightLoad } from './register-tiled.js';
+import { decodeQuad, quadOf, weightLoad, weightLoadBytes } from './register-tiled.js';
 
 export const GEMV_WORKGROUP = 256;
 /** Invocations that split one output column's K. */
@@ -47,8 +47,7 @@ export function gemvKStep(K: number, groupSize: number): GemvShape['kStep'] | un
 
 /** K values and weight bytes of one invocation's load. */
 export function gemvLoad(dtype: WeightDType, kStep: GemvShape['kStep']): { values: number; bytes: number } {
-  const { k } = weightLoad(dtype, kStep);
-  return { values: k, bytes: { f32: 4, f16: 2, bf16: 2, int8: 1, int4: 0.5 }[dtype] * k };
+  return { values: weightLoad(dtype, kStep).k, bytes: weightLoadBytes(dtype, kStep) };
 }
 
 function gemvSourceUncached(config: LinearKernelConfig, shape: GemvShape): string {

@@ -12,6 +12,10 @@
  * blocks too, and dispatched once per span of rows that lies in one block of each (`rowSpans`).
  * No caller needs to know the limit.
  *
+ * On a device whose kernel shape is 'gpu' (any adapter but a CPU one), decode rows run the
+ * coalesced GEMV (gemv-coalesced.ts) and more rows the GEMM with workgroup-memory tiles
+ * (gemm-workgroup-tiles.ts); the register tiles above are the 'cpu' shape, tuned on lavapipe.
+ *
  * The folder: linear.ts (this launcher: checks, tile choice, dispatches), common.ts (config,
  * uniform, bindings and epilogue stores every linear kernel shares), register-tiled.ts (the GEMM /
  * GEMV generator), scalar.ts (unaligned shapes), weight-segments.ts (split weights).
@@ -31,8 +35,22 @@ import {
 } from '@fastvlm/tensor';
 import type { Activation } from '../shared/math.js';
 import { epilogueOperands, linearParams, outputTileN, type LinearKernelConfig } from './common.js';
+import {
+  TILED_GEMM_K,
+  TILED_GEMM_TILE,
+  tiledGemmColumns,
+  tiledGemmFits,
+  tiledGemmSource,
+} from './gemm-workgroup-tiles.js';
 import { GEMV_COLUMNS, GEMV_LANES, gemvKStep, gemvLoad, gemvSource } from './gemv-coalesced.js';
-import { gemmKStep, gemmSource, LINEAR_WORKGROUP, SHARE_LANES, type GemmTile } from './register-tiled.js';
+import {
+  gemmKStep,
+  gemmSource,
+  LINEAR_WORKGROUP,
+  SHARE_LANES,
+  weightLoadBytes,
+  type GemmTile,
+} from './register-tiled.js';
 import { scalarSource } from './scalar.js';
 import { weightBytes, weightSegments, type WeightSegment } from './weight-segments.js';
 import { isQuantized, weightDType, type Weight, type WeightDType } from '../weight.js';
@@ -172,7 +190,8 @@ interface LinearPlan {
 
 /**
  * The kernel for the device's kernel shape, this weight dtype and row count: on 'gpu', the
- * coalesced GEMV for decode rows (K a multiple of 4); otherwise the register tiles tuned on
+ * coalesced GEMV for decode rows and the workgroup-memory tiled GEMM for more rows (K a multiple
+ * of 4; not int4, which keeps its own tiles); otherwise the register tiles tuned on
  * lavapipe, or the scalar kernel when K (or an int8 group) is not a multiple of any tile's k-step.
  */
 function planLinear(
@@ -201,6 +220,21 @@ function planLinear(
         bytesPerInvocation: loads * (load.bytes * weightRows + 4 * load.values * tileM),
         coalesced: true,
         pattern: `${GEMV_LANES} lanes split a column's K: lane l reads the row's ${load.bytes}-byte loads l, l+${GEMV_LANES}, ...`,
+      },
+    };
+  }
+  if (device.kernelShape === 'gpu' && tiledGemmFits(config, K, groupSize)) {
+    const quadBytes = weightLoadBytes(dtype, 4);
+    return {
+      source: tiledGemmSource(config),
+      label: `linear-tiled-${swiglu}${dtype}`,
+      tileM: TILED_GEMM_TILE,
+      tileN: 4,
+      numbered: { blockColumns: tiledGemmColumns(config), tilesPerWorkgroup: 1 },
+      access: {
+        bytesPerInvocation: Math.ceil(K / TILED_GEMM_K) * (16 + quadBytes),
+        coalesced: true,
+        pattern: `64x${TILED_GEMM_K} tiles of x and W staged in workgroup memory: runs of 4 invocations read a row's ${TILED_GEMM_K} consecutive K values (x 64 B, W ${4 * quadBytes} B)`,
       },
     };
   }

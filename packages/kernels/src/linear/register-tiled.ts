@@ -66,6 +66,11 @@ export function weightLoad(dtype: WeightDType, kStep: number): { k: number; word
   return { k: words * perWord, words, type: words === 1 ? 'u32' : `vec${words}<u32>` };
 }
 
+/** Bytes of one `weightLoad(dtype, kStep)`. */
+export function weightLoadBytes(dtype: WeightDType, kStep: number): number {
+  return weightLoad(dtype, kStep).k * { f32: 4, f16: 2, bf16: 2, int8: 1, int4: 0.5 }[dtype];
+}
+
 /** The word holding quad q (4 weights) of a loaded element `e`: u32 for int8 / int4, vec2<u32> for f16/bf16, vec4<f32>. */
 export function quadOf(dtype: WeightDType, e: string, words: number, q: number): string {
   if (dtype === 'f32') return e;
