@@ -33,6 +33,9 @@ export { argmax } from './sampling/argmax.js';
 export {
   checkSamplingOptions,
   drawToken,
+  MAX_TEMPERATURE,
+  MIN_TEMPERATURE,
+  NonFiniteLogitsError,
   sample,
   samplingDistribution,
   SamplingError,

@@ -21,7 +21,7 @@ export { adapterName, describeAdapter, type AdapterDescription } from './adapter
 export { Tensor, type TensorBlock, type TensorData, type TensorOptions } from './tensor.js';
 export { Int8Weight, quantizeInt8 } from './int8-weight.js';
 export { dequantizeInt4, INT4_GROUP_SIZE, Int4Weight, quantizeInt4 } from './int4-weight.js';
-export { NonFiniteWeightError } from './non-finite.js';
+export { findNonFinite, NonFiniteActivationError, NonFiniteWeightError } from './non-finite.js';
 export { concatRows } from './concat-rows.js';
 export { rowSpans, type RowSpan } from './row-spans.js';
 export { DTYPES, bytesPerElement, typedView, type DType, type TypedArrayFor } from './dtype.js';

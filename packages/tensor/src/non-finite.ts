@@ -27,6 +27,23 @@ export class NonFiniteWeightError extends FastVlmError {
   }
 }
 
+/**
+ * A generation met a NaN or an infinity and was stopped; `stage` says where the values first were
+ * not finite: 'vision tower', 'projector', 'prefill' or 'decode step N' (N from 1).
+ */
+export class NonFiniteActivationError extends FastVlmError {
+  constructor(
+    readonly stage: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'NON_FINITE',
+      `the ${stage} produced values that are not finite (NaN or infinity); generation stopped`,
+      options,
+    );
+  }
+}
+
 /** The index of the first NaN or infinity in `values`, or -1. */
 export function findNonFinite(values: ArrayLike<number>): number {
   const n = values.length;

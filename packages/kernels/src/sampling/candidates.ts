@@ -2,7 +2,8 @@
  * The GPU half of sampling: instead of reading back all V logits, find an upper set of them (every
  * logit at or above a threshold) just large enough for the sampler, and read back only that set.
  *
- * 1. stats:     each invocation scans a chunk of the logits: its max and sum of exp((l - max) / T).
+ * 1. stats:     each invocation scans a chunk of the logits: its max and sum of exp((l - max) / T)
+ *               (a chunk holding a NaN or an infinity makes the sum negative: the logits are refused).
  * 2. reduce:    one workgroup combines the chunks: the max M and Z = sum exp((l - M) / T); it also
  *               clears the histogram and the candidate counter.
  * 3. histogram: bin the logits by distance from the max, 1/8 nat of (M - l) / T a bin: per bin the
@@ -63,8 +64,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (c >= params.chunks) { return; }
   var m = -3.4028234663852886e38;
   var s = 0.0;
-  ${chunkLoop(vector, `if (v > m) { s = s * exp_flushed((m - v) * params.inv_temperature) + 1.0; m = v; } else { s += exp_flushed((v - m) * params.inv_temperature); }`)}
-  partials[c] = vec2<f32>(m, s);
+  var exponents = 0u;
+  ${chunkLoop(vector, `exponents = max(exponents, bitcast<u32>(v) & 0x7f800000u); if (v > m) { s = s * exp_flushed((m - v) * params.inv_temperature) + 1.0; m = v; } else { s += exp_flushed((v - m) * params.inv_temperature); }`)}
+  // A NaN or an infinity (all exponent bits set) in the chunk: the largest max and a negative sum,
+  // which the reduction keeps (every other chunk's weight underflows to 0) and the host refuses.
+  partials[c] = select(vec2<f32>(m, s), vec2<f32>(3.4028234663852886e38, -1.0), exponents == 0x7f800000u);
 }`;
 }
 

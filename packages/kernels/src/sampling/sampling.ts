@@ -3,6 +3,7 @@
  * temperature (scores / T in f32), top-k (keep scores >= the k-th largest, ties included), top-p
  * (sort ascending, drop tokens whose cumulative probability is <= 1 - p, always keep the top one),
  * then a draw from the softmax of what is left. Temperature 0 is greedy (argmax on the GPU).
+ * Logits holding a NaN or an infinity are a NonFiniteLogitsError, found in the readback either way.
  *
  * Speed: the GPU finds an upper set of the logits that holds what the filters need (see
  * sampling-candidates.ts) and only that set comes back (at most `maxCandidates`, 32 KB by default,
@@ -21,6 +22,21 @@ export class SamplingError extends FastVlmError {
     super('SAMPLING', message);
   }
 }
+
+/** The logits hold a NaN or an infinity (found in the readback every step makes anyway). */
+export class NonFiniteLogitsError extends SamplingError {
+  constructor(detail: string) {
+    super(`the logits are not finite (${detail})`);
+  }
+}
+
+/**
+ * The smallest and largest temperatures besides 0: logits / T stays finite in f32 for logits up to
+ * 1e8 in size (f32's largest is 3.4e38), and 1 / T stays a normal f32. A temperature of 1e-45
+ * would overflow to infinity and turn every probability into NaN.
+ */
+export const MIN_TEMPERATURE = 1e-30;
+export const MAX_TEMPERATURE = 1e30;
 
 export interface SamplingOptions {
   /** 0 = greedy; otherwise > 0. */
@@ -51,8 +67,10 @@ const UNFILTERED_MASS = 0.9999;
 
 export function checkSamplingOptions(options: SamplingOptions): void {
   const { temperature, topK = 0, topP = 1, seed, maxCandidates = DEFAULT_CANDIDATES } = options;
-  if (!(Number.isFinite(temperature) && temperature >= 0))
-    throw new SamplingError(`temperature must be a finite number >= 0, got ${temperature}`);
+  if (!(temperature === 0 || (temperature >= MIN_TEMPERATURE && temperature <= MAX_TEMPERATURE)))
+    throw new SamplingError(
+      `temperature must be 0 (greedy) or in [${MIN_TEMPERATURE}, ${MAX_TEMPERATURE}] (beyond, logits / temperature overflows f32), got ${temperature}`,
+    );
   if (!(Number.isInteger(topK) && topK >= 0))
     throw new SamplingError(`topK must be an integer >= 0 (0 = off), got ${topK}`);
   if (!(Number.isFinite(topP) && topP > 0 && topP <= 1)) throw new SamplingError(`topP must be in (0, 1], got ${topP}`);
@@ -229,7 +247,7 @@ async function rankCandidates(
   candidates.dispose();
   const [maxLogit, z] = new Float32Array(statsBytes, 0, 2);
   if (!(Number.isFinite(maxLogit) && Number.isFinite(z) && z > 0))
-    throw new SamplingError(`sampling: the logits are not finite (max ${maxLogit}, sum ${z})`);
+    throw new NonFiniteLogitsError(z < 0 ? 'a NaN or an infinity among them' : `max ${maxLogit}, sum ${z}`);
   const count = Math.min(new Uint32Array(statsBytes)[4], request.capacity);
   const words = new Uint32Array(candidateBytes, 0, 2 * count);
   const values = new Float32Array(candidateBytes, 0, 2 * count);
@@ -295,6 +313,7 @@ export async function sample(logits: Tensor<'f32'>, options: SamplingOptions): P
     const best = argmax(logits);
     const [id] = await best.read();
     best.dispose();
+    if (id < 0) throw new NonFiniteLogitsError('a NaN or an infinity among them');
     return id;
   }
   const rng = options.rng ?? new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));

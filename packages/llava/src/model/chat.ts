@@ -116,7 +116,8 @@ export class ChatSession {
 
   /**
    * Streams the answer to `text`; the return value is the whole turn. Stopping early (a `break`,
-   * the signal) keeps the partial answer in the conversation; one turn runs at a time.
+   * the signal) keeps the partial answer in the conversation; a turn that fails (a bad image, values
+   * that are not finite) leaves the conversation as it was. One turn runs at a time.
    */
   async *send(text: string, options: ChatTurnOptions = {}): AsyncGenerator<string, ChatTurnResult, undefined> {
     this.checkUsable();
@@ -150,6 +151,7 @@ export class ChatSession {
     const start = this.position;
     const clock = new TokenClock();
     let input: ForwardInput | undefined;
+    let failed = false;
     try {
       if (firstTurn) {
         if (image && this.pixels === undefined) this.pixels = await model.preprocess(this.options.image as ImageInput);
@@ -168,11 +170,16 @@ export class ChatSession {
       };
       const { text: answer, tokenIds, finishReason } = result;
       return { text: answer, tokenIds, promptTokenIds, prefillPositions, finishReason, timings };
+    } catch (error) {
+      failed = !signal.aborted; // an abort (the signal, reset, dispose) stops the turn; anything else is a failure
+      throw firstTurn ? await model.traceNonFinite(error, this.pixels) : error;
     } finally {
       if (input !== undefined && 'embeds' in input) input.embeds.dispose();
       if (this.running === turn) {
         this.running = undefined;
-        this.settle(start, prefillPositions, clock.tokens);
+        if (failed)
+          this.cache.length = start; // the conversation as it was before the turn
+        else this.settle(start, prefillPositions, clock.tokens);
       }
     }
   }

@@ -13,6 +13,8 @@ import { streamText, Tokenizer, type ModelDType, type Qwen2ForCausalLM } from '@
 import {
   createDevice,
   DisposedError,
+  findNonFinite,
+  NonFiniteActivationError,
   SafetensorsCheckpoint,
   Tensor,
   type Device,
@@ -229,9 +231,38 @@ export class FastVLM {
         totalMs: now() - started,
       };
       return { text, tokenIds, promptTokenIds, finishReason, timings };
+    } catch (error) {
+      throw await this.traceNonFinite(error, pixels);
     } finally {
       embeds.dispose();
     }
+  }
+
+  /**
+   * A NonFiniteActivationError found at the prefill of a prompt with an image, traced back to the
+   * vision tower or the projector when their output is already not finite (one more tower pass, on
+   * this error path only: the good path checks nothing but the token readback). Any other error is
+   * returned as it is.
+   */
+  async traceNonFinite(error: unknown, pixels: PixelValues | undefined): Promise<unknown> {
+    if (!(error instanceof NonFiniteActivationError) || error.stage !== 'prefill' || pixels === undefined) return error;
+    if (this.disposed) return error;
+    const device = this.device;
+    const features = device.scope(() => this.vision.encode(Tensor.fromArray(device, pixels.data, pixels.shape, 'f32'))); // [I, 3072]
+    try {
+      if (findNonFinite(await features.toFloat32()) >= 0)
+        return new NonFiniteActivationError('vision tower', { cause: error });
+      const imageEmbeds = this.projector.forward(features); // [I, hidden]
+      try {
+        if (findNonFinite(await imageEmbeds.toFloat32()) >= 0)
+          return new NonFiniteActivationError('projector', { cause: error });
+      } finally {
+        imageEmbeds.dispose();
+      }
+    } finally {
+      features.dispose();
+    }
+    return error;
   }
 
   /** The whole answer at once (what `stream` yields, concatenated). */

@@ -2,11 +2,19 @@
  * The generation loop, the one every caller runs (text generation, FastVLM's requests, chat turns):
  * one prefill pass over the input at the KV cache's current length, then one decode step per token,
  * each step a single batch of GPU work whose only readback is the token (argmax or the sampler's
- * candidates). A cache the caller passes is kept (a chat continues in it); otherwise one is sized
- * from the request and freed when generation ends, however it ends.
+ * candidates), which also says whether the logits were finite (if not, a NonFiniteActivationError
+ * naming the prefill or the decode step). A cache the caller passes is kept (a chat continues in
+ * it); otherwise one is sized from the request and freed when generation ends, however it ends.
  */
-import { checkSamplingOptions, sample, SeededRandom, type KvCache, type SamplingOptions } from '@fastvlm/kernels';
-import { FastVlmError, type Tensor } from '@fastvlm/tensor';
+import {
+  checkSamplingOptions,
+  NonFiniteLogitsError,
+  sample,
+  SeededRandom,
+  type KvCache,
+  type SamplingOptions,
+} from '@fastvlm/kernels';
+import { FastVlmError, NonFiniteActivationError, type Tensor } from '@fastvlm/tensor';
 import type { ForwardInput, Qwen2ForCausalLM } from './qwen2-model.js';
 
 /** A generation request is out of range (empty prompt, too long, no tokens asked for...). */
@@ -133,7 +141,8 @@ export async function* generateTokens(
       }
       const logits = model.forward(next, cache, position, 'last'); // [1, vocab]
       position += produced === 0 ? request.promptLength : 1;
-      const token = await pickToken(logits, request.vocabLimit, sampling, signal);
+      const stage = produced === 0 ? 'prefill' : `decode step ${produced}`;
+      const token = await pickToken(logits, request.vocabLimit, sampling, signal, stage);
       if (request.stopTokenIds.has(token)) return 'stop-token';
       yield token;
       next = { ids: [token] };
@@ -147,13 +156,15 @@ export async function* generateTokens(
 /**
  * Greedy or sampled token from logits [1, V], among ids below `vocabLimit`; frees the logits. An
  * abort while it waits for the readback (or that made the readback fail: a device destroyed by the
- * model's dispose()) throws the signal's reason.
+ * model's dispose()) throws the signal's reason; logits that are not finite, a
+ * NonFiniteActivationError naming `stage`.
  */
 async function pickToken(
   logits: Tensor<'f32'>,
   vocabLimit: number,
   sampling: SamplingOptions,
   signal: AbortSignal | undefined,
+  stage: string,
 ): Promise<number> {
   const vocab = logits.shape[1];
   const row = logits.reshape([vocab]);
@@ -164,6 +175,7 @@ async function pickToken(
     return token;
   } catch (error) {
     signal?.throwIfAborted();
+    if (error instanceof NonFiniteLogitsError) throw new NonFiniteActivationError(stage, { cause: error });
     throw error;
   } finally {
     candidates.dispose();
