@@ -219,5 +219,6 @@ export class ChatSession {
 
   private checkUsable(): void {
     if (this.disposed) throw new DisposedError('the chat session');
+    this.model.checkUsable();
   }
 }

@@ -301,7 +301,8 @@ export class FastVLM {
     if (this.ownsDevice) this.device.destroy();
   }
 
-  private checkUsable(): void {
+  /** Throws a DisposedError once the model is disposed. */
+  checkUsable(): void {
     if (this.disposed) throw new DisposedError('the FastVLM model');
   }
 }
