@@ -62,11 +62,11 @@ afterAll(async () => {
 describe('fastvlm init-random', () => {
   it('writes the tiny preset with progress on stderr and a summary on stdout', async () => {
     expect(written.stdout).toMatch(
-      /^wrote .*tiny: preset tiny, 2 layers, mobileclip_l_256 \(16 image tokens\), 659 tensors, 135\.1 M elements, float16, 257\.8 MiB, seed 3, [\d.]+ s\n$/,
+      /^wrote .*tiny: preset tiny, 2 layers, mobileclip_l_256 \(16 image tokens\), 659 tensors, 135\.1 M elements, float16, 257\.8 MiB in model\.safetensors, seed 3, [\d.]+ s\n$/,
     );
     const lines = written.stderr.trim().split('\n');
     expect(lines).toHaveLength(10);
-    expect(lines.at(-1)).toMatch(/^model\.safetensors: 100% \(257\.8 MiB of 257\.8 MiB\)$/);
+    expect(lines.at(-1)).toMatch(/^checkpoint: 100% \(257\.8 MiB of 257\.8 MiB\)$/);
     const config = JSON.parse(await readFile(join(tiny, 'config.json'), 'utf8')) as Record<string, unknown>;
     expect(config).toMatchObject({
       model_type: 'llava_qwen2',
@@ -78,8 +78,9 @@ describe('fastvlm init-random', () => {
 
   it('refuses bad flags as usage errors', async () => {
     const bad: [initRandom.InitRandomFlags, RegExp][] = [
-      [{ preset: '7b' }, /--preset must be 'tiny' or '0\.5b', got '7b'/],
-      [{ dtype: 'bfloat16' }, /--dtype must be 'float16' or 'float32'/],
+      [{ preset: '3b' }, /--preset must be 'tiny' or '0\.5b' or '1\.5b' or '7b', got '3b'/],
+      [{ dtype: 'bf16' }, /--dtype must be 'bfloat16' or 'float16' or 'float32'/],
+      [{ maxShardBytes: '0' }, /--max-shard-bytes must be an integer >= 1, got '0'/],
       [{ layers: '0' }, /--layers must be an integer >= 1, got '0'/],
       [{ layers: '2.5' }, /--layers must be an integer/],
       [{ imageSize: '100' }, /--image-size must be a multiple of 64/],
@@ -92,7 +93,7 @@ describe('fastvlm init-random', () => {
     }
     const { code, stderr } = await cli('init-random', join(root, 'never'), '--preset', 'huge');
     expect(code).toBe(2);
-    expect(stderr).toBe("error: --preset must be 'tiny' or '0.5b', got 'huge'\n");
+    expect(stderr).toBe("error: --preset must be 'tiny' or '0.5b' or '1.5b' or '7b', got 'huge'\n");
   });
 });
 

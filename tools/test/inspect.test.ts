@@ -3,7 +3,7 @@
  * right size: inspect reads no tensor data): a complete 0.5B-shaped folder, incomplete and
  * wrong-shape ones, and each way a folder cannot be loaded, as one typed error.
  */
-import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, expectedTensors, ModelFolderError, parseFastVlmConfig } from '@fastvlm/llava';
@@ -14,7 +14,7 @@ import { inspectModelFolder } from '../src/checkpoint/inspect.js';
 import { randomCheckpointConfig } from '../src/checkpoint/random-checkpoint.js';
 import { planSafetensors, type TensorSlot } from '../src/checkpoint/stream-safetensors.js';
 
-const CONFIG = randomCheckpointConfig('0.5b');
+const CONFIG = randomCheckpointConfig('0.5b', { dtype: 'float16' });
 const LAYOUT: TensorSlot[] = expectedTensors(parseFastVlmConfig(CONFIG)).map(({ name, shape, dtype }) => ({
   name,
   shape,
@@ -114,16 +114,47 @@ describe('inspectModelFolder', () => {
     expect(wrongDtype.wrongDtype).toEqual([{ name: BN_COUNT, expected: 'I64', actual: 'F32' }]);
   });
 
-  it('accepts a stored lm_head with tied embeddings, and float32 weights, with notes', async () => {
-    const withHead = [
-      ...replaced(EMBED, { dtype: 'F32' }),
-      { name: 'lm_head.weight', dtype: 'F16' as const, shape: [151936, 896] },
-    ];
-    const report = await inspectModelFolder(await modelFolder(withHead));
+  it('accepts float32 weights in a float16 config, with a note', async () => {
+    const report = await inspectModelFolder(await modelFolder(replaced(EMBED, { dtype: 'F32' })));
     expect(report.complete).toBe(true);
-    expect(report.notes).toHaveLength(2);
-    expect(report.notes.join('\n')).toMatch(/lm_head.weight is stored although tie_word_embeddings is true/);
-    expect(report.notes.join('\n')).toMatch(/1 float tensors are stored in a dtype other than config.json's float16/);
+    expect(report.notes).toEqual([
+      "1 float tensors are stored in a dtype other than config.json's float16 (converted at load)",
+    ]);
+    expect(report.storedDtypes).toEqual({ F16: 878, F32: 1 });
+  });
+
+  it('decides the LM head as transformers: a stored copy is tied, a different head is used', async () => {
+    // A 0.5B-wide model with 1 layer and 1000 rows, so the two matrices compared are small.
+    const config = { ...randomCheckpointConfig('0.5b', { layers: 1, dtype: 'bfloat16' }), vocab_size: 1000 };
+    const layout: TensorSlot[] = expectedTensors(parseFastVlmConfig(config)).map(({ name, shape, dtype }) => ({
+      name,
+      shape,
+      dtype: dtype ?? 'BF16',
+    }));
+    const withHead = [...layout, { name: 'lm_head.weight', dtype: 'BF16' as const, shape: [1000, 896] }];
+    const copy = await inspectModelFolder(await modelFolder(withHead, config));
+    expect(copy.model.lmHead).toBe('tied-stored-copy');
+    expect(copy.complete).toBe(true);
+    expect(copy.unexpected).toEqual([]);
+    expect(copy.notes).toEqual([]);
+    expect(formatInspectReport(copy)).toContain(
+      'lm_head: model.embed_tokens.weight (tied; the stored lm_head.weight is a bit-identical copy, not loaded)',
+    );
+
+    const differs = await modelFolder(withHead, config);
+    const plan = planSafetensors(withHead, { format: 'pt' });
+    const headStart = plan.header.byteLength + plan.byteLengths.slice(0, -1).reduce((a, b) => a + b, 0);
+    const file = await open(join(differs, 'model.safetensors'), 'r+');
+    await file.write(new Uint8Array([0x80, 0x3f]), 0, 2, headStart + 2 * 896 * 500); // row 500: 1.0 in bfloat16
+    await file.close();
+    const report = await inspectModelFolder(differs);
+    expect(report.model.lmHead).toBe('stored-differs');
+    expect(report.complete).toBe(true);
+    expect(report.notes).toEqual([
+      'lm_head.weight differs from the embedding although tie_word_embeddings is true: as transformers, the two are not tied and the stored head is used',
+    ]);
+    // The separate head is a parameter of its own.
+    expect(report.model.parameters - copy.model.parameters).toBe(1000 * 896);
   });
 
   it('reads a sharded checkpoint', async () => {

@@ -114,10 +114,13 @@ export function safetensorsDtypeOf(torchDtype: string | undefined): SafetensorsD
   return torchDtype === undefined ? undefined : FLOAT_DTYPES[torchDtype];
 }
 
-/** The tensors a checkpoint for `config` must hold, with the dtypes config.json implies. */
-export function expectedTensors(config: FastVlmConfig): ExpectedTensor[] {
+/**
+ * The tensors a checkpoint for `config` must hold, with the dtypes config.json implies (`lmHead`:
+ * the LM head decided from the checkpoint, as checkpointLayout takes it).
+ */
+export function expectedTensors(config: FastVlmConfig, lmHead?: LmHeadSource): ExpectedTensor[] {
   const floatDtype = safetensorsDtypeOf(config.torchDtype);
-  return checkpointLayout(config).map(({ name, shape, integer }) => {
+  return checkpointLayout(config, lmHead).map(({ name, shape, integer }) => {
     const dtype = integer ? 'I64' : floatDtype;
     return dtype === undefined ? { name, shape } : { name, shape, dtype };
   });

@@ -4,9 +4,12 @@
   next tensor would take the current one past `max_shard_bytes` (5 GB = 5e9 bytes by default), as
   `shard_checkpoint` does. One shard is `model.safetensors`; more are
   `model-0000i-of-0000n.safetensors` with `model.safetensors.index.json` (sorted keys, indent 2).
-- `write_checkpoint`: writes the files from an iterator of (name, tensor) in that order, one tensor
-  in memory at a time: each shard's header is known up front from the shapes, so the data is
-  appended as it comes (no whole-model or whole-shard buffer).
+- `safetensors_order`: where each tensor sits inside its file: safetensors' `save_file` (which
+  save_pretrained calls per shard) lays tensors out by dtype, widest first (I64 before F32 before
+  BF16 / F16), then by name; the header lists them in that order.
+- `write_checkpoint`: writes the files from an iterator of (name, tensor) in module order, one tensor
+  in memory at a time: each shard's header is known up front from the shapes, so each tensor is
+  written at its offset as it comes (no whole-model or whole-shard buffer).
 
 safetensors layout: u64 little-endian header length, the JSON header (names -> dtype, shape,
 data_offsets [begin, end) relative to the data), padded with spaces to a multiple of 8, then the
@@ -46,6 +49,16 @@ def plan_shards(layout, max_shard_bytes=APPLE_MAX_SHARD_BYTES):
     return shards
 
 
+# safetensors' Dtype enum order (its sort key, descending): the dtypes our checkpoints hold.
+_DTYPE_RANK = {torch.int64: 4, torch.float32: 3, torch.bfloat16: 2, torch.float16: 1}
+
+
+def safetensors_order(entries):
+    """entries: [(name, shape, dtype)] -> the same, in the order safetensors' save_file stores them
+    (dtype descending in its enum order, then name by bytes)."""
+    return sorted(entries, key=lambda e: (-_DTYPE_RANK[e[2]], e[0].encode()))
+
+
 def shard_file_names(count):
     if count == 1:
         return ["model.safetensors"]
@@ -66,10 +79,19 @@ def safetensors_header(entries, metadata=None):
     return struct.pack("<Q", len(text)) + text
 
 
+def index_text(layout, shards, names):
+    """model.safetensors.index.json as save_pretrained writes it (sorted keys, indent 2)."""
+    weight_map = {name: file_name for shard, file_name in zip(shards, names) for name, _, _ in shard}
+    total = sum(tensor_bytes(shape, dtype) for name, shape, dtype in layout)
+    index = {"metadata": {"total_size": total}, "weight_map": weight_map}
+    return json.dumps(index, indent=2, sort_keys=True) + "\n"
+
+
 def write_checkpoint(folder, layout, tensors, max_shard_bytes=APPLE_MAX_SHARD_BYTES):
     """Writes the checkpoint files of `layout` ([(name, shape, stored dtype)] in module order) with the
-    values `tensors` yields as (name, tensor) in the same order (any float dtype: converted here).
-    Returns the file names written (the index first when sharded)."""
+    values `tensors` yields as (name, tensor) in the same order (any float dtype: converted here),
+    each file's tensors in safetensors' order. Returns the file names written (the index first when
+    sharded)."""
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shards = plan_shards(layout, max_shard_bytes)
@@ -77,23 +99,27 @@ def write_checkpoint(folder, layout, tensors, max_shard_bytes=APPLE_MAX_SHARD_BY
     stream = iter(tensors)
     for shard, file_name in zip(shards, names):
         path = folder / file_name
+        stored = safetensors_order(shard)
+        header = safetensors_header(stored, {"format": "pt"})
+        offsets, offset = {}, len(header)
+        for name, shape, dtype in stored:
+            offsets[name] = offset
+            offset += tensor_bytes(shape, dtype)
         with open(path, "wb") as out:
-            out.write(safetensors_header(shard, {"format": "pt"}))
+            out.write(header)
             for name, shape, dtype in shard:
                 got_name, value = next(stream)
                 if got_name != name or tuple(value.shape) != tuple(shape):
                     raise ValueError(f"expected {name} {list(shape)}, got {got_name} {list(value.shape)}")
                 data = value.detach().to(dtype).contiguous()
+                out.seek(offsets[name])
                 out.write(data.reshape(-1).view(torch.uint8).numpy().tobytes())
         path.chmod(0o644)
     if next(stream, None) is not None:
         raise ValueError("more tensors than the layout holds")
     if len(shards) == 1:
         return names
-    weight_map = {name: file_name for shard, file_name in zip(shards, names) for name, _, _ in shard}
-    total = sum(tensor_bytes(shape, dtype) for name, shape, dtype in layout)
-    index = {"metadata": {"total_size": total}, "weight_map": weight_map}
-    (folder / INDEX_NAME).write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+    (folder / INDEX_NAME).write_text(index_text(layout, shards, names))
     return [INDEX_NAME, *names]
 
 

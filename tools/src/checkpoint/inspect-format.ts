@@ -1,6 +1,8 @@
 /** An InspectReport as the text `fastvlm inspect` prints. */
 import { formatBytes } from '../format-bytes.js';
+import { describeLmHead } from '@fastvlm/qwen2';
 import type { InspectReport } from './inspect.js';
+import type { ModelSummary } from './inspect-model.js';
 
 /** Problems listed per kind before the rest is counted. */
 const LIST_LIMIT = 20;
@@ -23,6 +25,52 @@ function listed<T>(title: string, items: readonly T[], line: (item: T) => string
   return lines;
 }
 
+/** Right-aligned columns but the first, two spaces apart, each line indented by two. */
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map(
+    (row) => `  ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')}`,
+  );
+}
+
+/** The model lines: its name, parameters, stored dtype, LM head and weight memory per --dtype. */
+function modelLines(model: ModelSummary, report: InspectReport): string[] {
+  const { identity } = model;
+  const name =
+    identity.name !== 'custom'
+      ? identity.name
+      : identity.widthsOf === undefined
+        ? 'custom (widths of no published FastVLM)'
+        : `custom (${identity.widthsOf}'s widths; ${identity.differences.join('; ')})`;
+  const storedElements = report.groups.reduce((sum, g) => sum + g.elements, 0);
+  const dtypes = Object.entries(report.storedDtypes).map(([dtype, n]) =>
+    Object.keys(report.storedDtypes).length === 1 ? dtype : `${dtype} ${n}`,
+  );
+  const lines = [
+    `model: ${name}`,
+    `parameters: ${formatCount(model.parameters)} in use (${model.parameters.toLocaleString('en-US')}); ` +
+      `${formatCount(storedElements)} elements stored`,
+    `stored dtype: ${dtypes.join(', ') || '-'} (config.json torch_dtype ${report.config.torchDtype ?? '(not given)'}); ` +
+      'converted to --dtype at load, one tensor at a time',
+    `lm_head: ${describeLmHead(model.lmHead)}`,
+    'memory of the weights as loaded, per --dtype (the tower in f16, f32 with --dtype f32):',
+  ];
+  const rows = [['--dtype', 'vision tower', 'projector', 'llm', 'total']];
+  for (const m of model.memory)
+    rows.push([
+      m.dtype,
+      formatSize(m.parts.vision),
+      formatSize(m.parts.projector),
+      formatSize(m.parts.llm),
+      formatSize(m.weightBytes),
+    ]);
+  lines.push(...table(rows));
+  lines.push(
+    `  + KV cache ${formatSize(model.kvCacheBytesPerToken)} a token of context (f32), ${formatSize(1000 * model.kvCacheBytesPerToken)} per 1000 tokens`,
+  );
+  return lines;
+}
+
 export function formatInspectReport(report: InspectReport): string {
   const { config } = report;
   const llm = config.llm;
@@ -32,6 +80,7 @@ export function formatInspectReport(report: InspectReport): string {
       `MLP ${llm.intermediateSize}, vocab ${llm.vocabSize}, ${llm.tieWordEmbeddings ? 'tied' : 'separate'} lm_head, torch_dtype ${config.torchDtype ?? '(not given)'}`,
     `        tower ${config.visionTower} (${config.imageSize} px, ${config.imageTokens} image tokens), projector ${config.projectorType} ` +
       `${config.mmHiddenSize} -> ${llm.hiddenSize}, image_aspect_ratio ${config.imageAspectRatio}`,
+    ...modelLines(report.model, report),
     `checkpoint: ${report.files.map((f) => `${f.file} (${formatSize(f.bytes)})`).join(', ')}${report.sharded ? ' [sharded]' : ''}, ${report.tensors.length} tensors`,
   ];
   const rows = report.groups.map((g) => [

@@ -1,13 +1,17 @@
 /**
- * What a FastVLM model folder holds, read from config.json, the safetensors headers (no tensor
- * data is read) and the tokenizer files present, checked against `expectedTensors(config)`.
+ * What a FastVLM model folder holds, read from config.json, the safetensors headers and the
+ * tokenizer files present, checked against `expectedTensors(config)`; and the model it is
+ * (inspect-model.ts). No tensor data is read, except the embedding and lm_head.weight when a tied
+ * config also stores a head: they are compared to decide the LM head as transformers does.
  */
 import { stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
+import { lmHeadSource, type LmHeadSource } from '@fastvlm/qwen2';
 import { SafetensorsCheckpoint, SafetensorsError, type SafetensorsDType, type TensorEntry } from '@fastvlm/tensor';
 import {
   expectedTensors,
   ModelFolderError,
+  PART_PREFIXES,
   readFastVlmConfig,
   safetensorsDtypeOf,
   TENSOR_GROUPS,
@@ -16,6 +20,7 @@ import {
   type FastVlmConfig,
   type TensorGroup,
 } from '@fastvlm/llava';
+import { summarizeModel, type ModelSummary } from './inspect-model.js';
 
 export interface StoredTensor {
   name: string;
@@ -53,6 +58,10 @@ export const TOKENIZER_FILES = [
 export interface InspectReport {
   dir: string;
   config: FastVlmConfig;
+  /** The model named, its parameters, LM head and memory per --dtype. */
+  model: ModelSummary;
+  /** Tensor count per stored dtype, float tensors only. */
+  storedDtypes: Partial<Record<SafetensorsDType, number>>;
   /** Checkpoint files relative to the folder, with their sizes; `sharded` when an index was read. */
   files: { file: string; bytes: number }[];
   sharded: boolean;
@@ -82,7 +91,13 @@ async function exists(path: string): Promise<boolean> {
 
 async function readEntries(
   dir: string,
-): Promise<{ entries: TensorEntry[]; files: { file: string; bytes: number }[]; sharded: boolean }> {
+  config: FastVlmConfig,
+): Promise<{
+  entries: TensorEntry[];
+  files: { file: string; bytes: number }[];
+  sharded: boolean;
+  lmHead: LmHeadSource;
+}> {
   let checkpoint: SafetensorsCheckpoint;
   try {
     checkpoint = await SafetensorsCheckpoint.open(dir);
@@ -92,8 +107,14 @@ async function readEntries(
   }
   try {
     const entries = checkpoint.names().map((name) => checkpoint.entry(name));
-    const files = checkpoint.files.map((file) => ({ file: relative(dir, file.path), bytes: file.size }));
-    return { entries, files, sharded: basename(checkpoint.path).endsWith('.json') };
+    const files = checkpoint.files
+      .map((file) => ({ file: relative(dir, file.path), bytes: file.size }))
+      .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    const lmHead = await lmHeadSource(checkpoint, config.llm, PART_PREFIXES.llm).catch((error: unknown) => {
+      if (error instanceof SafetensorsError) throw new ModelFolderError(dir, error.message, { cause: error });
+      throw error;
+    });
+    return { entries, files, sharded: basename(checkpoint.path).endsWith('.json'), lmHead };
   } finally {
     await checkpoint.close();
   }
@@ -116,7 +137,7 @@ function summarize(tensors: readonly StoredTensor[]): GroupSummary[] {
 /** Reads a model folder's config, checkpoint headers and tokenizer file list; throws ModelFolderError when it cannot be loaded. */
 export async function inspectModelFolder(dir: string): Promise<InspectReport> {
   const config = await readFastVlmConfig(dir);
-  const { entries, files, sharded } = await readEntries(dir);
+  const { entries, files, sharded, lmHead } = await readEntries(dir, config);
   const tensors: StoredTensor[] = entries.map((e) => ({
     name: e.name,
     dtype: e.dtype,
@@ -125,7 +146,7 @@ export async function inspectModelFolder(dir: string): Promise<InspectReport> {
     file: relative(dir, e.file),
   }));
   const stored = new Map(tensors.map((t) => [t.name, t]));
-  const expected = expectedTensors(config);
+  const expected = expectedTensors(config, lmHead);
   const expectedNames = new Set(expected.map((t) => t.name));
   const configDtype = safetensorsDtypeOf(config.torchDtype);
 
@@ -152,18 +173,17 @@ export async function inspectModelFolder(dir: string): Promise<InspectReport> {
 
   const notes: string[] = [];
   const unexpected: StoredTensor[] = [];
+  const headCopy = `${PART_PREFIXES.llm}lm_head.weight`;
   for (const tensor of tensors) {
     if (expectedNames.has(tensor.name)) continue;
-    const tiedHead = tensor.name === 'lm_head.weight' && config.llm.tieWordEmbeddings;
-    const headShape = [config.llm.vocabSize, config.llm.hiddenSize];
-    if (tiedHead && tensor.shape.length === 2 && tensor.shape.every((d, i) => d === headShape[i])) {
-      notes.push(
-        'lm_head.weight is stored although tie_word_embeddings is true: it is ignored (the embedding is the head)',
-      );
-    } else {
-      unexpected.push(tensor);
-    }
+    // A bit-identical copy of the embedding: tied, the copy is not loaded (as transformers).
+    if (lmHead === 'tied-stored-copy' && tensor.name === headCopy) continue;
+    unexpected.push(tensor);
   }
+  if (lmHead === 'stored-differs')
+    notes.push(
+      'lm_head.weight differs from the embedding although tie_word_embeddings is true: as transformers, the two are not tied and the stored head is used',
+    );
   if (otherFloat > 0)
     notes.push(
       `${otherFloat} float tensors are stored in a dtype other than config.json's ${config.torchDtype} (converted at load)`,
@@ -173,9 +193,14 @@ export async function inspectModelFolder(dir: string): Promise<InspectReport> {
   for (const name of TOKENIZER_FILES) if (await exists(join(dir, name))) tokenizerFiles.push(name);
   const has = (name: string): boolean => tokenizerFiles.includes(name);
 
+  const storedDtypes: Partial<Record<SafetensorsDType, number>> = {};
+  for (const { dtype } of tensors) if (!isInteger(dtype)) storedDtypes[dtype] = (storedDtypes[dtype] ?? 0) + 1;
+
   return {
     dir,
     config,
+    model: summarizeModel(config, lmHead),
+    storedDtypes,
     files,
     sharded,
     tensors,

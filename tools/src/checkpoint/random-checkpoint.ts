@@ -1,102 +1,43 @@
 /**
- * Random-weight FastVLM checkpoint folders in Apple's layout: config.json, model.safetensors and
- * Qwen2's tokenizer files, as tools/python/init_random_checkpoint.py writes them (same presets,
- * config fields and init rules; our own seeded generator, so not torch's numbers).
+ * Random-weight FastVLM checkpoint folders laid out exactly as Apple's files are (presets.ts,
+ * hf-shards.ts): config.json, the checkpoint (one model.safetensors, or shards with
+ * model.safetensors.index.json past 5 GB) and Qwen2's tokenizer files, as
+ * tools/python/init_random_checkpoint.py writes them (same presets, config fields, tensor names,
+ * shapes, dtypes, shard split and in-file order; the init rules of random-init.ts drawn from our own
+ * seeded generator, so not torch's numbers).
  *
- * Presets: `0.5b` is apple/FastVLM-0.5B's shape (tower at 1024, Qwen2-0.5B); `tiny` is the real
- * FastViTHD at 256 px (16 image tokens) with a 2-layer, 64-wide Qwen2 over the real vocabulary.
+ * The Apple presets (0.5b, 1.5b, 7b) are stored in bfloat16; the tied 0.5b and 1.5b also store
+ * lm_head.weight as a bit-identical copy of the embedding (as Apple's files do), the untied 7b its
+ * own 152064-row head. `tiny` (our demo model) stores no head copy and defaults to float16.
  */
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkpointLayout, parseFastVlmConfig, type FastVlmConfig } from '@fastvlm/llava';
 import { f32ToF16Bits, type SafetensorsDType } from '@fastvlm/tensor';
+import {
+  HF_MAX_SHARD_BYTES,
+  INDEX_FILE,
+  indexJson,
+  moduleOrder,
+  planShards,
+  safetensorsOrder,
+  shardFileNames,
+  type PartSlot,
+} from './hf-shards.js';
+import {
+  presetShape,
+  randomCheckpointConfig,
+  type RandomConfigOptions,
+  type RandomPreset,
+  type RandomWeightDtype,
+} from './presets.js';
 import { fillRandom, initRule, type RuleInput } from './random-init.js';
 import { RandomStream } from './random-stream.js';
-import { writeSafetensorsStreaming, type TensorSlot, type WriteBytes } from './stream-safetensors.js';
+import { planSafetensors, writeSafetensorsStreaming, type WriteBytes } from './stream-safetensors.js';
 import { writeQwen2TokenizerFiles } from './tokenizer-files.js';
 import { makeFolder } from '../fs/output-paths.js';
 
-export type RandomPreset = 'tiny' | '0.5b';
-export type RandomWeightDtype = 'float16' | 'float32';
-
-const QWEN2_SHAPES: Readonly<Record<RandomPreset, Readonly<Record<string, number>>>> = {
-  '0.5b': {
-    hidden_size: 896,
-    intermediate_size: 4864,
-    num_hidden_layers: 24,
-    num_attention_heads: 14,
-    num_key_value_heads: 2,
-  },
-  tiny: {
-    hidden_size: 64,
-    intermediate_size: 128,
-    num_hidden_layers: 2,
-    num_attention_heads: 4,
-    num_key_value_heads: 2,
-  },
-};
-const DEFAULT_IMAGE_SIZE: Readonly<Record<RandomPreset, number>> = { '0.5b': 1024, tiny: 256 };
-
-export interface RandomConfigOptions {
-  /** Qwen2 layers (default: the preset's). */
-  layers?: number;
-  /** Tower input size, a multiple of 64 (default: 1024 for 0.5b, 256 for tiny). */
-  imageSize?: number;
-  dtype?: RandomWeightDtype;
-}
-
-/** config.json for a preset, with every field FastVLM-0.5B's carries (spec section 7). */
-export function randomCheckpointConfig(
-  preset: RandomPreset,
-  { layers, imageSize, dtype = 'float16' }: RandomConfigOptions = {},
-): Record<string, unknown> {
-  const shape = QWEN2_SHAPES[preset];
-  if (shape === undefined) throw new RangeError(`unknown preset '${String(preset)}' (expected 'tiny' or '0.5b')`);
-  if (layers !== undefined && (!Number.isSafeInteger(layers) || layers < 1))
-    throw new RangeError(`layers must be a positive integer, got ${layers}`);
-  if (dtype !== 'float16' && dtype !== 'float32')
-    throw new RangeError(`dtype must be 'float16' or 'float32', got '${String(dtype)}'`);
-  const numHiddenLayers = layers ?? shape.num_hidden_layers;
-  const size = imageSize ?? DEFAULT_IMAGE_SIZE[preset];
-  return {
-    architectures: ['LlavaQwen2ForCausalLM'],
-    model_type: 'llava_qwen2',
-    attention_dropout: 0.0,
-    bos_token_id: 151643,
-    eos_token_id: 151645,
-    hidden_act: 'silu',
-    ...shape,
-    num_hidden_layers: numHiddenLayers,
-    initializer_range: 0.02,
-    max_position_embeddings: 32768,
-    max_window_layers: numHiddenLayers,
-    rms_norm_eps: 1e-6,
-    rope_scaling: null,
-    rope_theta: 1000000.0,
-    sliding_window: 32768,
-    use_sliding_window: false,
-    tie_word_embeddings: true,
-    use_cache: true,
-    vocab_size: 151936,
-    image_aspect_ratio: 'pad',
-    mm_hidden_size: 3072,
-    mm_patch_merge_type: 'flat',
-    mm_projector_lr: null,
-    mm_projector_type: 'mlp2x_gelu',
-    mm_use_im_patch_token: false,
-    mm_use_im_start_end: false,
-    mm_vision_select_feature: 'patch',
-    mm_vision_select_layer: -2,
-    mm_vision_tower: `mobileclip_l_${size}`,
-    tokenizer_model_max_length: 8192,
-    tokenizer_padding_side: 'right',
-    tune_mm_mlp_adapter: false,
-    unfreeze_mm_vision_tower: true,
-    use_mm_proj: true,
-    torch_dtype: dtype,
-    dtype,
-  };
-}
+export { randomCheckpointConfig, type RandomConfigOptions, type RandomPreset, type RandomWeightDtype };
 
 export interface WriteProgress {
   /** The tensor just written. */
@@ -110,6 +51,8 @@ export interface WriteProgress {
 export interface RandomCheckpointOptions extends RandomConfigOptions {
   preset?: RandomPreset;
   seed?: number;
+  /** Open a new shard past this many bytes (default 5e9, transformers' "5GB"). */
+  maxShardBytes?: number;
   /** Write tokenizer.json + tokenizer_config.json too (default true). */
   tokenizer?: boolean;
   /** Called after each tensor is written. */
@@ -118,12 +61,32 @@ export interface RandomCheckpointOptions extends RandomConfigOptions {
   signal?: AbortSignal;
 }
 
+/** A tensor to write, with what its init rule is chosen by; `source`: the tensor whose values it copies. */
+export type RandomSlot = PartSlot & RuleInput & { source: string };
+
+/** One checkpoint file: its name in the folder and its tensors in stored order. */
+export interface PlannedFile {
+  file: string;
+  tensors: RandomSlot[];
+}
+
+/** Everything a random checkpoint folder will hold, decided before any byte is written. */
+export interface RandomCheckpointPlan {
+  preset: RandomPreset;
+  /** config.json as written. */
+  configJson: Record<string, unknown>;
+  config: FastVlmConfig;
+  files: PlannedFile[];
+  /** model.safetensors.index.json's text, when there are shards. */
+  index?: string;
+}
+
 export interface RandomCheckpointResult {
   dir: string;
   config: FastVlmConfig;
   tensorCount: number;
   elementCount: number;
-  /** Size of model.safetensors. */
+  /** Size of the checkpoint's files together (headers included). */
   fileBytes: number;
   /** Every file written, relative to `dir`. */
   files: string[];
@@ -133,10 +96,44 @@ export interface RandomCheckpointResult {
 /** Elements generated and converted per write (even, so normal pairs never straddle chunks). */
 const CHUNK_ELEMENTS = 1 << 20;
 
-/** Storage order: 8-byte dtypes first so every tensor is naturally aligned, then by name. */
-function storageOrder(a: TensorSlot, b: TensorSlot): number {
-  const wide = (slot: TensorSlot): number => (slot.dtype === 'I64' ? 0 : 1);
-  return wide(a) - wide(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+/** The header's `__metadata__`, as PyTorch writes it. */
+const METADATA = { format: 'pt' } as const;
+const EMBED = 'model.embed_tokens.weight';
+const LM_HEAD = 'lm_head.weight';
+const STORED_DTYPES: Readonly<Record<RandomWeightDtype, SafetensorsDType>> = {
+  bfloat16: 'BF16',
+  float16: 'F16',
+  float32: 'F32',
+};
+
+/** Lays out a preset's folder: config.json, the tensors of each checkpoint file in stored order, the index. */
+export function planRandomCheckpoint(options: RandomCheckpointOptions = {}): RandomCheckpointPlan {
+  const { preset = 'tiny', maxShardBytes = HF_MAX_SHARD_BYTES } = options;
+  if (!Number.isSafeInteger(maxShardBytes) || maxShardBytes < 1)
+    throw new RangeError(`maxShardBytes must be a positive integer, got ${maxShardBytes}`);
+  const configJson = randomCheckpointConfig(preset, options);
+  const config = parseFastVlmConfig(configJson);
+  const stored = STORED_DTYPES[configJson.torch_dtype as RandomWeightDtype];
+  const slots: RandomSlot[] = checkpointLayout(config).map(({ name, shape, part, integer, identityFolded }) => ({
+    name,
+    shape,
+    part,
+    dtype: integer ? 'I64' : stored,
+    identityFolded,
+    source: name,
+  }));
+  // Apple's tied models store lm_head.weight as a copy of the embedding; our demo model does not.
+  if (preset !== 'tiny' && presetShape(preset).tie_word_embeddings) {
+    const embed = slots.find((slot) => slot.name === EMBED);
+    if (embed === undefined) throw new Error(`the layout has no ${EMBED}`);
+    slots.push({ ...embed, name: LM_HEAD, source: EMBED });
+  }
+  const shards = planShards(moduleOrder(slots), maxShardBytes);
+  const names = shardFileNames(shards.length);
+  const files = shards.map((shard, i) => ({ file: names[i], tensors: safetensorsOrder(shard) }));
+  return shards.length === 1
+    ? { preset, configJson, config, files }
+    : { preset, configJson, config, files, index: indexJson(shards, names) };
 }
 
 /**
@@ -158,15 +155,21 @@ function roundToF16(values: Float32Array, out: Uint16Array): void {
   }
 }
 
-/** A tensor to write, with what its init rule is chosen by. */
-type RandomSlot = TensorSlot & RuleInput;
+/** f32 -> bfloat16 bits (the top 16), round to nearest even; the values here are finite. */
+function roundToBf16(values: Float32Array, out: Uint16Array): void {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i];
+    out[i] = (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
+  }
+}
 
 /** Streams one tensor's random values, chunk by chunk, in its stored dtype. */
-async function produceRandom(
+export async function produceRandom(
   tensor: RandomSlot,
   seed: number,
   write: WriteBytes,
-  signal: AbortSignal | undefined,
+  signal?: AbortSignal,
 ): Promise<void> {
   signal?.throwIfAborted();
   const count = tensor.shape.reduce((a, b) => a * b, 1);
@@ -174,10 +177,12 @@ async function produceRandom(
     await write(new Uint8Array(8 * count)); // num_batches_tracked: zeros
     return;
   }
-  const rule = initRule(tensor);
-  const random = new RandomStream(seed, tensor.name);
+  // A copy draws its source's values: the same rule and stream give the same bits.
+  const rule = initRule({ ...tensor, name: tensor.source });
+  const random = new RandomStream(seed, tensor.source);
   const values = new Float32Array(Math.min(count, CHUNK_ELEMENTS));
-  const halves = tensor.dtype === 'F16' ? new Uint16Array(values.length) : undefined;
+  const halves = tensor.dtype === 'F32' ? undefined : new Uint16Array(values.length);
+  const round = tensor.dtype === 'BF16' ? roundToBf16 : roundToF16;
   for (let start = 0; start < count; start += CHUNK_ELEMENTS) {
     const chunk = values.subarray(0, Math.min(CHUNK_ELEMENTS, count - start));
     signal?.throwIfAborted();
@@ -185,7 +190,7 @@ async function produceRandom(
     if (halves === undefined) {
       await write(new Uint8Array(chunk.buffer, 0, chunk.byteLength));
     } else {
-      roundToF16(chunk, halves);
+      round(chunk, halves);
       await write(new Uint8Array(halves.buffer, 0, 2 * chunk.length));
     }
   }
@@ -201,47 +206,43 @@ export async function writeRandomCheckpoint(
   options: RandomCheckpointOptions = {},
 ): Promise<RandomCheckpointResult> {
   const started = performance.now();
-  const { preset = 'tiny', seed = 0, tokenizer = true, onProgress } = options;
+  const { seed = 0, tokenizer = true, onProgress } = options;
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
-  const configJson = randomCheckpointConfig(preset, options);
-  const config = parseFastVlmConfig(configJson);
-  const storedDtype: SafetensorsDType = options.dtype === 'float32' ? 'F32' : 'F16';
-  const slots: RandomSlot[] = checkpointLayout(config)
-    .map(({ name, shape, integer, identityFolded }) => ({
-      name,
-      shape,
-      dtype: integer ? ('I64' as const) : storedDtype,
-      identityFolded,
-    }))
-    .sort(storageOrder);
+  const plan = planRandomCheckpoint(options);
+  const tensorCount = plan.files.reduce((n, f) => n + f.tensors.length, 0);
 
   await makeFolder('the checkpoint folder', dir);
   const staging = await mkdtemp(join(dir, '.partial-'));
-  const files = ['config.json', 'model.safetensors'];
+  const files = ['config.json'];
   let bytesDone = 0;
+  let bytesTotal = 0;
+  let tensorsDone = 0;
   let elementCount = 0;
-  let plan;
+  let fileBytes = 0;
+  for (const { tensors } of plan.files) bytesTotal += planSafetensors(tensors, METADATA).fileBytes;
   try {
-    await writeFile(join(staging, 'config.json'), `${JSON.stringify(configJson, null, 2)}\n`);
-    plan = await writeSafetensorsStreaming(
-      join(staging, 'model.safetensors'),
-      slots,
-      (_tensor, index, write) => produceRandom(slots[index], seed, write, options.signal),
-      {
-        metadata: { format: 'pt' },
-        onTensorWritten: (tensor, index, { header, byteLengths, fileBytes }) => {
-          elementCount += tensor.shape.reduce((a, b) => a * b, 1);
-          bytesDone += (index === 0 ? header.byteLength : 0) + byteLengths[index];
-          onProgress?.({
-            tensor: tensor.name,
-            tensorsDone: index + 1,
-            tensorCount: slots.length,
-            bytesDone,
-            bytesTotal: fileBytes,
-          });
+    await writeFile(join(staging, 'config.json'), `${JSON.stringify(plan.configJson, null, 2)}\n`);
+    for (const { file, tensors } of plan.files) {
+      const written = await writeSafetensorsStreaming(
+        join(staging, file),
+        tensors,
+        (_tensor, index, write) => produceRandom(tensors[index], seed, write, options.signal),
+        {
+          metadata: METADATA,
+          onTensorWritten: (tensor, index, { header, byteLengths }) => {
+            elementCount += tensor.shape.reduce((a, b) => a * b, 1);
+            bytesDone += (index === 0 ? header.byteLength : 0) + byteLengths[index];
+            onProgress?.({ tensor: tensor.name, tensorsDone: ++tensorsDone, tensorCount, bytesDone, bytesTotal });
+          },
         },
-      },
-    );
+      );
+      fileBytes += written.fileBytes;
+      files.push(file);
+    }
+    if (plan.index !== undefined) {
+      await writeFile(join(staging, INDEX_FILE), plan.index);
+      files.push(INDEX_FILE);
+    }
     if (tokenizer) files.push(...(await writeQwen2TokenizerFiles(staging)));
     options.signal?.throwIfAborted();
     for (const name of files) await rename(join(staging, name), join(dir, name));
@@ -250,10 +251,10 @@ export async function writeRandomCheckpoint(
   }
   return {
     dir,
-    config,
-    tensorCount: slots.length,
+    config: plan.config,
+    tensorCount,
     elementCount,
-    fileBytes: plan.fileBytes,
+    fileBytes,
     files,
     seconds: (performance.now() - started) / 1000,
   };

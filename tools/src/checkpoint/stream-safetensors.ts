@@ -37,6 +37,10 @@ const BYTES_PER_ELEMENT: Readonly<Record<SafetensorsDType, number>> = {
 
 const elementCount = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
+/** Bytes of a tensor's data. */
+export const tensorBytes = ({ dtype, shape }: Pick<TensorSlot, 'dtype' | 'shape'>): number =>
+  elementCount(shape) * BYTES_PER_ELEMENT[dtype];
+
 /** Lays out the header for `tensors`, stored in the order given. */
 export function planSafetensors(
   tensors: readonly TensorSlot[],
@@ -49,7 +53,7 @@ export function planSafetensors(
   for (const { name, dtype, shape } of tensors) {
     if (name === '__metadata__' || Object.hasOwn(header, name))
       throw new SafetensorsError('<plan>', 'duplicate or reserved tensor name', name);
-    const bytes = elementCount(shape) * BYTES_PER_ELEMENT[dtype];
+    const bytes = tensorBytes({ dtype, shape });
     Object.defineProperty(header, name, {
       value: { dtype, shape: [...shape], data_offsets: [offset, offset + bytes] },
       enumerable: true,

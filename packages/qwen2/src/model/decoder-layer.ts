@@ -7,17 +7,19 @@ import type { Qwen2Config } from './config.js';
 import { Mlp } from './mlp.js';
 
 export class DecoderLayer extends Module {
-  readonly input_layernorm: RmsNorm;
+  // Declared in transformers' order (attention, MLP, then the two norms): the checkpoint's module
+  // order, which decides where save_pretrained cuts shards.
   readonly self_attn: Attention;
-  readonly post_attention_layernorm: RmsNorm;
   readonly mlp: Mlp;
+  readonly input_layernorm: RmsNorm;
+  readonly post_attention_layernorm: RmsNorm;
 
   constructor(config: Qwen2Config) {
     super();
-    this.input_layernorm = new RmsNorm(config.hiddenSize, config.rmsNormEps);
     this.self_attn = new Attention(config);
-    this.post_attention_layernorm = new RmsNorm(config.hiddenSize, config.rmsNormEps);
     this.mlp = new Mlp(config);
+    this.input_layernorm = new RmsNorm(config.hiddenSize, config.rmsNormEps);
+    this.post_attention_layernorm = new RmsNorm(config.hiddenSize, config.rmsNormEps);
   }
 
   /** x [T, hidden] at positions start .. start+T-1 -> [T, hidden]. */
