@@ -12,7 +12,7 @@
  * still four lane-by-lane loads.) The weights are first repacked tap-major by conv-weights.ts,
  * which also folds in the bias and an optional BatchNorm.
  */
-import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
+import { formatShape, ShapeError, Tensor, type DispatchAccess } from '@fastvlm/tensor';
 import { checkFloat, convOutputSize, packConvWeights, type BatchNorm, type FloatTensor } from './conv-weights.js';
 import { activationExpr, type Activation, WGSL_GELU } from './shared/math.js';
 import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
@@ -106,6 +106,17 @@ fn main(${GRID_BUILTINS}) {
 }`;
 }
 
+/** Per invocation: each kernel row's input run and its weights; adjacent invocations take adjacent channels. */
+function multiplierConvAccess(spec: MultiplierConvSpec): DispatchAccess {
+  const { kernelH: KH, kernelW: KW, stride: S, multiplier: M } = spec;
+  const run = (pixelsPerInvocation(M) - 1) * S + KW;
+  return {
+    bytesPerInvocation: 4 * KH * (run + KW * M),
+    coalesced: true,
+    pattern: 'channels last, invocation i takes channel i: neighbours read adjacent 4-byte values',
+  };
+}
+
 /**
  * Records a channel-multiplier convolution: x [H, W, C] f32, weight [C*M, 1, kh, kw] -> [Ho, Wo, C*M].
  * Shapes and dtypes are checked by the callers.
@@ -136,6 +147,7 @@ export function recordMultiplierConv(
       flops: 2 * outH * outW * outC * spec.kernelH * spec.kernelW,
       bytes: 4 * (x.size + y.size),
       detail: `[${H},${W},${C}]->${outC}`,
+      access: multiplierConvAccess(spec),
     };
     device.dispatch(kernel, [x, taps, shift, y, { uniform: dims }], grid1d(device, C * tiles * outH, WG), work);
     return y;

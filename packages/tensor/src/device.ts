@@ -185,6 +185,8 @@ export class Device {
   private profileSection = '';
   private uploadedSinceSubmit = 0;
   private readonly dispatchObservers = new Set<(dispatch: ObservedDispatch) => void>();
+  /** Observers that asked for a dry run: while any is registered, dispatches are reported and not recorded. */
+  private dryRuns = 0;
 
   constructor(
     /** The WebGPU entry point; held so that Dawn's object outlives the device. */
@@ -273,6 +275,10 @@ export class Device {
       throw new ShapeError(`${kernel.label}: dispatch [${x}, ${y}, ${z}] exceeds ${max} workgroups per dimension`);
     if (x === 0 || y === 0 || z === 0) return;
     const refs = bindings.map((b) => this.resolveBinding(b));
+    if (this.dryRuns > 0) {
+      for (const observe of this.dispatchObservers) observe({ kernel, workgroups: [x, y, z], work: work ?? {} });
+      return;
+    }
     const group = this.kernels.bindGroup(kernel, refs);
     const pass = this.computePass();
     pass.setPipeline(kernel.pipeline);
@@ -300,11 +306,21 @@ export class Device {
 
   /**
    * Calls `observer` with every dispatch recorded from now on (its kernel, grid and declared work),
-   * until the returned function is called: for dispatch audits and tests of which kernel ran.
+   * until the returned function is called: for dispatch audits and tests of which kernel ran. With
+   * `dryRun`, dispatches are reported and not recorded (nothing runs: what they would write is left
+   * as it was), to audit launch parameters of work too slow to run on this adapter.
    */
-  observeDispatches(observer: (dispatch: ObservedDispatch) => void): () => void {
-    this.dispatchObservers.add(observer);
-    return () => this.dispatchObservers.delete(observer);
+  observeDispatches(observer: (dispatch: ObservedDispatch) => void, options: { dryRun?: boolean } = {}): () => void {
+    const wrapped = (dispatch: ObservedDispatch): void => observer(dispatch);
+    this.dispatchObservers.add(wrapped);
+    if (options.dryRun) this.dryRuns++;
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      this.dispatchObservers.delete(wrapped);
+      if (options.dryRun) this.dryRuns--;
+    };
   }
 
   // ---- profiles ----

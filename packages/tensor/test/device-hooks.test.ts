@@ -85,7 +85,7 @@ describe('device options for tests and debugging', () => {
     await expect(createDevice({ kernelShape: 'tpu' as 'gpu' })).rejects.toThrow(/kernelShape must be 'cpu' or 'gpu'/);
   });
 
-  it('observeDispatches reports each recorded dispatch (kernel, grid, work) until stopped', async () => {
+  it('observeDispatches reports each recorded dispatch (kernel, grid, work) until stopped; a dry run records none', async () => {
     const device = await createDevice();
     try {
       const seen: ObservedDispatch[] = [];
@@ -96,6 +96,13 @@ describe('device options for tests and debugging', () => {
       device.dispatch(device.kernel(DOUBLE, 'double/x'), [x], [1]);
       expect(Array.from(await x.read())).toEqual([4, 8, 12]);
       expect(seen.map((d) => [d.kernel.label, d.workgroups, d.work.bytes])).toEqual([['double/x', [1, 1, 1], 24]]);
+      const dry = device.observeDispatches((d) => seen.push(d), { dryRun: true });
+      device.dispatch(device.kernel(DOUBLE, 'double/x'), [x], [1]);
+      dry();
+      expect(Array.from(await x.read()), 'a dry run records nothing').toEqual([4, 8, 12]);
+      expect(seen).toHaveLength(2);
+      device.dispatch(device.kernel(DOUBLE, 'double/x'), [x], [1]);
+      expect(Array.from(await x.read()), 'dispatches run again after it').toEqual([8, 16, 24]);
       x.dispose();
     } finally {
       device.destroy();
