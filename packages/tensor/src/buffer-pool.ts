@@ -88,6 +88,25 @@ export class BufferPool {
   }
 
   /**
+   * Takes the free buffers among `ids` out of reuse, counted as live, and returns them (give each
+   * back with `release`): work recorded for replay keeps the temporaries it binds this way.
+   */
+  reserve(ids: ReadonlySet<number>): PooledBuffer[] {
+    const taken: PooledBuffer[] = [];
+    for (const [capacity, list] of this.free) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        if (!ids.has(list[i].id)) continue;
+        taken.push(list.splice(i, 1)[0]);
+        this.pooledBytes -= capacity;
+        this.liveBytes += capacity;
+        this.liveBuffers++;
+      }
+    }
+    this.peakLiveBytes = Math.max(this.peakLiveBytes, this.liveBytes);
+    return taken;
+  }
+
+  /**
    * Destroys free buffers until at most `maxPooledBytes` remain pooled, largest first. Call only
    * when no recorded-but-unsubmitted command uses them (the device calls it after a submit).
    */

@@ -17,6 +17,7 @@ import {
   type DispatchProfile,
   type DispatchWork,
 } from './profiler.js';
+import type { RecordedCommand, RecordedWork } from './recorded-work.js';
 import { ScopeStack, type Disposable } from './scope.js';
 import { UniformArena } from './uniform-arena.js';
 
@@ -187,6 +188,8 @@ export class Device {
   private readonly dispatchObservers = new Set<(dispatch: ObservedDispatch) => void>();
   /** Observers that asked for a dry run: while any is registered, dispatches are reported and not recorded. */
   private dryRuns = 0;
+  /** Open while work is being recorded for replay (see `beginRecording`). */
+  private recording: RecordedCommand[] | undefined;
 
   constructor(
     /** The WebGPU entry point; held so that Dawn's object outlives the device. */
@@ -287,6 +290,20 @@ export class Device {
     this.pendingCommands++;
     this.stats.dispatches++;
     for (const observe of this.dispatchObservers) observe({ kernel, workgroups: [x, y, z], work: work ?? {} });
+    if (this.recording) {
+      const uniforms = bindings.flatMap((b, binding) =>
+        'uniform' in b ? [{ binding, slot: refs[binding], data: bytesOf(b.uniform) }] : [],
+      );
+      this.recording.push({
+        kind: 'dispatch',
+        kernel,
+        group,
+        workgroups: [x, y, z],
+        refs,
+        uniforms,
+        work: work ?? {},
+      });
+    }
     if (this.captured) {
       const uniforms = bindings.map((b) =>
         'uniform' in b
@@ -321,6 +338,80 @@ export class Device {
       this.dispatchObservers.delete(wrapped);
       if (options.dryRun) this.dryRuns--;
     };
+  }
+
+  // ---- recording and replay ----
+
+  /**
+   * Starts keeping what is recorded from now on (dispatches, copies, submits), besides recording it
+   * as usual, so that `replay` can encode it again (see recorded-work.ts). Submits first, so that
+   * the recording starts a batch: its uniform slots are then the same at every replay. Uploads and
+   * readbacks cannot be replayed: they are refused until `endRecording()`.
+   */
+  beginRecording(): void {
+    if (this.recording) throw new DeviceError('beginRecording(): a recording is already open');
+    this.submit();
+    this.recording = [];
+  }
+
+  /** Ends the recording and returns it. */
+  endRecording(): RecordedWork {
+    const commands = this.recording;
+    if (!commands) throw new DeviceError('endRecording() without beginRecording()');
+    this.recording = undefined;
+    return { commands };
+  }
+
+  /**
+   * Whether work may be recorded for replay, or replayed, now: not while a recording, a profile
+   * (which times each dispatch as it is recorded) or a dry run (nothing would run) is open.
+   */
+  get replayAllowed(): boolean {
+    return this.recording === undefined && this.captured === undefined && this.dryRuns === 0;
+  }
+
+  /**
+   * Encodes `work` again, with `uniforms` (one per uniform binding, in order, each of the recorded
+   * length) as its uniform data: the same pipelines, bind groups and workgroup counts, submitted
+   * at the same points. Everything `work` binds must still exist. Throws if a uniform slot would
+   * differ from the recorded one (the bind groups name the slots).
+   */
+  replay(work: RecordedWork, uniforms: readonly Uint8Array[]): void {
+    this.checkUsable();
+    if (!this.replayAllowed)
+      throw new DeviceError('replay() while a recording, a profile or a dry run is open: record the work instead');
+    this.submit(); // start a batch, as the recording did
+    let next = 0;
+    for (const command of work.commands) {
+      if (command.kind === 'submit') {
+        this.submit();
+      } else if (command.kind === 'copy') {
+        const { src, dst, byteLength } = command;
+        this.commandEncoder().copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, byteLength);
+        this.pendingCommands++;
+      } else {
+        for (const u of command.uniforms) {
+          const data = uniforms[next++];
+          if (data === undefined || data.byteLength !== u.data.byteLength)
+            throw new DeviceError(
+              `replay(): uniform ${next - 1} of ${command.kernel.label} is missing or of another length`,
+            );
+          const slot = this.uniforms.allocate(data);
+          if (slot.bufferId !== u.slot.bufferId || slot.offset !== u.slot.offset)
+            throw new DeviceError(`replay(): the uniform slots of ${command.kernel.label} moved since the recording`);
+        }
+        const pass = this.computePass();
+        pass.setPipeline(command.kernel.pipeline);
+        pass.setBindGroup(0, command.group);
+        pass.dispatchWorkgroups(...command.workgroups);
+        this.pendingCommands++;
+        this.stats.dispatches++;
+        const [x, y, z] = command.workgroups;
+        for (const observe of this.dispatchObservers)
+          observe({ kernel: command.kernel, workgroups: [x, y, z], work: command.work });
+      }
+    }
+    if (next !== uniforms.length) throw new DeviceError(`replay(): ${uniforms.length} uniforms given, ${next} used`);
   }
 
   // ---- profiles ----
@@ -398,6 +489,7 @@ export class Device {
     this.checkUsable();
     this.commandEncoder().copyBufferToBuffer(src.buffer, src.offset, dst.buffer, dst.offset, byteLength);
     this.pendingCommands++;
+    this.recording?.push({ kind: 'copy', src, dst, byteLength });
   }
 
   /** Submits everything recorded so far as one command buffer. Does not wait for it. */
@@ -412,6 +504,7 @@ export class Device {
     this.pendingCommands = 0;
     this.batchId++;
     this.stats.submits++;
+    this.recording?.push({ kind: 'submit' });
     if (!this.captured) this.pool.trim(this.maxPooledBytes); // a profile replays captured buffers
   }
 
@@ -444,6 +537,11 @@ export class Device {
     return this.pool.acquire(byteLength, label);
   }
 
+  /** Free pooled buffers among `ids`, taken out of reuse until each is given back by `release` (see BufferPool.reserve). */
+  reserveFreeBuffers(ids: ReadonlySet<number>): PooledBuffer[] {
+    return this.pool.reserve(ids);
+  }
+
   release(entry: PooledBuffer): void {
     this.pool.release(entry, this.batchId);
   }
@@ -451,6 +549,7 @@ export class Device {
   /** Writes `data` at `offset` of a pooled buffer, after any recorded command that might still read its old contents. */
   upload(entry: PooledBuffer, offset: number, data: ArrayBufferView): void {
     this.checkUsable();
+    if (this.recording) throw new DeviceError('upload() while a recording is open: uploads cannot be replayed');
     if (entry.freedInBatch === this.batchId && this.pendingCommands > 0) this.submit();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     // writeBuffer stages a copy that is recycled only after a submit: loading a whole model
@@ -469,6 +568,7 @@ export class Device {
   /** Reads byte ranges back to the CPU (submitting the batch first). One ArrayBuffer per range. */
   async read(ranges: readonly BindingRef[]): Promise<ArrayBuffer[]> {
     this.checkUsable();
+    if (this.recording) throw new DeviceError('read() while a recording is open: readbacks cannot be replayed');
     const encoder = this.commandEncoder();
     const staging = ranges.map((r) => {
       const size = Math.ceil(r.size / 4) * 4;
@@ -531,4 +631,9 @@ export class Device {
     this.pool.trim(0);
     this.gpuDevice.destroy();
   }
+}
+
+/** A copy of a view's bytes. */
+function bytesOf(view: ArrayBufferView): Uint8Array {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
 }

@@ -28,6 +28,16 @@ export { DTYPES, bytesPerElement, typedView, type DType, type TypedArrayFor } fr
 export { checkShape, formatShape, numel, sameShape, type Shape } from './shape.js';
 export type { BindingRef, Kernel } from './kernel-cache.js';
 export type { DispatchAccess, DispatchProfile, DispatchWork, KernelProfile, SectionProfile } from './profiler.js';
+export {
+  recordedBufferIds,
+  recordedUniforms,
+  sameStructure,
+  StepUniforms,
+  type RecordedCommand,
+  type RecordedUniform,
+  type RecordedWork,
+} from './recorded-work.js';
+export type { PooledBuffer } from './buffer-pool.js';
 export type { Disposable } from './scope.js';
 export { sizeClass } from './buffer-pool.js';
 export { DeviceError, DisposedError, FastVlmError, SafetensorsError, ShapeError } from './errors.js';

@@ -103,6 +103,27 @@ export class Tensor<D extends DType = DType> implements Disposable {
     return tensor;
   }
 
+  /**
+   * Overwrites the data with `data` (as `fromArray` converts it). Submits the commands recorded so
+   * far first: an upload runs before any command not yet submitted, which may read the old data.
+   */
+  write(data: TensorData): void {
+    if (data.length !== this.size) {
+      throw new ShapeError(`${data.length} values given to overwrite a tensor of shape ${formatShape(this.shape)}`);
+    }
+    const typed = toStorageArray(data, this.dtype);
+    const bytes = new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+    const storage = this.storage;
+    this.device.submit();
+    if (storage.blocks.length === 1) {
+      this.device.upload(storage.blocks[0].entry, this.byteOffset, bytes);
+      return;
+    }
+    for (const block of storage.blocks) {
+      this.device.upload(block.entry, 0, bytes.subarray(block.byteStart, block.byteStart + block.byteLength));
+    }
+  }
+
   static zeros<D extends DType>(device: Device, shape: Shape, dtype: D, options: TensorOptions = {}): Tensor<D> {
     const bytes = numel(shape) * bytesPerElement(dtype);
     return Tensor.fromArray(

@@ -15,6 +15,7 @@ import {
   type SamplingOptions,
 } from '@fastvlm/kernels';
 import { FastVlmError, NonFiniteActivationError, type Tensor } from '@fastvlm/tensor';
+import { DecodeSteps } from './decode-steps.js';
 import type { ForwardInput, Qwen2ForCausalLM } from './qwen2-model.js';
 
 /** A generation request is out of range (empty prompt, too long, no tokens asked for...). */
@@ -49,6 +50,12 @@ export interface GenerationOptions {
    * Absent: a cache for the prompt and the new tokens, freed when generation ends.
    */
   cache?: KvCache;
+  /**
+   * Decode steps after the first few replay a recording of one step instead of running the model's
+   * code again (decode-steps.ts); the tokens are the same bit for bit. false: run every step through
+   * the model. Default true.
+   */
+  replayDecode?: boolean;
 }
 
 export type FinishReason = 'stop-token' | 'max-tokens';
@@ -131,24 +138,25 @@ export async function* generateTokens(
     rng: temperature > 0 ? new SeededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32)) : undefined,
   };
   const cache = options.cache ?? model.createCache(request.promptLength + request.maxNewTokens - 1);
+  let steps: DecodeSteps | undefined;
   try {
-    let next = input;
     let position = cache.length;
-    for (let produced = 0; produced < request.maxNewTokens; produced++) {
-      if (produced > 0) {
-        signal?.throwIfAborted();
-        model.device.markProfile('decode');
-      }
-      const logits = model.forward(next, cache, position, 'last'); // [1, vocab]
-      position += produced === 0 ? request.promptLength : 1;
+    let logits = model.forward(input, cache, position, 'last'); // [1, vocab]
+    position += request.promptLength;
+    for (let produced = 0; ;) {
       const stage = produced === 0 ? 'prefill' : `decode step ${produced}`;
       const token = await pickToken(logits, request.vocabLimit, sampling, signal, stage);
       if (request.stopTokenIds.has(token)) return 'stop-token';
       yield token;
-      next = { ids: [token] };
+      if (++produced === request.maxNewTokens) return 'max-tokens';
+      signal?.throwIfAborted();
+      model.device.markProfile('decode');
+      steps ??= new DecodeSteps(model, cache, { replay: options.replayDecode });
+      logits = steps.step(token, position);
+      position += 1;
     }
-    return 'max-tokens';
   } finally {
+    steps?.dispose();
     if (cache !== options.cache) cache.dispose();
   }
 }

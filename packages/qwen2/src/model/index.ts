@@ -15,6 +15,7 @@ export {
   type FinishReason,
   type GenerationOptions,
 } from './generate.js';
+export { DecodeSteps, type DecodeStepMode, type DecodeStepsOptions } from './decode-steps.js';
 export { checkStopStrings, StopStringMatcher } from './stop-strings.js';
 export {
   defaultStopTokenIds,
