@@ -54,7 +54,11 @@ export async function preflightDescribe(
   await checkImageFile('image', request.image);
   const basics = await readModelBasics(model);
   if (basics === undefined) return;
-  const ids = encodePrompt(basics.tokenizer, request.prompt, { image: true, system: request.system });
+  const ids = encodePrompt(basics.tokenizer, request.prompt, {
+    image: true,
+    system: request.system,
+    allowSpecialTokens: request.allowSpecialTokens,
+  });
   const positions = positionsOf(ids, basics.config);
   const context = basics.config.llm.maxPositionEmbeddings;
   const maxNewTokens = request.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;

@@ -18,6 +18,7 @@ import { streamText, type FinishReason, type ForwardInput } from '@fastvlm/qwen2
 import { DisposedError, FastVlmError } from '@fastvlm/tensor';
 import { PromptError } from './errors.js';
 import type { FastVLM } from './fast-vlm.js';
+import { encodeFollowUp } from './prompt.js';
 import { answerGeneration, checkAnswerOptions, TokenClock, type AnswerOptions } from './request.js';
 
 /** Positions a chat's cache holds by default (capped by the model's context). */
@@ -44,6 +45,11 @@ export interface ChatOptions {
   system?: string;
   /** Positions the KV cache holds: every turn, image tokens and answers included (default 4096, at most the model's context). */
   maxContext?: number;
+  /**
+   * Let special tokens written in the messages and the system text (<|im_start|>, <|im_end|>,
+   * <|endoftext|>) act as control tokens. Default false: they are plain text.
+   */
+  allowSpecialTokens?: boolean;
 }
 
 /** A turn's options: those of any answer (length, sampling, stop strings, abort). */
@@ -131,9 +137,10 @@ export class ChatSession {
     const model = this.model;
     const firstTurn = this.turns === 0;
     const image = firstTurn && this.options.image !== undefined;
+    const allowSpecial = this.options.allowSpecialTokens ?? false;
     const promptTokenIds = firstTurn
-      ? model.encodePrompt(text, image, this.options.system)
-      : model.tokenizer.encode(`<|im_end|>\n<|im_start|>user\n${text}<|im_end|>\n<|im_start|>assistant\n`);
+      ? model.encodePrompt(text, image, this.options.system, allowSpecial)
+      : encodeFollowUp(model.tokenizer, text, allowSpecial);
     const carried = firstTurn || this.pendingToken === undefined ? [] : [this.pendingToken];
     const prefillPositions = carried.length + model.promptPositions(promptTokenIds);
     // The last new token is never fed back, as in generateTokens.

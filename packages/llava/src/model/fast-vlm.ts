@@ -146,9 +146,12 @@ export class FastVLM {
     return this.parts.llm;
   }
 
-  /** The prompt's ids, -200 where the image goes. */
-  encodePrompt(prompt: Prompt, image: boolean, system?: string): number[] {
-    return encodePrompt(this.tokenizer, prompt, { image, system });
+  /**
+   * The prompt's ids, -200 where the image goes. Special tokens written in the prompt or the system
+   * text are plain text unless `allowSpecialTokens`.
+   */
+  encodePrompt(prompt: Prompt, image: boolean, system?: string, allowSpecialTokens = false): number[] {
+    return encodePrompt(this.tokenizer, prompt, { image, system, allowSpecialTokens });
   }
 
   /** Positions the prompt takes in the decoder: its ids with the placeholder replaced by the image tokens. */
@@ -205,7 +208,12 @@ export class FastVLM {
   async *stream(request: GenerateRequest): AsyncGenerator<string, GenerateResult, undefined> {
     this.checkUsable();
     const started = now();
-    const promptTokenIds = this.encodePrompt(request.prompt, request.image !== undefined, request.system);
+    const promptTokenIds = this.encodePrompt(
+      request.prompt,
+      request.image !== undefined,
+      request.system,
+      request.allowSpecialTokens,
+    );
     checkRequest(request, this.promptPositions(promptTokenIds), this.config.llm.maxPositionEmbeddings);
     const signal = this.generationSignal(request.signal);
     signal.throwIfAborted();

@@ -5,6 +5,7 @@ export { dumpPipeline, type DumpedTensor, type PipelineDump } from './pipeline-d
 export { Projector } from './projector.js';
 export {
   DEFAULT_SYSTEM_PROMPT,
+  encodeFollowUp,
   encodePrompt,
   formatPrompt,
   IMAGE_TOKEN_INDEX,

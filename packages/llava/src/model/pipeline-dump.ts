@@ -27,10 +27,18 @@ export interface PipelineDump {
   prefill_logits: DumpedTensor;
 }
 
-/** Runs the image and prompt through the tower, projector and one prefill, keeping every stage. */
-export async function dumpPipeline(model: FastVLM, image: ImageInput, prompt: Prompt): Promise<PipelineDump> {
+/**
+ * Runs the image and prompt through the tower, projector and one prefill, keeping every stage.
+ * The prompt is encoded as a request encodes it (`allowSpecialTokens` as there).
+ */
+export async function dumpPipeline(
+  model: FastVLM,
+  image: ImageInput,
+  prompt: Prompt,
+  { allowSpecialTokens = false }: { allowSpecialTokens?: boolean } = {},
+): Promise<PipelineDump> {
   const device = model.device;
-  const promptTokenIds = model.encodePrompt(prompt, true);
+  const promptTokenIds = model.encodePrompt(prompt, true, undefined, allowSpecialTokens);
   const pixels = await model.preprocess(image);
   const at = promptTokenIds.indexOf(IMAGE_TOKEN_INDEX);
   const textIds = Int32Array.from(promptTokenIds, (id) => (id === IMAGE_TOKEN_INDEX ? 0 : id));

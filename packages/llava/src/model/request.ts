@@ -37,6 +37,12 @@ export interface GenerateRequest extends AnswerOptions {
   /** The system prompt (default "You are a helpful assistant."). */
   system?: string;
   /**
+   * Let special tokens written in the prompt and the system text (<|im_start|>, <|im_end|>,
+   * <|endoftext|>) act as control tokens. Default false: they are tokenized as plain text, so user
+   * text cannot forge a turn.
+   */
+  allowSpecialTokens?: boolean;
+  /**
    * Token ids that end the answer (not emitted). Default: the model's end of turn and end of text
    * (<|im_end|>, <|endoftext|>); [] never stops on a token, e.g. to decode a fixed count in a benchmark.
    */

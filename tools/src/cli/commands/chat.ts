@@ -1,6 +1,7 @@
 /**
  * `fastvlm chat [--model DIR] [--image IMAGE] [--system TEXT] [--max-new-tokens N] [--temperature T]
- * [--top-p P] [--top-k K] [--seed S] [--dtype f32|f16|int8] [--vision-dtype f32|f16|int8] [--max-context N]`: a conversation on
+ * [--top-p P] [--top-k K] [--seed S] [--dtype f32|f16|int8] [--vision-dtype f32|f16|int8] [--max-context N]
+ * [--allow-special-tokens]`: a conversation on
  * stdin, one message a line, each answer streamed to stdout. Later turns reuse the KV cache, so only
  * the new message is prefilled. `/reset` starts over, `/exit` or end of input ends.
  */
@@ -23,6 +24,7 @@ export interface ChatFlags extends WeightFlags {
   readonly topK?: string;
   readonly seed?: string;
   readonly maxContext?: string;
+  readonly allowSpecialTokens?: boolean;
 }
 
 export interface ChatSummary {
@@ -49,6 +51,10 @@ export function register(program: Command): void {
     .option('--top-k <k>', 'sample among the k most likely (0 = off)')
     .option('--seed <s>', 'sampling seed')
     .option('--max-context <n>', 'positions the conversation may take (default 4096)')
+    .option(
+      '--allow-special-tokens',
+      'let special tokens written in messages and --system (<|im_start|>, <|im_end|>, <|endoftext|>) act as control tokens; by default they are plain text',
+    )
     .addOption(dtypeOption())
     .addOption(visionDtypeOption())
     .action(async (flags: ChatFlags, command: Command) => {
@@ -84,7 +90,12 @@ export async function runChat(flags: ChatFlags, input: NodeJS.ReadableStream, ou
   let chat: ChatSession | undefined;
   const lines = createInterface({ input, terminal: false, crlfDelay: Infinity });
   try {
-    chat = new ChatSession(model, { image: flags.image, system: flags.system, maxContext });
+    chat = new ChatSession(model, {
+      image: flags.image,
+      system: flags.system,
+      maxContext,
+      allowSpecialTokens: flags.allowSpecialTokens,
+    });
     output.err(
       `chat ready (${flags.image === undefined ? 'no image' : flags.image}); '/reset' starts over, '/exit' ends\n`,
     );

@@ -1,6 +1,7 @@
 /**
  * `fastvlm describe [IMAGE] [--model DIR] [--prompt TEXT] [--max-new-tokens N] [--temperature T]
- * [--top-p P] [--top-k K] [--seed S] [--dtype f32|f16|int8] [--vision-dtype f32|f16|int8] [--json] [--dump FILE] [--profile]`:
+ * [--top-p P] [--top-k K] [--seed S] [--dtype f32|f16|int8] [--vision-dtype f32|f16|int8] [--json] [--dump FILE] [--profile]
+ * [--allow-special-tokens]`:
  * streams the model's answer about an image to stdout. Without --model: a tiny random-weight demo
  * model (said plainly on stderr); without IMAGE: the repository's test card.
  */
@@ -26,6 +27,7 @@ export interface DescribeFlags extends WeightFlags {
   readonly json?: boolean;
   readonly dump?: string;
   readonly profile?: boolean;
+  readonly allowSpecialTokens?: boolean;
 }
 
 export const DEFAULT_PROMPT = 'Describe the image.';
@@ -49,6 +51,10 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object {text, tokenIds, promptTokenIds, timings, adapter} instead of streaming')
     .option('--dump <file>', 'also write every intermediate (pixel_values ... prefill_logits) to a safetensors file')
     .option('--profile', 'wait for the GPU between stages to time vision, projector and prefill')
+    .option(
+      '--allow-special-tokens',
+      'let special tokens written in --prompt (<|im_start|>, <|im_end|>, <|endoftext|>) act as control tokens; by default they are plain text',
+    )
     .addOption(dtypeOption())
     .addOption(visionDtypeOption())
     .action(async (image: string | undefined, flags: DescribeFlags, command: Command) => {
@@ -84,6 +90,7 @@ export async function runDescribe(
     topK,
     seed,
     profile: flags.profile,
+    allowSpecialTokens: flags.allowSpecialTokens,
   };
   // Everything that can be checked without the weights, before they load.
   await preflightDescribe(folder, request, flags.dump);
@@ -108,7 +115,7 @@ export async function runDescribe(
       output.out(
         `${JSON.stringify({ text: result.text, tokenIds: result.tokenIds, promptTokenIds: result.promptTokenIds, timings: result.timings, adapter })}\n`,
       );
-    if (flags.dump !== undefined) await writeDump(model, imagePath, request.prompt, flags.dump, output);
+    if (flags.dump !== undefined) await writeDump(model, imagePath, request, flags.dump, output);
     return { ...result, adapter };
   } finally {
     model.dispose();
@@ -127,11 +134,11 @@ function formatTimings({ timings: t, tokenIds, finishReason }: GenerateResult): 
 async function writeDump(
   model: FastVLM,
   image: string,
-  prompt: string,
+  request: { prompt: string; allowSpecialTokens?: boolean },
   path: string,
   output: CliOutput,
 ): Promise<void> {
-  const dump = await dumpPipeline(model, image, prompt);
+  const dump = await dumpPipeline(model, image, request.prompt, request);
   const tensors: TensorsToWrite = {
     prompt_ids: { dtype: 'I32', shape: [dump.promptTokenIds.length], data: Int32Array.from(dump.promptTokenIds) },
     ...Object.fromEntries(
