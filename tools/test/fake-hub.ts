@@ -150,9 +150,10 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
       const entry = (n: number): string =>
         `${JSON.stringify({ type: 'file', oid: gitBlobId(Buffer.from(String(n))), size: 1, path: `f/${n}.txt` })},`;
       let n = 0;
+      const entries = (): string => Array.from({ length: 500 }, () => entry(n++)).join(''); // ~64 KB a write
       const more = (): void => {
         // Write while the socket takes it; wait for 'drain' otherwise; stop when the client hangs up.
-        while (!response.destroyed && response.write(entry(n++)));
+        while (!response.destroyed && response.write(entries()));
         if (!response.destroyed) response.once('drain', more);
       };
       more();

@@ -249,6 +249,11 @@ export class Device {
     return this.pool.liveBytes;
   }
 
+  /** Bytes of GPU memory held by the pool's free buffers, kept for reuse. */
+  get pooledBytes(): number {
+    return this.pool.pooledBytes;
+  }
+
   /** The batch being recorded; increases with each submit. */
   get batch(): number {
     return this.batchId;

@@ -3,10 +3,11 @@
  * written once into the cache folder, and the test card drawn once into it.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeRandomCheckpoint } from '../checkpoint/random-checkpoint.js';
+import { makeFolder } from '../fs/output-paths.js';
 import { drawTestCard, encodePng, TEST_CARD_HEIGHT, TEST_CARD_WIDTH } from './test-card.js';
 
 /** The same depth from tools/src/demo and tools/dist/demo: the repository's .cache folder. */
@@ -39,7 +40,7 @@ export async function demoModelFolder(note: (text: string) => void, cache = cach
 export async function sampleImagePath(cache = cacheFolder()): Promise<string> {
   const path = join(cache, 'demo', 'test-card.png');
   if (!existsSync(path)) {
-    await mkdir(dirname(path), { recursive: true });
+    await makeFolder('the cache folder (FASTVLM_CACHE)', dirname(path));
     await writeFile(path, encodePng(drawTestCard(), TEST_CARD_WIDTH, TEST_CARD_HEIGHT));
   }
   return path;

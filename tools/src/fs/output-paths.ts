@@ -1,15 +1,16 @@
 /**
  * Paths the user names as outputs, checked before any work: the file (if there) must be a regular
- * file, its folder must exist and take new files. Folders are made level by level, never with
- * `mkdir(recursive)`, which loops forever where mkdir answers ENOENT for an existing parent (/proc).
+ * file, its folder must exist and take new files. Folders are made level by level (makeFolderSync),
+ * never with `mkdir(recursive)`, which loops forever where mkdir answers ENOENT for an existing parent (/proc).
  * "Takes new files" is tested by creating and removing an empty file: permission bits say nothing
  * to root, nor about read-only or virtual file systems.
  */
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileKind } from '@fastvlm/image/node';
+import { makeFolderSync } from '@fastvlm/tensor/node';
 import { PathError } from './path-error.js';
 
 /** The stats of `path`, or undefined when nothing is there; other failures are PathErrors. */
@@ -79,14 +80,11 @@ export async function checkOutputFolder(what: string, path: string): Promise<voi
 /** Makes `path` and any missing folders above it, one level at a time; errors name the level that failed. */
 export async function makeFolder(what: string, path: string): Promise<void> {
   if (path === '') throw new PathError(what, "''", 'the path is empty');
-  const { missing } = await existingAncestor(what, path, path);
-  for (const level of missing) {
-    try {
-      await mkdir(level);
-    } catch (cause) {
-      const code = (cause as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST' && (await stat(level).catch(() => undefined))?.isDirectory() === true) continue;
-      throw PathError.fromSystem(what, path, `cannot make the folder ${level}`, cause);
-    }
+  await existingAncestor(what, path, path); // a part that is a file, a loop...: said in words first
+  try {
+    makeFolderSync(path);
+  } catch (cause) {
+    const level = (cause as NodeJS.ErrnoException).path ?? path;
+    throw PathError.fromSystem(what, path, `cannot make the folder ${level}`, cause);
   }
 }

@@ -9,6 +9,7 @@ export {
   shaderCacheForProcess,
   type ShaderCacheSetting,
 } from './shader-cache.js';
+export { makeFolderSync, missingLevels } from './make-folder.js';
 export { withStderrFiltered } from './stderr-filter.js';
 export { shortHash, wgslDumpName, wgslFileDump } from './wgsl-dump.js';
 export { kindOf, locateNodePath, nodeFolder, openNodeFile } from './node-folder.js';

@@ -8,7 +8,7 @@
  * is off): `MESA_SHADER_CACHE_DIR`, `MESA_SHADER_CACHE_DISABLE`. It must be set before Dawn creates
  * its Vulkan instance, which reads the environment once.
  */
-import { mkdirSync } from 'node:fs';
+import { makeFolderSync } from './make-folder.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -43,7 +43,7 @@ export function configureShaderCache(env: NodeJS.ProcessEnv = process.env): Shad
   if (env.MESA_SHADER_CACHE_DIR) return { source: 'environment', dir: env.MESA_SHADER_CACHE_DIR };
   const dir = shaderCacheDir(env);
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeFolderSync(dir, 0o700); // not mkdir(recursive): it loops forever under /proc
   } catch {
     return { source: 'default' }; // unwritable home: Mesa tries its own default (and disables itself if that fails too)
   }

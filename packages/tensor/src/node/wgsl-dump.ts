@@ -3,7 +3,8 @@
  * `DIR/<label>-<hash>.wgsl`, the hash (FNV-1a of the source, 8 hex digits) telling apart the
  * variants one launcher generates under one label. The browser build never loads this module.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { makeFolderSync } from './make-folder.js';
 import { join } from 'node:path';
 
 /** 32-bit FNV-1a of the UTF-16 code units, as 8 hex digits. */
@@ -23,6 +24,6 @@ export function wgslDumpName(label: string, code: string): string {
 
 /** A `DeviceOptions.onShaderCompiled` that writes each shader into `dir` (created if missing). */
 export function wgslFileDump(dir: string): (label: string, code: string) => void {
-  mkdirSync(dir, { recursive: true });
+  makeFolderSync(dir);
   return (label, code) => writeFileSync(join(dir, wgslDumpName(label, code)), `// ${label}\n${code.trim()}\n`);
 }

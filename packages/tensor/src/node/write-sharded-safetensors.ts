@@ -2,7 +2,8 @@
  * Writing a Hugging Face style sharded checkpoint: `model-0000k-of-0000n.safetensors` files plus
  * `model.safetensors.index.json` mapping each tensor to its shard.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { makeFolderSync } from './make-folder.js';
 import { join } from 'node:path';
 import { SafetensorsError } from '../errors.js';
 import { INDEX_FILE_NAME } from '../safetensors/shard-index.js';
@@ -61,7 +62,7 @@ export async function writeShardedSafetensors(
   // Validate every shard before writing any, so a bad tensor leaves no partial checkpoint.
   const layouts = groups.map((group, i) => layoutSafetensors(group, metadata, join(folder, shards[i])));
   try {
-    await mkdir(folder, { recursive: true });
+    makeFolderSync(folder);
   } catch (cause) {
     throw osError(folder, 'create folder', cause);
   }
