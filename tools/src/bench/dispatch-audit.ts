@@ -7,7 +7,7 @@
  * neighbouring addresses from what the launcher declares (`DispatchWork.access`); a kernel that
  * declares no access pattern shows its bytes averaged over its invocations, marked "(avg)".
  *
- *   node tools/dist/bench/dispatch-audit.js --model DIR [--dtype f16|int8|f32] [--position 280] [--shapes cpu,gpu]
+ *   node tools/dist/bench/dispatch-audit.js --model DIR [--dtype f16|int8|f32] [--position 280] [--shapes cpu,gpu] [--parts decode,tower]
  *
  * The decode step is one token at `--position` (the cache is sized and marked as holding that many
  * positions; their contents do not change the dispatches). The work is observed as a dry run
@@ -119,36 +119,44 @@ async function audit(
   dtype: 'f16' | 'int8' | 'f32',
   position: number,
   top: number,
+  parts: readonly string[],
 ): Promise<void> {
   const device = await createDevice({ kernelShape: shape });
   const model = await FastVLM.load(folder, { device, dtype });
   try {
-    const observed: ObservedDispatch[] = [];
-    const stop = device.observeDispatches((d) => observed.push(d), { dryRun: true });
-    // one decode step at `position`
-    const cache = model.llm.createCache(position + 1);
-    try {
-      cache.length = position;
-      const logits = model.llm.forward({ ids: [151644] }, cache, position, 'last');
-      await logits.read();
-      logits.dispose();
-    } finally {
-      cache.dispose();
+    if (parts.includes('decode')) {
+      // one decode step at `position`
+      const observed: ObservedDispatch[] = [];
+      const stop = device.observeDispatches((d) => observed.push(d), { dryRun: true });
+      const cache = model.llm.createCache(position + 1);
+      try {
+        cache.length = position;
+        const logits = model.llm.forward({ ids: [151644] }, cache, position, 'last');
+        await logits.read();
+        logits.dispose();
+      } finally {
+        cache.dispose();
+        stop();
+      }
+      printAudit(`Decode step at position ${position} (${dtype})`, shape, observed, top);
     }
-    stop();
-    printAudit(`Decode step at position ${position} (${dtype})`, shape, observed, top);
-    // the vision tower on one image
-    const tower: ObservedDispatch[] = [];
-    const stopTower = device.observeDispatches((d) => tower.push(d), { dryRun: true });
-    const N = model.config.imageSize;
-    const features = device.scope(() => {
-      const pixels = Tensor.fromArray(device, new Float32Array(N * N * 3).fill(0.5), [N, N, 3], 'f32');
-      return model.vision.encode(pixels);
-    });
-    await features.read();
-    features.dispose();
-    stopTower();
-    printAudit(`Vision tower at ${N} px (${model.visionDtype})`, shape, tower, top);
+    if (parts.includes('tower')) {
+      // the vision tower on one image
+      const tower: ObservedDispatch[] = [];
+      const stop = device.observeDispatches((d) => tower.push(d), { dryRun: true });
+      const N = model.config.imageSize;
+      try {
+        const features = device.scope(() => {
+          const pixels = Tensor.fromArray(device, new Float32Array(N * N * 3).fill(0.5), [N, N, 3], 'f32');
+          return model.vision.encode(pixels);
+        });
+        await features.read();
+        features.dispose();
+      } finally {
+        stop();
+      }
+      printAudit(`Vision tower at ${N} px (${model.visionDtype})`, shape, tower, top);
+    }
   } finally {
     model.dispose();
     device.destroy();
@@ -166,7 +174,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `Model folder \`${basename(folder)}\`, \`--dtype ${dtype}\`, adapter-independent (a dry run).\n`,
   );
-  for (const shape of shapes) await audit(shape, folder, dtype, position, top);
+  const parts = arg('--parts', 'decode,tower').split(',');
+  for (const shape of shapes) await audit(shape, folder, dtype, position, top, parts);
 }
 
 main().catch((error: unknown) => {
