@@ -14,7 +14,9 @@ for (const file of report.testResults) {
     const tag = [...(test.ancestorTitles ?? []), test.title]
       .map((title) => /^bad input: (.+)$/.exec(title))
       .find(Boolean);
-    if (tag) badInput.set(tag[1], (badInput.get(tag[1]) ?? 0) + 1);
+    // The area is the name up to any parenthesis: 'bad input: image side (maxImageSide, ...)' -> 'image side'.
+    const area = tag?.[1].replace(/\s*\(.*$/, '');
+    if (area) badInput.set(area, (badInput.get(area) ?? 0) + 1);
   }
 }
 const badInputTotal = [...badInput.values()].reduce((sum, n) => sum + n, 0);

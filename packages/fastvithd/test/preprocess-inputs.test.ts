@@ -95,7 +95,7 @@ describe('preprocess input forms', () => {
   });
 });
 
-describe('preprocess bad inputs -> ImageError', () => {
+describe('bad input: preprocess (-> ImageError)', () => {
   it('refuses a tower size that is not a positive integer', async () => {
     for (const size of [0, -3, 2.5, Number.NaN]) {
       await expect(preprocessImage(pngPath, { size })).rejects.toThrow(/size must be a positive integer/);

@@ -20,7 +20,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'fastvlm-budget-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const MiB = 2 ** 20;
 
-describe('decoded-bytes budget (maxDecodedBytes, default 512 MiB)', () => {
+describe('bad input: image decoded bytes (maxDecodedBytes, default 512 MiB)', () => {
   it('counts bytes, not pixels: a 9999x9999 PNG costs its RGB output, whatever its depth', () => {
     const rgba16 = readImageHeader(pngHeaderOnly(9999, 9999, 16, 6));
     expect(rgba16.kind).toBe('16-bit RGBA PNG');
@@ -102,7 +102,7 @@ function withScansRepeated(bytes: Uint8Array, times: number): Uint8Array {
   return Buffer.concat([bytes.subarray(0, sos), ...Array.from({ length: times }, () => scans), bytes.subarray(eoi)]);
 }
 
-describe('JPEG decoding work (maxCoefficientPasses, default 16)', () => {
+describe('bad input: JPEG decoding work (maxCoefficientPasses, default 16)', () => {
   it("decodes every fixture's scans within the budget", async () => {
     for (const name of [
       'progressive444.jpg',
@@ -147,7 +147,7 @@ describe('JPEG decoding work (maxCoefficientPasses, default 16)', () => {
   });
 });
 
-describe('file-size budget (maxFileBytes, default 512 MiB)', () => {
+describe('bad input: image file size (maxFileBytes, default 512 MiB)', () => {
   it('refuses a file over the budget before reading it', async () => {
     const path = join(scratch, 'big.png');
     writeFileSync(path, pngFile({ width: 64, height: 64, raw: new Uint8Array(64 * 193) }));

@@ -23,7 +23,7 @@ const jpegPath = join(FIXTURE_DIR, 'images/baseline422_odd.jpg');
 const scratch = mkdtempSync(join(tmpdir(), 'fastvlm-image-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-describe('image files that cannot be read -> ImageError, before anything is opened', () => {
+describe('bad input: image files (cannot be read -> ImageError, before anything is opened)', () => {
   it('refuses empty files and bytes', async () => {
     const empty = join(scratch, 'empty.png');
     writeFileSync(empty, new Uint8Array(0));
@@ -85,7 +85,7 @@ describe('image files that cannot be read -> ImageError, before anything is open
   });
 });
 
-describe('image data that cannot be decoded -> ImageError', () => {
+describe('bad input: image data (cannot be decoded -> ImageError)', () => {
   it('names the format of GIF, WebP, BMP, TIFF, AVIF, PDF, SVG and unknown data', async () => {
     const samples: Array<[string, number[] | string]> = [
       ['GIF', 'GIF89a\x01\x00\x01\x00'],

@@ -116,7 +116,7 @@ describe('valid small files load', () => {
   });
 });
 
-describe('malformed tokenizer.json', () => {
+describe('bad input: tokenizer.json (malformed)', () => {
   const cases: [string, string, RegExp][] = [
     ['text that is not JSON', '{"model": ', /^tokenizer\.json: not valid JSON/],
     ['a JSON array', '[]', /tokenizer\.json: the file must be a JSON object, got an array/],
@@ -272,7 +272,7 @@ describe('malformed tokenizer.json', () => {
   });
 });
 
-describe('malformed vocab.json / merges.txt / tokenizer_config.json / added_tokens.json', () => {
+describe('bad input: tokenizer vocabulary files (malformed vocab.json / merges.txt / tokenizer_config.json / added_tokens.json)', () => {
   const cases: [string, Partial<TokenizerFiles>, RegExp][] = [
     [
       'vocab.json without merges.txt',
@@ -333,7 +333,7 @@ describe('malformed vocab.json / merges.txt / tokenizer_config.json / added_toke
   });
 });
 
-describe('folders', () => {
+describe('bad input: tokenizer folders', () => {
   let dir = '';
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fastvlm-tokenizer-'));
@@ -374,7 +374,7 @@ describe('folders', () => {
   });
 });
 
-describe('ids outside the vocabulary', () => {
+describe('bad input: token ids (outside the vocabulary)', () => {
   const tokenizer = Tokenizer.fromFiles({ 'tokenizer.json': tokenizerJson() });
   it.each([259, -1, 1.5, Number.NaN, 2 ** 40])('decode refuses id %s', (id) => {
     expectTokenizerError(

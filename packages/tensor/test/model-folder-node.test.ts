@@ -32,7 +32,7 @@ async function promptly<T>(promise: Promise<T>, ms = 5000): Promise<T> {
   }
 }
 
-describe('nodeFolder: every path checked before it is opened', () => {
+describe('bad input: model folder paths (nodeFolder: every path checked before it is opened)', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await makeTempDir();

@@ -46,7 +46,7 @@ function expectNonFinite(error: unknown, tensor: string, index: number, pattern:
   expect(e.message).toMatch(pattern);
 }
 
-describe('non-finite weights at load', () => {
+describe('bad input: non-finite weights (at load)', () => {
   let device: Device;
   let dir: string;
   let checkpoint: SafetensorsCheckpoint;

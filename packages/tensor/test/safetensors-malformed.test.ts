@@ -149,7 +149,7 @@ const CASES: [string, Uint8Array, RegExp][] = [
   ],
 ];
 
-describe('malformed safetensors files are rejected with a SafetensorsError naming the problem', () => {
+describe('bad input: safetensors files (rejected with a SafetensorsError naming the problem)', () => {
   it.each(CASES)('%s', async (_what, bytes, pattern) => {
     await expectRejected(bytes, pattern);
   });

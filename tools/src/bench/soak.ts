@@ -183,6 +183,12 @@ function outcomeOf(error: unknown): string {
   return String(error);
 }
 
+/** The RSS after a full garbage collection when Node runs with --expose-gc (npm run bench:soak does), else as it is. */
+function settledRss(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().rss;
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   return sorted[Math.floor(sorted.length / 2)];
@@ -238,7 +244,7 @@ async function main(args: readonly string[]): Promise<number> {
         ms: performance.now() - t0,
         liveBytes: device.liveBytes,
         pooledBytes: device.pooledBytes,
-        rssBytes: process.memoryUsage().rss,
+        rssBytes: settledRss(),
         loads: models.loads,
       });
       if (!ok) console.log(`step ${step} (${plan.kind}): expected ${plan.expect}, got ${outcome}: ${String(error)}`);
@@ -283,6 +289,8 @@ async function report(samples: readonly Sample[], args: readonly string[]): Prom
   const quarter = Math.max(1, Math.floor(rest.length / 4));
   const rssFirst = median(rest.slice(0, quarter).map((s) => s.rssBytes));
   const rssLast = median(rest.slice(-quarter).map((s) => s.rssBytes));
+  const floorFirst = Math.min(...rest.slice(0, quarter).map((s) => s.rssBytes));
+  const floorLast = Math.min(...rest.slice(-quarter).map((s) => s.rssBytes));
   const rssMax = Math.max(...samples.map((s) => s.rssBytes));
   const rssGrowth = rssLast - rssFirst;
   const allOk = samples.every((s) => s.ok);
@@ -296,7 +304,9 @@ async function report(samples: readonly Sample[], args: readonly string[]): Prom
   );
   console.log(
     `RSS after the first 10 steps: median of the first quarter ${formatBytes(rssFirst)}, of the last quarter ${formatBytes(rssLast)} ` +
-      `(${rssGrowth >= 0 ? '+' : '-'}${formatBytes(Math.abs(rssGrowth))}); first sample ${formatBytes(samples[0].rssBytes)}, max ${formatBytes(rssMax)}`,
+      `(${rssGrowth >= 0 ? '+' : '-'}${formatBytes(Math.abs(rssGrowth))}); lowest ${formatBytes(floorFirst)} and ${formatBytes(floorLast)}; ` +
+      `first sample ${formatBytes(samples[0].rssBytes)}, max ${formatBytes(rssMax)}` +
+      `${(globalThis as { gc?: unknown }).gc === undefined ? ' (no --expose-gc: samples include garbage)' : ' (after a full GC)'}`,
   );
   console.log(`steps as expected: ${samples.filter((s) => s.ok).length} of ${samples.length}`);
   const jsonPath = argument(args, '--json');
