@@ -204,6 +204,13 @@ describe('linear vs PyTorch', async () => {
     });
   }
 
+  // the same on the 'gpu' kernel shape (a tied LM head on a GPU: split weight, coalesced GEMV)
+  for (const [name, maxBlockBytes] of SPLITS.filter(([name]) => !name.includes('int4'))) {
+    it(`${name} with the weight split into row blocks of <= ${maxBlockBytes} bytes ('gpu' kernel shape)`, async () => {
+      await runShapeCase(gpu.device, fixture.case(name), `${name} split gpu shape`, { maxBlockBytes });
+    });
+  }
+
   // x, y and the residual above the binding limit come split into row blocks too (the all-position
   // logits [T, vocab] of a prefill): on a device whose bindings are capped small, each case's x and
   // y (and residual) span several blocks, cut at different rows, and the results must not change.
