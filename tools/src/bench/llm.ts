@@ -3,7 +3,10 @@
  * on the current adapter — prefill time and decode ms/token — then transformers' Qwen2 on the same
  * weights on this machine's CPU (fp32, 2 threads), side by side in one run.
  *
- *   node tools/dist/bench/llm.js [--model DIR] [--dtype f16|int8|f32 ...] [--prompt-tokens 281] [--decode-tokens 32] [--runs 2] [--no-torch]
+ *   node tools/dist/bench/llm.js [--model DIR] [--dtype f16|int8|f32 ...] [--prompt-tokens 281] [--decode-tokens 32] [--runs 2] [--no-torch] [--replay-ab]
+ *
+ * --replay-ab: each run is done twice in turn, with decode steps replayed from a recording (the
+ * default, qwen2 decode-steps.ts) and with every step run through the model, and both are reported.
  *
  * Without --model, a random 0.5b checkpoint is written once to .cache/bench-0.5b (~1.2 GB).
  */
@@ -34,6 +37,7 @@ interface LlmTiming {
   decode: Timing;
 }
 
+/** Timings of `dtype` for each decode mode (replayed steps or not), the modes alternating within each run. */
 async function timeOurs(
   device: Device,
   folder: string,
@@ -41,28 +45,31 @@ async function timeOurs(
   promptTokens: number,
   decodeTokens: number,
   runs: number,
-): Promise<LlmTiming> {
+  replayModes: readonly boolean[],
+): Promise<LlmTiming[]> {
   const model = await loadQwen2(device, folder, { dtype });
   const ids = promptIds(promptTokens, model.config.vocabSize);
-  const prefill: number[] = [];
-  const decode: number[] = [];
+  const samples = replayModes.map(() => ({ prefill: [] as number[], decode: [] as number[] }));
   for (let run = 0; run <= runs; run++) {
-    const started = performance.now();
-    let first = 0;
-    let count = 0;
-    for await (const _token of generateTokens(model, { ids }, { maxNewTokens: decodeTokens + 1, stopTokenIds: [] })) {
-      if (count++ === 0) first = performance.now();
+    for (const [m, replayDecode] of replayModes.entries()) {
+      const started = performance.now();
+      let first = 0;
+      let count = 0;
+      const options = { maxNewTokens: decodeTokens + 1, stopTokenIds: [], replayDecode };
+      for await (const _token of generateTokens(model, { ids }, options)) {
+        if (count++ === 0) first = performance.now();
+      }
+      const end = performance.now();
+      if (run === 0) continue; // warm-up: pipeline compiles
+      samples[m].prefill.push(first - started);
+      samples[m].decode.push((end - first) / decodeTokens);
+      process.stderr.write(
+        `  ours ${dtype}${replayDecode ? '' : ' (no replay)'} run ${run}: prefill ${formatMs(first - started)} ms, decode ${formatMs((end - first) / decodeTokens)} ms/token\n`,
+      );
     }
-    const end = performance.now();
-    if (run === 0) continue; // warm-up: pipeline compiles
-    prefill.push(first - started);
-    decode.push((end - first) / decodeTokens);
-    process.stderr.write(
-      `  ours ${dtype} run ${run}: prefill ${formatMs(first - started)} ms, decode ${formatMs((end - first) / decodeTokens)} ms/token\n`,
-    );
   }
   model.dispose();
-  return { prefill: summarise(prefill), decode: summarise(decode) };
+  return samples.map((s) => ({ prefill: summarise(s.prefill), decode: summarise(s.decode) }));
 }
 
 function timeTorch(
@@ -115,14 +122,18 @@ async function main(): Promise<void> {
   const device = await createDevice();
   const rows: string[][] = [];
   const ours: Record<string, LlmTiming> = {};
+  const replayModes = process.argv.includes('--replay-ab') ? [true, false] : [true];
   for (const dtype of dtypes) {
-    ours[dtype] = await timeOurs(device, folder, dtype, promptTokens, decodeTokens, runs);
-    rows.push([
-      `ours (WebGPU, ${dtype} weights)`,
-      formatMs(ours[dtype].prefill.medianMs),
-      formatMs(ours[dtype].decode.medianMs),
-      (1000 / ours[dtype].decode.medianMs).toFixed(1),
-    ]);
+    const timings = await timeOurs(device, folder, dtype, promptTokens, decodeTokens, runs, replayModes);
+    ours[dtype] = timings[0];
+    for (const [m, timing] of timings.entries()) {
+      rows.push([
+        `ours (WebGPU, ${dtype} weights${replayModes[m] ? '' : ', no decode replay'})`,
+        formatMs(timing.prefill.medianMs),
+        `${formatMs(timing.decode.minMs)} / ${formatMs(timing.decode.medianMs)}`,
+        (1000 / timing.decode.medianMs).toFixed(1),
+      ]);
+    }
   }
   const adapter = device.name;
   device.destroy();
@@ -131,7 +142,7 @@ async function main(): Promise<void> {
     rows.push([
       'PyTorch CPU (fp32)',
       formatMs(torch.prefill.medianMs),
-      formatMs(torch.decode.medianMs),
+      `${formatMs(torch.decode.minMs)} / ${formatMs(torch.decode.medianMs)}`,
       (1000 / torch.decode.medianMs).toFixed(1),
     ]);
   console.log(
@@ -140,7 +151,9 @@ async function main(): Promise<void> {
   console.log(
     `PyTorch: ${torch ? `${torch.version}, ${torch.threads} threads, transformers' Qwen2ForCausalLM (sdpa) on the same weights` : 'not run'}; medians of ${runs} runs after a warm-up\n`,
   );
-  console.log(formatTable(['decoder', 'prefill ms', 'decode ms/token', 'tokens/s'], rows));
+  console.log(
+    formatTable(['decoder', 'prefill ms (median)', 'decode ms/token min / median', 'tokens/s (median)'], rows),
+  );
   if (torch) {
     for (const dtype of dtypes) {
       console.log(
