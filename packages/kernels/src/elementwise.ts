@@ -1,8 +1,18 @@
 /**
  * Elementwise kernels on f32 tensors: activations, residual adds, products, and the layer-scale
  * residual `x + scale[c] * y` of FastViTHD blocks (channels last, so `c` is the last index).
+ * Tensors above the binding limit come split into row blocks: the kernels run once per block of
+ * the output, binding the same block of each operand of its shape (`recordBlocks`).
  */
-import { formatShape, sameShape, ShapeError, Tensor } from '@fastvlm/tensor';
+import {
+  formatShape,
+  sameShape,
+  ShapeError,
+  Tensor,
+  type Binding,
+  type DispatchWork,
+  type Kernel,
+} from '@fastvlm/tensor';
 import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
 import { activationExpr, swigluGateExpr, WGSL_GELU, type Activation } from './shared/math.js';
 import { memoSource } from './shared/memo-source.js';
@@ -23,6 +33,38 @@ fn main(${GRID_BUILTINS}) {
 }`;
 }
 
+/**
+ * Dispatches `kernel` once per row block of y (one block unless y is split), binding the same
+ * block of every operand of y's shape and the whole of the others (broadcast vectors). Kernels
+ * index by the flat position within the block, bounded by arrayLength(&y): blocks hold whole rows,
+ * so a broadcast over the last dimension lines up.
+ */
+function recordBlocks(
+  op: string,
+  kernel: Kernel,
+  operands: readonly Tensor<'f32'>[],
+  y: Tensor<'f32'>,
+  work: (elements: number) => DispatchWork,
+): void {
+  const device = y.device;
+  const outBlocks = y.blocks();
+  const blocksOf = operands.map((t) => (sameShape(t.shape, y.shape) ? t.blocks() : undefined));
+  outBlocks.forEach((out, k) => {
+    const bindings: Binding[] = operands.map((t, i) => {
+      const blocks = blocksOf[i];
+      if (!blocks) return t;
+      const block = blocks[k];
+      if (blocks.length !== outBlocks.length || block.rowStart !== out.rowStart || block.rowCount !== out.rowCount)
+        throw new ShapeError(
+          `${op}: operand ${i} ${formatShape(t.shape)} is split into row blocks other than its output's: copy it first`,
+        );
+      return block.ref;
+    });
+    const elements = (y.size / Math.max(y.shape[0] ?? 1, 1)) * out.rowCount;
+    device.dispatch(kernel, [...bindings, out.ref], grid1d(device, elements, WG), work(elements));
+  });
+}
+
 function checkF32(op: string, ...tensors: Tensor[]): void {
   for (const t of tensors) {
     if (t.dtype !== 'f32') throw new ShapeError(`${op}: expected f32 tensors, got ${t.dtype}`);
@@ -34,10 +76,11 @@ export function activate(x: Tensor<'f32'>, activation: Activation): Tensor<'f32'
   checkF32(activation, x);
   const device = x.device;
   const y = Tensor.empty(device, x.shape, 'f32');
-  device.dispatch(device.kernel(unarySource(activation), activation), [x, y], grid1d(device, x.size, WG), {
-    bytes: 8 * x.size,
+  if (x.size === 0) return y;
+  recordBlocks(activation, device.kernel(unarySource(activation), activation), [x], y, (n) => ({
+    bytes: 8 * n,
     detail: formatShape(x.shape),
-  });
+  }));
   return y;
 }
 
@@ -82,10 +125,11 @@ export function binary(op: BinaryOp, a: Tensor<'f32'>, b: Tensor<'f32'>): Tensor
   }
   const device = a.device;
   const y = Tensor.empty(device, a.shape, 'f32');
-  device.dispatch(device.kernel(binarySource(op, broadcastLast), op), [a, b, y], grid1d(device, a.size, WG), {
-    bytes: 12 * a.size,
+  if (a.size === 0) return y;
+  recordBlocks(op, device.kernel(binarySource(op, broadcastLast), op), [a, b], y, (n) => ({
+    bytes: 12 * n,
     detail: formatShape(a.shape),
-  });
+  }));
   return y;
 }
 
@@ -115,11 +159,16 @@ export function layerScaleResidual(x: Tensor<'f32'>, branch: Tensor<'f32'>, scal
   }
   const device = x.device;
   const y = Tensor.empty(device, x.shape, 'f32');
-  device.dispatch(
+  if (x.size === 0) return y;
+  recordBlocks(
+    'layerScaleResidual',
     device.kernel(LAYER_SCALE_SOURCE, 'layer-scale-residual'),
-    [x, branch, scale, y],
-    grid1d(device, x.size, WG),
-    { bytes: 8 * x.size, detail: formatShape(x.shape) },
+    [x, branch, scale],
+    y,
+    (n) => ({
+      bytes: 8 * n,
+      detail: formatShape(x.shape),
+    }),
   );
   return y;
 }

@@ -1,4 +1,4 @@
-import { Tensor } from '@fastvlm/tensor';
+import { createDevice, Tensor } from '@fastvlm/tensor';
 import { describe, expect, it } from 'vitest';
 import { activate, binary, layerScaleResidual, type Activation, type BinaryOp } from '../src/index.js';
 import { expectClose, paritySuite } from './fixtures.js';
@@ -31,6 +31,41 @@ describe('elementwise kernels vs PyTorch', async () => {
       out.dispose();
     });
   }
+
+  // Above the binding limit the operands and the output come split into row blocks: on a device
+  // whose bindings are capped at 64 KiB, the [1024, 768] cases span 48 blocks of 21 rows.
+  it('operands and outputs split into row blocks (binding limit capped) agree with PyTorch', async () => {
+    const capped = await createDevice({ limitCaps: { maxStorageBufferBindingSize: 64 * 1024 } });
+    try {
+      for (const name of ['gelu.tokens', 'add.tokens', 'add_channel.tokens', 'silu_mul.tokens', 'layer_scale.tokens']) {
+        const c = fixture.case(name);
+        const upload = async (role: string): Promise<Tensor<'f32'>> => {
+          const { data, shape } = await fixture.get(name, role);
+          return Tensor.fromArray(capped, data, shape, 'f32');
+        };
+        const op = c.op as string;
+        const out = await capped.scopeAsync(async () => {
+          const y =
+            op === 'layer_scale'
+              ? layerScaleResidual(await upload('x'), await upload('branch'), await upload('scale'))
+              : op === 'gelu'
+                ? activate(await upload('x'), 'gelu')
+                : binary(op as BinaryOp, await upload('a'), await upload('b'));
+          expect(y.isSplit, `${name}: the output is split`).toBe(true);
+          return y.read();
+        });
+        const tolerance = ['gelu', 'silu_mul'].includes(op) ? TOLERANCE.f32Transcendental : TOLERANCE.f32;
+        expectClose(out, (await fixture.get(name, 'y')).data, tolerance, `${name} split`);
+      }
+      capped.scope(() => {
+        const a = Tensor.zeros(capped, [64, 768], 'f32', { maxBlockBytes: 32 * 1024 });
+        const b = Tensor.zeros(capped, [64, 768], 'f32');
+        expect(() => binary('add', a, b)).toThrow(/split into row blocks other than its output's/);
+      });
+    } finally {
+      capped.destroy();
+    }
+  });
 
   it('rejects mismatched shapes with a ShapeError', () => {
     suite.device.scope(() => {
