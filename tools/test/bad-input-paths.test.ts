@@ -185,6 +185,19 @@ describe('bad input: paths', { timeout: 20_000 }, () => {
     expect(load).not.toHaveBeenCalled();
   });
 
+  it.each([
+    ['describe', () => ['describe', fifo]],
+    ['chat', () => ['chat', '--image', fifo]],
+  ])('%s without --model refuses the image before writing the demo model', async (_name, args) => {
+    const cache = join(root, 'cache');
+    vi.stubEnv('FASTVLM_CACHE', cache);
+    const run = await fastvlm(...args());
+    vi.unstubAllEnvs();
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: (image|--image) .*fifo: is not a regular file: it is a FIFO \(named pipe\)\n$/);
+    expect(existsSync(cache)).toBe(false);
+  });
+
   it('leaves nothing behind in /proc or next to the paths it refused', () => {
     expect(existsSync('/proc/fastvlm')).toBe(false);
     expect(readdirSync(root).filter((name) => name.startsWith('.fastvlm-write-check'))).toEqual([]);

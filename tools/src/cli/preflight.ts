@@ -44,14 +44,17 @@ function positionsOf(ids: readonly number[], config: FastVlmConfig): number {
   return ids.includes(IMAGE_TOKEN_INDEX) ? ids.length - 1 + config.imageTokens : ids.length;
 }
 
-/** `describe`: everything one generation needs, checked without the weights. */
-export async function preflightDescribe(
-  model: string,
-  request: GenerateRequest & { image: string },
-  dump: string | undefined,
-): Promise<void> {
-  if (dump !== undefined) await checkOutputFile('--dump', dump);
-  await checkImageFile('image', request.image);
+/**
+ * The files the user named: the image (`flag` names it in errors) and the --dump path. Called first,
+ * before the demo model is written or anything loaded.
+ */
+export async function checkNamedFiles(files: { image?: { flag: string; path: string }; dump?: string }): Promise<void> {
+  if (files.dump !== undefined) await checkOutputFile('--dump', files.dump);
+  if (files.image !== undefined) await checkImageFile(files.image.flag, files.image.path);
+}
+
+/** `describe`: what one generation needs from the model (context, prompt length), checked without the weights. */
+export async function preflightDescribe(model: string, request: GenerateRequest & { image: string }): Promise<void> {
   const basics = await readModelBasics(model);
   if (basics === undefined) return;
   const ids = encodePrompt(basics.tokenizer, request.prompt, {
@@ -74,12 +77,11 @@ export async function preflightDescribe(
   checkRequest(request, positions, context);
 }
 
-/** `chat`: the image, --max-context, and that the system prompt and image leave room for an answer. */
+/** `chat`: --max-context, and that the system prompt and image leave room for an answer. */
 export async function preflightChat(
   model: string,
   options: { image?: string; system?: string; maxContext?: number; request: Omit<GenerateRequest, 'prompt'> },
 ): Promise<void> {
-  if (options.image !== undefined) await checkImageFile('--image', options.image);
   const basics = await readModelBasics(model);
   if (basics === undefined) return;
   const limit = basics.config.llm.maxPositionEmbeddings;

@@ -10,7 +10,7 @@ import { ChatContextError, ChatSession, DEFAULT_MAX_NEW_TOKENS, FastVLM, type Ch
 import type { Command } from 'commander';
 import { DEMO_MODEL_NOTE, demoModelFolder } from '../../demo/demo-assets.js';
 import { integerFlag, realFlag } from '../number-flags.js';
-import { preflightChat } from '../preflight.js';
+import { checkNamedFiles, preflightChat } from '../preflight.js';
 import { dtypeOption, visionDtypeOption, weightDtypes, type WeightFlags } from '../weight-options.js';
 import { outputOf, type CliOutput } from '../output.js';
 
@@ -78,6 +78,8 @@ export async function runChat(flags: ChatFlags, input: NodeJS.ReadableStream, ou
   const options = turnOptions(flags);
   const maxContext = integerFlag('--max-context', flags.maxContext, { min: 1 });
 
+  // The image named on the command line, before the demo model is written or anything loaded.
+  await checkNamedFiles({ image: flags.image === undefined ? undefined : { flag: '--image', path: flags.image } });
   let folder = flags.model;
   if (folder === undefined) {
     output.err(DEMO_MODEL_NOTE);

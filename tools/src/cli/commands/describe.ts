@@ -12,7 +12,7 @@ import { writeSafetensors } from '@fastvlm/tensor/node';
 import type { Command } from 'commander';
 import { DEMO_MODEL_NOTE, demoModelFolder, sampleImagePath } from '../../demo/demo-assets.js';
 import { integerFlag, realFlag } from '../number-flags.js';
-import { preflightDescribe } from '../preflight.js';
+import { checkNamedFiles, preflightDescribe } from '../preflight.js';
 import { dtypeOption, visionDtypeOption, weightDtypes, type WeightFlags } from '../weight-options.js';
 import { outputOf, type CliOutput } from '../output.js';
 
@@ -75,6 +75,8 @@ export async function runDescribe(
   const topK = integerFlag('--top-k', flags.topK, { min: 0 });
   const seed = integerFlag('--seed', flags.seed);
 
+  // The files named on the command line, before the demo model is written or anything loaded.
+  await checkNamedFiles({ image: image === undefined ? undefined : { flag: 'image', path: image }, dump: flags.dump });
   let folder = flags.model;
   if (folder === undefined) {
     output.err(DEMO_MODEL_NOTE);
@@ -93,7 +95,7 @@ export async function runDescribe(
     allowSpecialTokens: flags.allowSpecialTokens,
   };
   // Everything that can be checked without the weights, before they load.
-  await preflightDescribe(folder, request, flags.dump);
+  await preflightDescribe(folder, request);
   const model = await FastVLM.load(folder, weights);
   try {
     let result: GenerateResult;
