@@ -14,6 +14,8 @@ import { ChatBusyError, FastVLM, type GenerateRequest } from '../src/model/index
 import { checkFixtures, IMAGE_PATH, MODEL_FOLDER } from './e2e-fixtures.js';
 
 const TEXT: GenerateRequest = { prompt: 'Say something.', maxNewTokens: 4, stopTokenIds: [] };
+/** Long enough for decode steps replayed from a recording (from the 4th on). */
+const LONG_TEXT: GenerateRequest = { prompt: 'Say something.', maxNewTokens: 8, stopTokenIds: [] };
 const IMAGE: GenerateRequest = { image: IMAGE_PATH, prompt: 'Describe the image.', maxNewTokens: 4, stopTokenIds: [] };
 
 /** Calls `action` when the device starts its `n`-th readback from now (while the GPU works on it); returns the undo. */
@@ -83,6 +85,7 @@ describe('bad input: failures mid-generation', () => {
         [IMAGE, 1],
         [TEXT, 1],
         [TEXT, 3],
+        [LONG_TEXT, 7],
       ] as const) {
         const controller = new AbortController();
         if (n === 0) controller.abort(reason);
@@ -100,9 +103,9 @@ describe('bad input: failures mid-generation', () => {
     }, 300_000);
 
     it('dispose() mid-prefill, mid-decode or between pieces ends the generation with one DisposedError; nothing is left', async () => {
-      for (const moment of ['prefill', 'decode', 'between pieces'] as const) {
+      for (const moment of ['prefill', 'decode', 'replayed decode', 'between pieces'] as const) {
         const other = await FastVLM.load(MODEL_FOLDER, { dtype: 'f32', device });
-        const stream = other.stream(moment === 'prefill' ? IMAGE : TEXT);
+        const stream = other.stream(moment === 'prefill' ? IMAGE : moment === 'replayed decode' ? LONG_TEXT : TEXT);
         let result: { pieces: string[]; error: unknown };
         if (moment === 'between pieces') {
           const first = await stream.next();
@@ -110,7 +113,8 @@ describe('bad input: failures mid-generation', () => {
           other.dispose();
           result = await drain(stream);
         } else {
-          const undo = onReadback(device, moment === 'prefill' ? 1 : 3, () => other.dispose());
+          const n = { prefill: 1, decode: 3, 'replayed decode': 7 }[moment];
+          const undo = onReadback(device, n, () => other.dispose());
           try {
             result = await drain(stream);
           } finally {
@@ -126,11 +130,11 @@ describe('bad input: failures mid-generation', () => {
     }, 300_000);
 
     it('dispose() of a model that owns its device, mid-readback: the DisposedError, not the readback failure', async () => {
-      for (const n of [1, 3]) {
+      for (const n of [1, 3, 7]) {
         const owner = await FastVLM.load(MODEL_FOLDER, { dtype: 'f32' });
         const undo = onReadback(owner.device, n, () => owner.dispose());
         try {
-          const { error } = await drain(owner.stream(TEXT));
+          const { error } = await drain(owner.stream(LONG_TEXT));
           expect(error, `readback ${n}`).toBeInstanceOf(DisposedError);
           expect((error as Error).message).toBe('the FastVLM model was disposed while generating');
         } finally {
@@ -264,11 +268,11 @@ describe('bad input: failures mid-generation', () => {
           }
         }
         // poisoned while readback n is under way: decode step n (the step that reads it first) is named
-        for (const n of [1, 3]) {
+        for (const n of [1, 3, 6]) {
           let restore = (): void => {};
           const undo = onReadback(device, n, () => (restore = poison(model.llm.model.norm.weight, value)));
           try {
-            expect(await stageOf(TEXT)).toBe(`decode step ${n}`);
+            expect(await stageOf(LONG_TEXT)).toBe(`decode step ${n}`);
           } finally {
             undo();
             restore();

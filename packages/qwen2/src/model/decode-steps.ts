@@ -51,17 +51,17 @@ export class DecodeSteps {
   /** Steps run through the model / replayed, for tests and benchmarks. */
   readonly counts = { recorded: 0, replayed: 0 };
 
+  /** The model's device, held here: dispose() must work after the model's weights are freed. */
+  private readonly device: Device;
+
   constructor(
     private readonly model: Qwen2ForCausalLM,
     private readonly cache: KvCache,
     options: DecodeStepsOptions = {},
   ) {
+    this.device = model.device;
     this.mode = options.replay === false ? 'recording' : 'learning';
     this.ids = Tensor.zeros(this.device, [1], 'i32', { label: 'decode-token' }).keep();
-  }
-
-  private get device(): Device {
-    return this.model.device;
   }
 
   /**
