@@ -21,6 +21,10 @@ echo "[test] build"
 npx tsc -b tsconfig.build.json
 echo "[test] typecheck the browser page (against the built packages)"
 npx tsc -p tools/web/tsconfig.json
+echo "[test] typecheck the browser CI (tools/web-ci)"
+npx tsc -p tools/web-ci/tsconfig.json
 echo "[test] vitest"
-npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-report.json "$@"
+# the kernel parity suites' max errors go to .cache/ci-artifacts/parity-node.json, for the browser CI's table
+FASTVLM_PARITY_OUT=.cache/ci-artifacts/parity-node.json npx vitest run --reporter=default --reporter=json \
+  --outputFile.json=.cache/vitest-report.json --reporter=./tools/web-ci/parity-reporter.ts "$@"
 node tools/setup/count-tests.mjs .cache/vitest-report.json

@@ -12,7 +12,7 @@
  * - plain (no subgroups, or a head dim not a multiple of 32): the rows kernel, each lane loading alone.
  * start and kvLength are uniforms: a decode loop reuses one pipeline.
  */
-import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
+import { formatShape, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
 import type { KvCache } from './kv-cache.js';
 import { subgroupTeamsFit } from './vision-attention.js';
 import { memoSource } from './shared/memo-source.js';
@@ -148,12 +148,17 @@ export function splitLanes(headDim: number): number {
   return Math.min(64, 4096 / headDim);
 }
 
+/** Workgroup memory of the split kernel: each lane's max, sum and hd accumulators, and the team counter (16 bytes as Dawn counts it). */
+export function splitWorkgroupBytes(headDim: number): number {
+  return splitLanes(headDim) * (2 + headDim) * 4 + 16;
+}
+
 /**
  * Split kernel: workgroup (row, kvHead * headChunks + chunk) owns up to 8 query heads of one KV head
  * (lane slot = head in the group), so a team shares each key/value row among the heads of the group.
  * Team k of the workgroup takes key blocks k, k + teams, ...; then the partial (m, l, a) of the teams
- * are merged per head through workgroup memory. Assumes subgroups are runs of consecutive
- * local_invocation_index (true of every implementation for a 1-D workgroup).
+ * are merged per head through workgroup memory. Teams are numbered by a workgroup counter, not by
+ * local_invocation_index: a subgroup need not be a run of consecutive invocations.
  */
 function causalSplitSourceUncached(headDim: number): string {
   const VEC = headDim / 4;
@@ -166,12 +171,16 @@ ${BINDINGS}
 var<workgroup> partMax: array<f32, ${S}>;
 var<workgroup> partSum: array<f32, ${S}>;
 var<workgroup> partAcc: array<vec4<f32>, ${S * VEC}>; // [team, slot, VEC]
+var<workgroup> teamCounter: atomic<u32>;
 @compute @workgroup_size(${S})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let row = wid.x;
   let slot = lane % ${TEAM}u;
   let team = lane - slot;
-  let teamIndex = t / ${TEAM}u;
+  var ticket = 0u;
+  if (slot == 0u) { ticket = atomicAdd(&teamCounter, 1u); }
+  let teamIndex = subgroupShuffle(ticket, team); // 0 .. teams - 1, the same for the team's 8 lanes
+  let part = teamIndex * ${TEAM}u + slot;
   let inGroup = (wid.y % p.headChunks) * ${TEAM}u + slot; // this lane's query head within its KV group
   let firstHead = (wid.y / p.headChunks) * p.group;
   let head = firstHead + min(inGroup, p.group - 1u);
@@ -189,10 +198,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       (b) => `first + ${b}u < ownEnd`,
     )}
   }
-  partMax[t] = m;
-  partSum[t] = l;
+  partMax[part] = m;
+  partSum[part] = l;
   ${range(VEC)
-    .map((i) => `partAcc[t * ${VEC}u + ${i}u] = a_${i};`)
+    .map((i) => `partAcc[part * ${VEC}u + ${i}u] = a_${i};`)
     .join('\n  ')}
   workgroupBarrier();
   let mergeSlot = t % ${TEAM}u;
@@ -213,6 +222,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
 }`;
+}
+
+/**
+ * Whether the team and split kernels can run: a head dim that is a multiple of 32 and subgroups that
+ * hold whole teams of 8 lanes (not SwiftShader's subgroups of 4, nor an adapter without subgroups).
+ */
+export function causalTeamsFit(device: Device, headDim: number): boolean {
+  return (
+    headDim % (4 * TEAM) === 0 &&
+    subgroupTeamsFit(device, ROWS_WORKGROUP) &&
+    subgroupTeamsFit(device, splitLanes(headDim))
+  );
 }
 
 /**
@@ -248,13 +269,15 @@ export function causalAttention(
   const device = q.device;
   const group = heads / cache.kvHeads;
   const headChunks = Math.ceil(group / TEAM);
-  const teamsFit =
-    headDim % (4 * TEAM) === 0 &&
-    subgroupTeamsFit(device, ROWS_WORKGROUP) &&
-    subgroupTeamsFit(device, splitLanes(headDim));
-  const path = options.path ?? (!teamsFit ? 'plain' : rows <= SPLIT_MAX_ROWS ? 'split' : 'team');
+  const teamsFit = causalTeamsFit(device, headDim);
+  const splitFits = splitWorkgroupBytes(headDim) <= device.limits.maxComputeWorkgroupStorageSize;
+  const path = options.path ?? (!teamsFit ? 'plain' : rows <= SPLIT_MAX_ROWS && splitFits ? 'split' : 'team');
   if (path !== 'plain' && !teamsFit)
     throw new ShapeError(`causalAttention: the ${path} kernel needs subgroups and a head dim that is a multiple of 32`);
+  if (path === 'split' && !splitFits)
+    throw new ShapeError(
+      `causalAttention: the split kernel needs ${splitWorkgroupBytes(headDim)} bytes of workgroup memory, above the device's ${device.limits.maxComputeWorkgroupStorageSize}`,
+    );
   const y = Tensor.empty(device, [rows, heads * headDim], 'f32'); // [T, heads * hd]
   const params = new Uint32Array([rows, start, kvLength, heads, group, cache.maxSeq, 0, headChunks]);
   new Float32Array(params.buffer, 24, 1)[0] = Math.LOG2E / Math.sqrt(headDim);

@@ -9,6 +9,7 @@ import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
 import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
 import { checkAppend, type KvCache } from './kv-cache.js';
 import { memoSource } from './shared/memo-source.js';
+import { wgslSinCos } from './shared/math.js';
 import { MAX_HEAD_DIM, ropeParams } from './rope.js';
 
 const WG = 64;
@@ -30,8 +31,9 @@ fn main(${GRID_BUILTINS}) {
   let g = t % p.groups; // which ${vec} of the d/2 rotation pairs (x[j] with x[j + d/2])
   if (token >= p.tokens) { return; }
   let angle = f32(p.start + token) * ${frequency};
-  let c = cos(angle);
-  let s = sin(angle);
+  let rotation = sin_cos(angle);
+  let c = rotation.c;
+  let s = rotation.s;
   let head = 2u * p.groups; // one head's width, in ${type}s
   let row = token * (p.heads + 2u * p.kvHeads) * head + g;
   for (var h = 0u; h < p.heads; h++) {
@@ -52,7 +54,8 @@ fn main(${GRID_BUILTINS}) {
     cacheV[at] = qkv[v];
     cacheV[at + p.groups] = qkv[v + p.groups];
   }
-}`;
+}
+${wgslSinCos(vec)}`;
 }
 
 const ropeQkvSource = memoSource(ropeQkvSourceUncached);

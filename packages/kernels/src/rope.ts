@@ -8,6 +8,7 @@ import { formatShape, ShapeError, Tensor } from '@fastvlm/tensor';
 import { flatIndex, GRID_BUILTINS, grid1d } from './shared/grid.js';
 import { uniformFields } from './shared/uniforms.js';
 import { memoSource } from './shared/memo-source.js';
+import { wgslSinCos } from './shared/math.js';
 
 const WG = 64;
 /** The uniform holds d/2 ≤ 64 inverse frequencies. */
@@ -41,8 +42,9 @@ fn main(${GRID_BUILTINS}) {
   if (token >= params.tokens) { return; }
   let position = f32(${positionsFromTensor ? 'positions[token]' : 'params.start + i32(token)'});
   let angle = position * ${frequency};
-  let c = cos(angle);
-  let s = sin(angle);
+  let rotation = sin_cos(angle);
+  let c = rotation.c;
+  let s = rotation.s;
   for (var h = 0u; h < params.heads; h++) {
     let first = (token * params.heads + h) * 2u * params.groups + g; // x[..., j]
     let second = first + params.groups; // x[..., j + d/2]
@@ -51,7 +53,8 @@ fn main(${GRID_BUILTINS}) {
     y[first] = x1 * c - x2 * s;
     y[second] = x2 * c + x1 * s;
   }
-}`;
+}
+${wgslSinCos(vec)}`;
 }
 
 /**

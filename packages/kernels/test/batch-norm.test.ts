@@ -43,8 +43,7 @@ describe('batchNorm vs PyTorch (F.batch_norm, training=False, channels last)', a
   }
 
   it('takes f16 / bf16 parameters', async () => {
-    const c = cases.find((c) => c.name === 'batch_norm.odd');
-    if (!c) throw new Error('batch_norm.odd is missing from the fixture');
+    const c = fixture.case('batch_norm.odd');
     for (const dtype of ['f16', 'bf16'] as const) {
       // the reference with the rounded parameters, from the CPU fold (checked above against PyTorch)
       const rounded = await Promise.all(

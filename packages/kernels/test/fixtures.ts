@@ -2,16 +2,64 @@
  * Test helpers of the kernel parity suites: the PyTorch fixtures written by
  * tools/python/make_kernel_fixtures.py (regenerate with `npm run fixtures`), a suite's device and
  * fixture opened before its tests and closed after (`paritySuite`), and the comparison.
+ *
+ * The same suites run in Node and, unchanged, in Chromium (`npm run test:browser`, Vitest's browser
+ * mode): the fixtures are found relative to this file, a path in Node and a URL on the test server
+ * in the browser (served with Range requests, read as the page reads a model).
  */
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createDevice, SafetensorsFile, Tensor, type Device, type DeviceOptions, type DType } from '@fastvlm/tensor';
-import { afterAll, beforeAll, expect } from 'vitest';
+import {
+  createDevice,
+  isNode,
+  SafetensorsFile,
+  Tensor,
+  type Device,
+  type DeviceOptions,
+  type DType,
+  type FeatureLevel,
+} from '@fastvlm/tensor';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import type { Tolerance } from './tolerances.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const FIXTURE_DIR = join(ROOT, '.cache/fixtures/kernels');
+/** The fixture folder: a path in Node, a URL in a browser. */
+export const FIXTURE_DIR = ((): string => {
+  const url = new URL('../../../.cache/fixtures/kernels/', import.meta.url);
+  return url.protocol === 'file:' ? decodeURIComponent(url.pathname) : url.href;
+})();
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The feature level a browser project's adapter needs (vitest.browser.config.ts); unset in Node. */
+    featureLevel?: FeatureLevel;
+    /** Run one case per variant (`cases`), to bound the browser runs' time; unset in Node. */
+    paritySubset?: boolean;
+  }
+}
+
+/**
+ * A device for a test: `createDevice(options)`, at the feature level the run asks for (in Chromium,
+ * the lavapipe adapter is only offered to a compatibility-mode request).
+ */
+export function testDevice(options: DeviceOptions = {}): Promise<Device> {
+  const featureLevel = inject('featureLevel');
+  return createDevice(featureLevel === undefined ? options : { featureLevel, ...options });
+}
+
+/** The largest error of every comparison of this test file, by kernel dtype (see `expectClose`). */
+const parity = new Map<string, { maxAbs: number; maxRel: number; comparisons: number }>();
+
+/** The dtype a comparison names (`... f16 ...`), else f32. */
+function dtypeOf(what: string): string {
+  return /\b(bf16|f16|int8|int4)\b/.exec(what)?.[1] ?? 'f32';
+}
+
+// One line per test file, `[parity] {...}`: tools/web-ci/parity-reporter.ts collects them, so the
+// browser run prints each adapter's errors next to Node's.
+afterAll(() => {
+  if (parity.size === 0) return;
+  const file = (expect.getState().testPath ?? 'unknown').replace(/^.*\/test\//, '').replace(/\.test\.ts$/, '');
+  const runtime = isNode() ? 'node' : 'browser';
+  console.log(`[parity] ${JSON.stringify({ file, runtime, dtypes: Object.fromEntries(parity) })}`);
+});
 
 /** The fixture files, one per family of kernel cases (tools/python/kernel_cases/<family>.py). */
 export type FixtureFamily = 'attention' | 'conv' | 'elementwise' | 'linear' | 'llm_plumbing' | 'norms';
@@ -27,7 +75,9 @@ export interface Fixture {
   readonly allCases: readonly FixtureCase[];
   /**
    * The cases passing `filter`. Throws when there are none, so that a suite whose fixture lost its
-   * cases (or whose filter is wrong) fails instead of passing with zero tests.
+   * cases (or whose filter is wrong) fails instead of passing with zero tests. In a subset run (the
+   * browser projects), only the first case of each variant: cases that differ only in their name and
+   * sizes (numeric parameters) are one variant; every op, dtype, shape name, activation and flag stays.
    */
   cases(filter?: (c: FixtureCase) => boolean): FixtureCase[];
   /** The case called `name`; throws when it is missing. */
@@ -39,10 +89,22 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
+/** A case's variant: its parameters other than the name and numbers (sizes). */
+function variantOf(c: FixtureCase): string {
+  const kept = Object.entries(c).filter(([key, value]) => key !== 'name' && typeof value !== 'number');
+  return JSON.stringify(kept.filter(([, value]) => typeof value !== 'object').sort());
+}
+
+function firstOfEachVariant(cases: FixtureCase[]): FixtureCase[] {
+  const seen = new Set<string>();
+  return cases.filter((c) => !seen.has(variantOf(c)) && seen.add(variantOf(c)) !== undefined);
+}
+
 export async function openFixture(family: FixtureFamily): Promise<Fixture> {
-  const path = join(FIXTURE_DIR, `${family}.safetensors`);
-  if (!existsSync(path)) throw new Error(`fixture ${path} is missing: run 'npm run fixtures'`);
-  const file = await SafetensorsFile.open(path);
+  const path = `${FIXTURE_DIR}${FIXTURE_DIR.endsWith('/') ? '' : '/'}${family}.safetensors`;
+  const file = await SafetensorsFile.open(path).catch((cause: unknown) => {
+    throw new Error(`fixture ${path} cannot be read (run 'npm run fixtures'): ${String(cause)}`, { cause });
+  });
   const allCases = JSON.parse(file.metadata.cases ?? '[]') as FixtureCase[];
   return {
     family,
@@ -51,7 +113,7 @@ export async function openFixture(family: FixtureFamily): Promise<Fixture> {
       const found = allCases.filter(filter);
       if (found.length === 0)
         throw new Error(`fixture ${family}: no case matches ${String(filter)} (${allCases.length} cases in the file)`);
-      return found;
+      return inject('paritySubset') === true ? firstOfEachVariant(found) : found;
     },
     case(name) {
       const found = allCases.find((c) => c.name === name);
@@ -77,7 +139,7 @@ export interface DeviceSuite {
 export function deviceSuite(options?: DeviceOptions, onEnd?: () => Promise<void> | void): DeviceSuite {
   let device: Device | undefined;
   beforeAll(async () => {
-    device = await createDevice(options);
+    device = await testDevice(options);
   });
   afterAll(async () => {
     device?.destroy();
@@ -159,6 +221,13 @@ export function expectClose(
     if (diff > maxAbs) maxAbs = diff;
     if (Math.abs(e) > 1e-6) maxRel = Math.max(maxRel, diff / Math.abs(e));
   }
+  const dtype = dtypeOf(what);
+  const seen = parity.get(dtype) ?? { maxAbs: 0, maxRel: 0, comparisons: 0 };
+  parity.set(dtype, {
+    maxAbs: Math.max(seen.maxAbs, maxAbs),
+    maxRel: Math.max(seen.maxRel, maxRel),
+    comparisons: seen.comparisons + 1,
+  });
   if (worst >= 0) {
     expect.fail(
       `${what}: element ${worst} is ${actual[worst]}, expected ${expected[worst]} (atol ${tolerance.atol}, rtol ${tolerance.rtol}; max abs error ${maxAbs.toExponential(2)})`,

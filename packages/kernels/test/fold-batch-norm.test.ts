@@ -2,11 +2,12 @@
  * foldBatchNormIntoConv: the fold done once gives the bits the conv kernels give when they fold the
  * norm at each call, and the values of the fold written out in float64 on the CPU.
  */
-import { createDevice, f32ArrayToF16, f16ArrayToF32, Tensor, type Device } from '@fastvlm/tensor';
+import { f32ArrayToF16, f16ArrayToF32, Tensor, type Device } from '@fastvlm/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FloatTensor } from '../src/conv-weights.js';
 import { depthwiseConv2d } from '../src/depthwise-conv2d.js';
 import { foldBatchNormIntoConv } from '../src/fold-batch-norm.js';
+import { testDevice } from './fixtures.js';
 
 /** Deterministic values in [lo, hi). */
 function values(n: number, seed: number, lo = -1, hi = 1): Float32Array {
@@ -34,7 +35,7 @@ const CASES: Case[] = [
 describe('foldBatchNormIntoConv', () => {
   let device: Device;
   beforeAll(async () => {
-    device = await createDevice();
+    device = await testDevice();
   });
   afterAll(() => device?.destroy());
 

@@ -1,9 +1,9 @@
-import { concatRows, createDevice, Int4Weight, Int8Weight, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
+import { concatRows, Int4Weight, Int8Weight, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
 import { describe, expect, it } from 'vitest';
 import { siluMul } from '../src/elementwise.js';
 import { linear, linearSwiGlu } from '../src/linear/linear.js';
 import type { Weight } from '../src/weight.js';
-import { deviceSuite, expectClose, paritySuite, withKernelLabels, type FixtureCase } from './fixtures.js';
+import { deviceSuite, expectClose, paritySuite, testDevice, withKernelLabels, type FixtureCase } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 /**
@@ -87,7 +87,7 @@ describe('linearSwiGlu vs PyTorch', async () => {
   }
 
   it('the per-lane kernel (no subgroups, no shader-f16) agrees with PyTorch', async () => {
-    const plain = await createDevice({ disableFeatures: ['subgroups', 'shader-f16'] });
+    const plain = await testDevice({ disableFeatures: ['subgroups', 'shader-f16'] });
     try {
       for (const name of [
         'swiglu.decode.int8g32',
@@ -96,7 +96,7 @@ describe('linearSwiGlu vs PyTorch', async () => {
         'swiglu.decode.int4g32',
         'swiglu.odd.int4g37',
       ]) {
-        const c = cases.find((k) => k.name === name)!;
+        const c = fixture.case(name);
         expectClose(
           await run(plain, c),
           (await fixture.get(c.name, 'y')).data,
@@ -123,7 +123,7 @@ describe('linearSwiGlu vs PyTorch', async () => {
   }
 
   it('equals silu_mul of the two separate linears', async () => {
-    const c = cases.find((k) => k.name === 'swiglu.decode.int8')!;
+    const c = fixture.case('swiglu.decode.int8');
     const { data, shape } = await fixture.get(c.shape as string, 'x');
     const { data: weights, shape: wShape } = await fixture.get(c.shape as string, 'weight');
     const [n, K] = [wShape[0] / 2, wShape[1]];

@@ -1,5 +1,4 @@
 import {
-  createDevice,
   Int4Weight,
   Int8Weight,
   ShapeError,
@@ -16,6 +15,7 @@ import {
   deviceSuite,
   expectIdentical,
   paritySuite,
+  testDevice,
   withKernelLabels,
   type Comparison,
   type FixtureCase,
@@ -224,7 +224,7 @@ describe('linear vs PyTorch', async () => {
   for (const features of ['subgroups', 'no subgroups'] as const) {
     it(`x and y split into row blocks (binding limit capped), ${features}, agree with PyTorch`, async () => {
       for (const [name, limit] of ROW_SPLITS) {
-        const capped = await createDevice({
+        const capped = await testDevice({
           limitCaps: { maxStorageBufferBindingSize: limit },
           disableFeatures: features === 'subgroups' ? [] : ['subgroups'],
         });
@@ -248,7 +248,7 @@ describe('linear vs PyTorch', async () => {
   }
 
   it('a residual split at other rows than y (fc2 + layer scale) agrees with PyTorch', async () => {
-    const capped = await createDevice({ limitCaps: { maxStorageBufferBindingSize: 8192 } });
+    const capped = await testDevice({ limitCaps: { maxStorageBufferBindingSize: 8192 } });
     try {
       const c = fixture.case('epilogue.fc2_layer_scale');
       const role = async (r: string, options: TensorOptions = {}): Promise<Tensor<'f32'>> => {
@@ -273,7 +273,7 @@ describe('linear vs PyTorch', async () => {
   });
 
   it('the per-lane kernel (no subgroups, no shader-f16) agrees with PyTorch', async () => {
-    const plain = await createDevice({ disableFeatures: ['subgroups', 'shader-f16'] });
+    const plain = await testDevice({ disableFeatures: ['subgroups', 'shader-f16'] });
     try {
       for (const name of [
         'edge.int8g8',

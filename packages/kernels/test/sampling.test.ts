@@ -62,7 +62,7 @@ describe('sampling vs transformers logits warpers', async () => {
     await suite.device.scopeAsync(async () => {
       for (const name of ['sampling.lm_t1_k50_p095', 'sampling.lm_t07_p09', 'sampling.lm_t02', 'sampling.odd_t13']) {
         const logits = await logitsOf(name);
-        const options = optionsOf(cases.find((c) => c.name === name) ?? {});
+        const options = optionsOf(fixture.allCases.find((c) => c.name === name) ?? {});
         const distribution = await samplingDistribution(logits, options);
         const drawn = new Set<number>();
         for (let seed = 1; seed <= 12; seed++) {
@@ -86,7 +86,7 @@ describe('sampling vs transformers logits warpers', async () => {
   it('falls back to all logits when the draw lands past the candidates', async () => {
     await suite.device.scopeAsync(async () => {
       const logits = await logitsOf('sampling.odd_t13');
-      const options = optionsOf(cases.find((c) => c.name === 'sampling.odd_t13') ?? {});
+      const options = optionsOf(fixture.allCases.find((c) => c.name === 'sampling.odd_t13') ?? {});
       const distribution = await samplingDistribution(logits, options);
       const tail = new Set(distribution.ids.slice(4));
       let tailDraws = 0;

@@ -3,9 +3,10 @@
  * them, and each one read or written costs a microcode assist (a GEMM with 10% subnormal inputs
  * ran 7.7x slower on lavapipe). Where the exact value would be subnormal the kernels give 0.
  */
-import { createDevice, Tensor, type Device } from '@fastvlm/tensor';
+import { Tensor, type Device } from '@fastvlm/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gelu, linear, sigmoid, silu, siluMul, softmax, visionAttention } from '../src/index.js';
+import { testDevice } from './fixtures.js';
 
 const MIN_NORMAL = 2 ** -126;
 
@@ -26,7 +27,7 @@ const EXTREMES = Float32Array.from([
 describe('no subnormal results', () => {
   let device: Device;
   beforeAll(async () => {
-    device = await createDevice();
+    device = await testDevice();
   });
   afterAll(() => device.destroy());
 

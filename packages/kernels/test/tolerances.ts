@@ -73,11 +73,12 @@ export const TOLERANCE = {
   /**
    * RoPE (x·cos + rotate_half(x)·sin) against transformers' Qwen2 rotary code. inv_freq and the
    * angle pos·inv_freq are the same f32 values on both sides (inv_freq checked bit for bit); what
-   * differs is cos / sin of that angle: lavapipe's cos / sin were measured within 7.6e-8 absolute
-   * of the exact value for every angle pos·inv_freq[j] with pos < 32768 (Sleef's are ~1 ulp too),
-   * so the output is off by ~1.5e-7 · (|x[j]| + |x[j + d/2]|): 4.8e-7 measured for unit-normal x,
-   * positions up to 32767. Scale atol with |x| for larger inputs. A GPU whose hardware sin / cos
-   * reduce large angles coarsely would need more; this entry covers lavapipe.
+   * differs is cos / sin of that angle. The kernels compute them themselves (shared/math.ts
+   * `wgslSinCos`: Cody-Waite reduction, Cephes polynomials, ~6e-8 absolute), not with the GPU's
+   * sin / cos, which WGSL lets be 2^-11 off (SwiftShader's are: 3.7e-3 on these cases); Sleef's are
+   * ~1 ulp. So the output is off by ~1.5e-7 · (|x[j]| + |x[j + d/2]|): 4.8e-7 measured for
+   * unit-normal x, positions up to 32767, on lavapipe, SwiftShader and lavapipe in Chromium's
+   * compatibility mode. Scale atol with |x| for larger inputs.
    */
   rope: { atol: 2e-6, rtol: 1e-5 },
 } as const satisfies Record<string, Tolerance>;

@@ -149,14 +149,18 @@ function tileSetup(config: LinearKernelConfig, tile: GemmTile, xPerElement: numb
 export function entry(tile: GemmTile): string {
   const lanes = tile.xShare && tile.subgroupTile ? tile.subgroupTile : 0;
   const size = lanes ? (tile.workgroup ?? LINEAR_WORKGROUP) : LINEAR_WORKGROUP;
-  const builtins = `@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>${tile.xShare ? ', @builtin(subgroup_invocation_id) lane: u32' : ''}${lanes ? ', @builtin(local_invocation_index) li: u32' : ''}`;
+  const builtins = `@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wg: vec3<u32>${tile.xShare ? ', @builtin(subgroup_invocation_id) lane: u32' : ''}`;
+  // Subgroups are numbered by a workgroup counter, not by local_invocation_index: a subgroup need
+  // not be a run of consecutive invocations.
   const origin = lanes
-    ? `let t = subgroupBroadcast((wg.y * p.gridX + wg.x) * ${size / lanes}u + li / ${lanes}u, 0u); // this subgroup's tile, uniform across it
+    ? `var ticket = 0u;
+  if (lane == 0u) { ticket = atomicAdd(&subgroupCounter, 1u); }
+  let t = (wg.y * p.gridX + wg.x) * ${size / lanes}u + subgroupBroadcast(ticket, 0u); // this subgroup's tile, uniform across it
   let n0 = p.nStart + (t % p.nBlocks) * ${lanes}u * TILE_N + lane * TILE_N;
   let m0 = p.mStart + (t / p.nBlocks) * TILE_M;`
     : `let n0 = p.nStart + gid.x * TILE_N;
   let m0 = p.mStart + wg.y * TILE_M;`;
-  return `@compute @workgroup_size(${size})
+  return `${lanes ? 'var<workgroup> subgroupCounter: atomic<u32>;\n' : ''}@compute @workgroup_size(${size})
 fn main(${builtins}) {
   // no early return: subgroupBroadcast needs every lane, and out-of-range lanes read clamped rows
   ${origin}`;

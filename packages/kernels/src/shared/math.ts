@@ -65,3 +65,35 @@ export const WGSL_EXP_FLUSHED = /* wgsl */ `
 fn exp_flushed(d: f32) -> f32 { return select(exp(max(d, -87.33)), 0.0, d < -87.33); }
 fn exp_flushed4(d: vec4<f32>) -> vec4<f32> { return select(exp(max(d, vec4<f32>(-87.33))), vec4<f32>(0.0), d < vec4<f32>(-87.33)); }
 `;
+
+/**
+ * WGSL `fn sin_cos(x) -> SinCos` (x an f32, or a vec4 with `vec` 4): sin and cos of an angle without
+ * the platform's sin / cos, whose error WGSL bounds only inside [-π, π] (2^-11 absolute). SwiftShader
+ * is that coarse: RoPE came out up to 3.7e-3 off there, against 4.8e-7 with lavapipe's own cos / sin.
+ *
+ * x is reduced to r in [-π/4, π/4] by k = round(x·2/π) (Cody-Waite): π/2 is split into
+ * P1 + P2 + P3 + P4 where P1..P3 have at most 9 significant bits, so k·P1, k·P2, k·P3 are exact for
+ * |k| < 2^15 and the first subtractions too; r is within ~6e-8 of x - k·π/2 for |x| < 51000 (RoPE
+ * angles stay below 32768, the longest context). sin r and cos r are Cephes' sinf / cosf polynomials
+ * (~1 ulp on [-π/4, π/4]), put in k's quadrant.
+ */
+export function wgslSinCos(vec: 1 | 4): string {
+  const T = vec === 4 ? 'vec4<f32>' : 'f32';
+  const I = vec === 4 ? 'vec4<i32>' : 'i32';
+  return /* wgsl */ `
+struct SinCos { s: ${T}, c: ${T} }
+fn sin_cos(x: ${T}) -> SinCos {
+  let k = round(x * 0.63661977236758134);
+  let r = (((x - k * 1.5703125) - k * 0.00048065185546875) - k * 3.1739473342895508e-6) - k * 9.92093629470503e-10;
+  let z = r * r;
+  let s = ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1) * z * r + r;
+  let c = ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z + 4.166664568298827e-2) * z * z - 0.5 * z + 1.0;
+  let q = ${I}(k) & ${I}(3); // the quadrant: sin x = s, c, -s, -c and cos x = c, -s, -c, s
+  let odd = (q & ${I}(1)) == ${I}(1);
+  let sinX = select(s, c, odd);
+  let cosX = select(c, s, odd);
+  // sin is negated in quadrants 2, 3, cos in quadrants 1, 2
+  return SinCos(select(sinX, -sinX, q >= ${I}(2)), select(cosX, -cosX, ((q + ${I}(1)) & ${I}(2)) == ${I}(2)));
+}
+`;
+}
