@@ -1,11 +1,4 @@
-import {
-  Int4Weight,
-  Int8Weight,
-  ShapeError,
-  Tensor,
-  type Device,
-  type TensorOptions,
-} from '@fastvlm/tensor';
+import { Int4Weight, Int8Weight, ShapeError, Tensor, type Device, type TensorOptions } from '@fastvlm/tensor';
 import { describe, expect, it } from 'vitest';
 import type { Activation } from '../src/shared/math.js';
 import { linear, type LinearOptions } from '../src/linear/linear.js';

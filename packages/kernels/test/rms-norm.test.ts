@@ -1,7 +1,7 @@
-import { createDevice, KERNEL_SHAPES, ShapeError, Tensor } from '@fastvlm/tensor';
+import { KERNEL_SHAPES, ShapeError, Tensor } from '@fastvlm/tensor';
 import { describe, expect, it } from 'vitest';
 import { rmsNorm } from '../src/rms-norm.js';
-import { expectCloseReported, paritySuite } from './fixtures.js';
+import { expectCloseReported, paritySuite, testDevice } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 type FloatDType = 'f32' | 'f16' | 'bf16';
@@ -27,7 +27,7 @@ describe.each(KERNEL_SHAPES)("rmsNorm (%s kernel shape) vs transformers' Qwen2RM
   }
 
   it('x and y split into row blocks (binding limit capped at 64 KiB) give the same result', async () => {
-    const capped = await createDevice({ kernelShape, limitCaps: { maxStorageBufferBindingSize: 64 * 1024 } });
+    const capped = await testDevice({ kernelShape, limitCaps: { maxStorageBufferBindingSize: 64 * 1024 } });
     try {
       const c = suite.fixture.case('rms_norm.prefill_bf16'); // [281, 896]: 18-row blocks
       const x = await suite.fixture.get(c.name, 'x');
