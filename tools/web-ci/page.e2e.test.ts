@@ -244,6 +244,8 @@ describe('the page in Chromium (lavapipe, compatibility mode), end to end', () =
       return { width: image.width, height: image.height, base64: btoa(binary) };
     });
     expect([frame.width, frame.height]).toEqual([640, 480]);
+    await page.fill('#prompt', PROMPT);
+    await page.fill('#max-tokens', String(MAX_NEW_TOKENS));
     const data = new Uint8Array(Buffer.from(frame.base64, 'base64'));
     expect(data.length).toBe(640 * 480 * 3);
     const expected = await reference.generate({

@@ -47,9 +47,9 @@ export function testDevice(options: DeviceOptions = {}): Promise<Device> {
 /** The largest error of every comparison of this test file, by kernel dtype (see `expectClose`). */
 const parity = new Map<string, { maxAbs: number; maxRel: number; comparisons: number }>();
 
-/** The dtype a comparison names (`... f16 ...`), else f32. */
+/** The dtype a comparison names (`k_proj.f16 ...`, `decode_m3.int8g64 ...`), else f32. */
 function dtypeOf(what: string): string {
-  return /\b(bf16|f16|int8|int4)\b/.exec(what)?.[1] ?? 'f32';
+  return /(?<![a-z0-9])(bf16|f16|int8|int4)(?=g\d|[^a-z0-9]|$)/.exec(what)?.[1] ?? 'f32';
 }
 
 // One line per test file, `[parity] {...}`: tools/web-ci/parity-reporter.ts collects them, so the

@@ -203,6 +203,7 @@ function wire(): void {
   ui.imageInput.addEventListener('change', () => {
     const file = ui.imageInput.files?.[0];
     if (file) void useImageFile(file);
+    ui.imageInput.value = ''; // picking the same file again is a change too
   });
   ui.drop.addEventListener('dragover', (event) => {
     event.preventDefault();
