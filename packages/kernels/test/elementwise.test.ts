@@ -1,7 +1,7 @@
-import { createDevice, Tensor } from '@fastvlm/tensor';
+import { Tensor } from '@fastvlm/tensor';
 import { describe, expect, it } from 'vitest';
 import { activate, binary, layerScaleResidual, type Activation, type BinaryOp } from '../src/index.js';
-import { expectClose, paritySuite } from './fixtures.js';
+import { expectClose, paritySuite, testDevice } from './fixtures.js';
 import { TOLERANCE } from './tolerances.js';
 
 describe('elementwise kernels vs PyTorch', async () => {
@@ -35,7 +35,7 @@ describe('elementwise kernels vs PyTorch', async () => {
   // Above the binding limit the operands and the output come split into row blocks: on a device
   // whose bindings are capped at 64 KiB, the [1024, 768] cases span 48 blocks of 21 rows.
   it('operands and outputs split into row blocks (binding limit capped) agree with PyTorch', async () => {
-    const capped = await createDevice({ limitCaps: { maxStorageBufferBindingSize: 64 * 1024 } });
+    const capped = await testDevice({ limitCaps: { maxStorageBufferBindingSize: 64 * 1024 } });
     try {
       for (const name of ['gelu.tokens', 'add.tokens', 'add_channel.tokens', 'silu_mul.tokens', 'layer_scale.tokens']) {
         const c = fixture.case(name);
