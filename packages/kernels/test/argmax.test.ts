@@ -34,26 +34,28 @@ describe('argmax vs torch.argmax', async () => {
     }
   });
 
-  it('gives -1 for a row holding a NaN or an infinity (scalar and vec4 rows, any chunk), the index for finite rows', async () => {
-    const rows = (length: number, bad: number | undefined, at: number): number[] => {
-      const values = Array.from({ length }, (_, i) => Math.sin(i) * 10);
-      if (bad !== undefined) values[at] = bad;
-      return values;
-    };
-    // lengths: a vec4 row of 1 chunk, a scalar row over 3 chunks, a vec4 row over 40 chunks
-    for (const length of [8, 131, 2560]) {
-      for (const bad of [NaN, Infinity, -Infinity]) {
-        for (const at of [0, length - 1, Math.floor(length / 2)]) {
-          const finite = rows(length, undefined, 0);
-          const data = [...finite, ...rows(length, bad, at), ...finite];
-          const out = await suite.device.scopeAsync(async () =>
-            argmax(Tensor.fromArray(suite.device, data, [3, length], 'f32')).read(),
-          );
-          const best = finite.indexOf(Math.max(...finite));
-          expect(Array.from(out), `length ${length}, ${bad} at ${at}`).toEqual([best, -1, best]);
+  describe('bad input: non-finite numbers', () => {
+    it('gives -1 for a row holding a NaN or an infinity (scalar and vec4 rows, any chunk), the index for finite rows', async () => {
+      const rows = (length: number, bad: number | undefined, at: number): number[] => {
+        const values = Array.from({ length }, (_, i) => Math.sin(i) * 10);
+        if (bad !== undefined) values[at] = bad;
+        return values;
+      };
+      // lengths: a vec4 row of 1 chunk, a scalar row over 3 chunks, a vec4 row over 40 chunks
+      for (const length of [8, 131, 2560]) {
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          for (const at of [0, length - 1, Math.floor(length / 2)]) {
+            const finite = rows(length, undefined, 0);
+            const data = [...finite, ...rows(length, bad, at), ...finite];
+            const out = await suite.device.scopeAsync(async () =>
+              argmax(Tensor.fromArray(suite.device, data, [3, length], 'f32')).read(),
+            );
+            const best = finite.indexOf(Math.max(...finite));
+            expect(Array.from(out), `length ${length}, ${bad} at ${at}`).toEqual([best, -1, best]);
+          }
         }
       }
-    }
+    });
   });
 
   it('rejects bad inputs with a ShapeError', () => {

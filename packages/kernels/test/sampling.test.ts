@@ -158,53 +158,58 @@ describe('sampling vs transformers logits warpers', async () => {
     });
   });
 
-  it('logits holding a NaN or an infinity are a NonFiniteLogitsError, greedy or sampled, on either readback path', async () => {
-    await suite.device.scopeAsync(async () => {
-      const vocab = 3000;
-      for (const bad of [NaN, Infinity, -Infinity]) {
-        for (const at of [0, 1234, vocab - 1]) {
-          const values = Array.from({ length: vocab }, (_, i) => Math.cos(i) * 4);
-          values[at] = bad;
-          const logits = Tensor.fromArray(suite.device, values, [vocab], 'f32');
-          const what = `${bad} at ${at}`;
-          for (const options of [
-            { temperature: 0 },
-            { temperature: 0.7, seed: 1 },
-            { temperature: 1, topK: 20, seed: 2 },
-            { temperature: 1.3, topP: 0.9, seed: 3 },
-            { temperature: 1, maxCandidates: 1, seed: 4 }, // a candidate set too small: the full readback
-          ]) {
-            await expect(sample(logits, options), `${what} ${JSON.stringify(options)}`).rejects.toThrow(
-              NonFiniteLogitsError,
-            );
+  describe('bad input: non-finite numbers', () => {
+    it('logits holding a NaN or an infinity are a NonFiniteLogitsError, greedy or sampled, on either readback path', async () => {
+      await suite.device.scopeAsync(async () => {
+        const vocab = 3000;
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          for (const at of [0, 1234, vocab - 1]) {
+            const values = Array.from({ length: vocab }, (_, i) => Math.cos(i) * 4);
+            values[at] = bad;
+            const logits = Tensor.fromArray(suite.device, values, [vocab], 'f32');
+            const what = `${bad} at ${at}`;
+            for (const options of [
+              { temperature: 0 },
+              { temperature: 0.7, seed: 1 },
+              { temperature: 1, topK: 20, seed: 2 },
+              { temperature: 1.3, topP: 0.9, seed: 3 },
+              { temperature: 1, maxCandidates: 1, seed: 4 }, // a candidate set too small: the full readback
+            ]) {
+              await expect(sample(logits, options), `${what} ${JSON.stringify(options)}`).rejects.toThrow(
+                NonFiniteLogitsError,
+              );
+            }
+            await expect(samplingDistribution(logits, { temperature: 1 }), what).rejects.toThrow(NonFiniteLogitsError);
           }
-          await expect(samplingDistribution(logits, { temperature: 1 }), what).rejects.toThrow(NonFiniteLogitsError);
         }
-      }
+      });
     });
   });
 
-  it('temperatures that would overflow f32 are refused up front; the extremes allowed still sample', async () => {
-    await suite.device.scopeAsync(async () => {
-      const logits = Tensor.fromArray(suite.device, [1, 2, 3.5, 3, -2], [5], 'f32');
-      for (const temperature of [1e-45, 5e-324, 1e-31, 1e-38, 1e31, 3.4e38, 1e300, -1e-45, NaN, -Infinity]) {
-        await expect(sample(logits, { temperature }), String(temperature)).rejects.toThrow(/temperature must be 0/);
-      }
-      for (const options of [
-        { temperature: 1, topP: NaN },
-        { temperature: 1, topP: -Infinity },
-        { temperature: 1, topK: 0.5 },
-        { temperature: 1, topK: Infinity },
-        { temperature: 1, topK: NaN },
-        { temperature: 1, seed: Infinity },
-      ]) {
-        await expect(sample(logits, options), JSON.stringify(options)).rejects.toThrow(SamplingError);
-      }
-      // MIN_TEMPERATURE is greedy in effect; MAX_TEMPERATURE is uniform in effect: both give a token.
-      for (let seed = 0; seed < 5; seed++) expect(await sample(logits, { temperature: MIN_TEMPERATURE, seed })).toBe(2);
-      const drawn = new Set<number>();
-      for (let seed = 0; seed < 40; seed++) drawn.add(await sample(logits, { temperature: MAX_TEMPERATURE, seed }));
-      expect(drawn.size).toBe(5);
+  describe('bad input: non-finite numbers', () => {
+    it('temperatures that would overflow f32 are refused up front; the extremes allowed still sample', async () => {
+      await suite.device.scopeAsync(async () => {
+        const logits = Tensor.fromArray(suite.device, [1, 2, 3.5, 3, -2], [5], 'f32');
+        for (const temperature of [1e-45, 5e-324, 1e-31, 1e-38, 1e31, 3.4e38, 1e300, -1e-45, NaN, -Infinity]) {
+          await expect(sample(logits, { temperature }), String(temperature)).rejects.toThrow(/temperature must be 0/);
+        }
+        for (const options of [
+          { temperature: 1, topP: NaN },
+          { temperature: 1, topP: -Infinity },
+          { temperature: 1, topK: 0.5 },
+          { temperature: 1, topK: Infinity },
+          { temperature: 1, topK: NaN },
+          { temperature: 1, seed: Infinity },
+        ]) {
+          await expect(sample(logits, options), JSON.stringify(options)).rejects.toThrow(SamplingError);
+        }
+        // MIN_TEMPERATURE is greedy in effect; MAX_TEMPERATURE is uniform in effect: both give a token.
+        for (let seed = 0; seed < 5; seed++)
+          expect(await sample(logits, { temperature: MIN_TEMPERATURE, seed })).toBe(2);
+        const drawn = new Set<number>();
+        for (let seed = 0; seed < 40; seed++) drawn.add(await sample(logits, { temperature: MAX_TEMPERATURE, seed }));
+        expect(drawn.size).toBe(5);
+      });
     });
   });
 

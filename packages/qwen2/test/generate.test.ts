@@ -270,60 +270,64 @@ describe('Qwen2 generation', () => {
     expect(device.liveBytes).toBe(start);
   });
 
-  it('non-finite values stop generation with a NonFiniteActivationError naming the prefill or the decode step', async () => {
-    const start = device.liveBytes;
-    const stageOf = async (tokens: AsyncGenerator<number, unknown>): Promise<string> => {
-      const error = await collect(tokens).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(NonFiniteActivationError);
-      return (error as NonFiniteActivationError).stage;
-    };
-    const norm = model.model.layers[0].input_layernorm.weight;
-    for (const [value, options] of [
-      [NaN, {}],
-      [Infinity, { temperature: 0.8, seed: 1 }],
-      [NaN, { temperature: 1.1, topK: 40, topP: 0.9, seed: 2 }],
-    ] as const) {
-      const restore = poison(norm, value);
-      try {
-        expect(await stageOf(generateTokens(model, prompt, { maxNewTokens: 8, ...options }))).toBe('prefill');
-      } finally {
-        restore();
-      }
-      // Poisoned after `after` tokens: the decode step that first reads it is named.
-      for (const after of [1, 3]) {
-        const tokens = generateTokens(model, prompt, { maxNewTokens: 8, stopTokenIds: [], ...options });
-        for (let i = 0; i < after; i++) expect((await tokens.next()).done).toBe(false);
-        const restoreLater = poison(model.model.norm.weight, value);
+  describe('bad input: non-finite numbers', () => {
+    it('non-finite values stop generation with a NonFiniteActivationError naming the prefill or the decode step', async () => {
+      const start = device.liveBytes;
+      const stageOf = async (tokens: AsyncGenerator<number, unknown>): Promise<string> => {
+        const error = await collect(tokens).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(NonFiniteActivationError);
+        return (error as NonFiniteActivationError).stage;
+      };
+      const norm = model.model.layers[0].input_layernorm.weight;
+      for (const [value, options] of [
+        [NaN, {}],
+        [Infinity, { temperature: 0.8, seed: 1 }],
+        [NaN, { temperature: 1.1, topK: 40, topP: 0.9, seed: 2 }],
+      ] as const) {
+        const restore = poison(norm, value);
         try {
-          expect(await stageOf(tokens)).toBe(`decode step ${after}`);
+          expect(await stageOf(generateTokens(model, prompt, { maxNewTokens: 8, ...options }))).toBe('prefill');
         } finally {
-          restoreLater();
+          restore();
+        }
+        // Poisoned after `after` tokens: the decode step that first reads it is named.
+        for (const after of [1, 3]) {
+          const tokens = generateTokens(model, prompt, { maxNewTokens: 8, stopTokenIds: [], ...options });
+          for (let i = 0; i < after; i++) expect((await tokens.next()).done).toBe(false);
+          const restoreLater = poison(model.model.norm.weight, value);
+          try {
+            expect(await stageOf(tokens)).toBe(`decode step ${after}`);
+          } finally {
+            restoreLater();
+          }
         }
       }
-    }
-    expect(device.liveBytes).toBe(start);
-    expect(await greedy()).toEqual(reference.greedyIds);
+      expect(device.liveBytes).toBe(start);
+      expect(await greedy()).toEqual(reference.greedyIds);
+    });
   });
 
-  it('sampling options that would overflow are refused before any GPU work', async () => {
-    const { dispatches } = device.stats;
-    for (const options of [
-      { temperature: 1e-45 },
-      { temperature: 5e-324 },
-      { temperature: 1e31 },
-      { temperature: 0.7, topP: NaN },
-      { temperature: 0.7, topK: 2.5 },
-      { temperature: 0.7, topK: NaN },
-      { temperature: 0.7, seed: Infinity },
-    ])
-      await expect(
-        collect(generateTokens(model, prompt, { maxNewTokens: 4, ...options })),
-        JSON.stringify(options),
-      ).rejects.toThrow(SamplingError);
-    expect(device.stats.dispatches).toBe(dispatches);
+  describe('bad input: non-finite numbers', () => {
+    it('sampling options that would overflow are refused before any GPU work', async () => {
+      const { dispatches } = device.stats;
+      for (const options of [
+        { temperature: 1e-45 },
+        { temperature: 5e-324 },
+        { temperature: 1e31 },
+        { temperature: 0.7, topP: NaN },
+        { temperature: 0.7, topK: 2.5 },
+        { temperature: 0.7, topK: NaN },
+        { temperature: 0.7, seed: Infinity },
+      ])
+        await expect(
+          collect(generateTokens(model, prompt, { maxNewTokens: 4, ...options })),
+          JSON.stringify(options),
+        ).rejects.toThrow(SamplingError);
+      expect(device.stats.dispatches).toBe(dispatches);
+    });
   });
 
   it('dispose() frees every weight; a load that fails part-way frees what it loaded', async () => {
