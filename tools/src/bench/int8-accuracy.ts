@@ -211,6 +211,7 @@ async function main(): Promise<void> {
         firstDivergence: diverge < 0 ? null : diverge,
         tokens: run.tokenIds.length,
       });
+      process.stderr.write(`${JSON.stringify(reports[reports.length - 1])}\n`); // kept if a later config fails
     } finally {
       model.dispose();
     }

@@ -1,5 +1,5 @@
 /**
- * `fastvlm bench [--model DIR] [--image IMAGE] [--runs N] [--dtype f32|f16|int8] [--vision-dtype f32|f16|int8] [--max-new-tokens N] [--json]`:
+ * `fastvlm bench [--model DIR] [--image IMAGE] [--runs N] [--dtype f32|f16|int8|int4] [--vision-dtype f32|f16|int8] [--max-new-tokens N] [--json]`:
  * times the whole pipeline (preprocess, vision, projector, prefill, first token, decode) over one
  * warm-up (which compiles the pipelines) and N measured runs with greedy decoding, and reports the
  * minimum and median of each figure with the peak memory. Without --model: the tiny random-weight
