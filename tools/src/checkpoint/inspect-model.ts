@@ -3,7 +3,7 @@
  * is (by config.json's widths, depth and vocabulary), how many parameters it has, which matrix is
  * its LM head (decided as transformers decides), and the memory its weights take per --dtype.
  */
-import { buildParts, PART_PREFIXES, type FastVlmConfig, type PartName } from '@fastvlm/llava';
+import { buildParts, defaultVisionDtype, PART_PREFIXES, type FastVlmConfig, type PartName } from '@fastvlm/llava';
 import { parameterBytes, type WeightDType } from '@fastvlm/nn';
 import type { LmHeadSource } from '@fastvlm/qwen2';
 import { APPLE_PRESETS, PRESET_SHAPES, type ApplePreset } from './presets.js';
@@ -59,7 +59,6 @@ export function identifyModel(config: FastVlmConfig): ModelIdentity {
 
 /** The --dtype values of the model commands, and the tower's dtype each implies by default. */
 export const MEMORY_DTYPES: readonly WeightDType[] = ['f32', 'f16', 'int8', 'int4'];
-const defaultVisionDtype = (dtype: WeightDType): WeightDType => (dtype === 'f32' ? 'f32' : 'f16');
 
 export interface MemoryEstimate {
   /** --dtype (LLM and projector); the tower in its default dtype for it. */

@@ -23,7 +23,7 @@ import {
 import type { FastVlmConfig } from '../config.js';
 import { ChatSession, type ChatOptions } from './chat.js';
 import type { ModelParts } from '../checkpoint-layout.js';
-import { loadParts, type LoadProgress } from './load-parts.js';
+import { defaultVisionDtype, loadParts, type LoadProgress } from './load-parts.js';
 import type { Projector } from './projector.js';
 import { encodePrompt, IMAGE_TOKEN_INDEX, type Prompt } from './prompt.js';
 import { openFastVlmFolder, readFastVlmConfig } from './read-config.js';
@@ -95,7 +95,7 @@ export class FastVLM {
     const progress = (stage: LoadProgress['stage']): void =>
       options.onProgress?.({ stage, seconds: (now() - started) / 1000 });
     const dtype = options.dtype ?? 'f16';
-    const visionDtype = options.visionDtype ?? (dtype === 'f32' ? 'f32' : 'f16');
+    const visionDtype = options.visionDtype ?? defaultVisionDtype(dtype);
     for (const [name, value, allowed] of [
       ['dtype', dtype, WEIGHT_DTYPES],
       ['visionDtype', visionDtype, VISION_DTYPES],

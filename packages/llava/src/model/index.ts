@@ -1,6 +1,6 @@
 export { FastVLM, type LoadFastVlmOptions } from './fast-vlm.js';
 export { LoadOptionsError, ModelFolderError, PromptError } from './errors.js';
-export { loadParts, type LoadProgress, type LoadStage, type PartDTypes } from './load-parts.js';
+export { defaultVisionDtype, loadParts, type LoadProgress, type LoadStage, type PartDTypes } from './load-parts.js';
 export { dumpPipeline, type DumpedTensor, type PipelineDump } from './pipeline-dump.js';
 export { Projector } from './projector.js';
 export {

@@ -30,6 +30,11 @@ export interface PartDTypes {
   vision: VisionDType;
 }
 
+/** The tower's dtype when none is asked for: f32 with an f32 model, else f16. */
+export function defaultVisionDtype(dtype: ModelDType): VisionDType {
+  return dtype === 'f32' ? 'f32' : 'f16';
+}
+
 const STAGES: Readonly<Record<PartName, LoadStage>> = { vision: 'vision tower', projector: 'projector', llm: 'llm' };
 
 export async function loadParts(
