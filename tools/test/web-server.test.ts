@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSafetensors, httpFolder, SafetensorsCheckpoint } from '@fastvlm/tensor';
-import { InputError } from '../src/cli/errors.js';
+import { UsageError } from '../src/cli/errors.js';
 import { runWeb } from '../src/cli/commands/web.js';
 import { parseRange, startWebServer, type WebServer } from '../src/web/server.js';
 
@@ -71,7 +71,7 @@ describe('fastvlm web', () => {
 
   it('says what is wrong with its flags and folder in one line', async () => {
     const output = { out: () => undefined, err: () => undefined };
-    await expect(runWeb({ port: '99999' }, output)).rejects.toThrow(InputError);
+    await expect(runWeb({ port: '99999' }, output)).rejects.toThrow(UsageError);
     await expect(runWeb({ port: '0', model: join(dir, 'absent') }, output)).rejects.toThrow(/absent: no such folder/);
     const port = String(new URL(server.url).port);
     await expect(runWeb({ port }, output)).rejects.toThrow(/port \d+ is in use/);
