@@ -1,42 +1,19 @@
 /**
  * GPU weight memory of FastVLM-0.5B, -1.5B and -7B per weight dtype, computed from the module tree
  * that a config builds (nn's parameterBytes: the same rule the loader follows), without loading
- * anything. The Qwen2 widths are those of Apple's released config.json files (apple/FastVLM-0.5B,
- * -1.5B, -7B: Qwen2-0.5B, -1.5B, -7B); everything else is the 0.5B random checkpoint's config.
+ * anything. Each release's config is its `init-random` preset's (the widths of Apple's released
+ * config.json files: Qwen2-0.5B, -1.5B, -7B).
  */
 import { buildParts, parseFastVlmConfig, PART_PREFIXES } from '@fastvlm/llava';
 import { parameterBytes, type WeightDType } from '@fastvlm/nn';
-import { randomCheckpointConfig } from '../checkpoint/random-checkpoint.js';
+import { randomCheckpointConfig, type RandomPreset } from '../checkpoint/random-checkpoint.js';
 
+/** Apple's released models and the preset (tools/src/checkpoint/presets.ts) that states each one's widths. */
 export const RELEASES = {
-  'FastVLM-0.5B': {
-    hidden_size: 896,
-    intermediate_size: 4864,
-    num_hidden_layers: 24,
-    num_attention_heads: 14,
-    num_key_value_heads: 2,
-    vocab_size: 151936,
-    tie_word_embeddings: true,
-  },
-  'FastVLM-1.5B': {
-    hidden_size: 1536,
-    intermediate_size: 8960,
-    num_hidden_layers: 28,
-    num_attention_heads: 12,
-    num_key_value_heads: 2,
-    vocab_size: 151936,
-    tie_word_embeddings: true,
-  },
-  'FastVLM-7B': {
-    hidden_size: 3584,
-    intermediate_size: 18944,
-    num_hidden_layers: 28,
-    num_attention_heads: 28,
-    num_key_value_heads: 4,
-    vocab_size: 152064,
-    tie_word_embeddings: false,
-  },
-} as const;
+  'FastVLM-0.5B': '0.5b',
+  'FastVLM-1.5B': '1.5b',
+  'FastVLM-7B': '7b',
+} as const satisfies Record<string, RandomPreset>;
 
 export type Release = keyof typeof RELEASES;
 
@@ -53,11 +30,7 @@ export interface WeightMemory {
 
 /** Bytes of `release`'s weights with the decoder and projector in `dtype` and the tower in `towerDtype`. */
 export function weightMemory(release: Release, dtype: WeightDType, towerDtype: WeightDType = 'f16'): WeightMemory {
-  const config = parseFastVlmConfig({
-    ...randomCheckpointConfig('0.5b'),
-    ...RELEASES[release],
-    max_window_layers: RELEASES[release].num_hidden_layers,
-  });
+  const config = parseFastVlmConfig(randomCheckpointConfig(RELEASES[release]));
   const parts = buildParts(config);
   const sum = (entries: [string, Parameters<typeof parameterBytes>[0]][], d: WeightDType): number =>
     entries.reduce((total, [, p]) => total + parameterBytes(p, d), 0);
