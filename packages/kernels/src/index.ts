@@ -43,4 +43,4 @@ export {
   type TokenDistribution,
 } from './sampling/sampling.js';
 export { SeededRandom, type RandomSource } from './sampling/rng.js';
-export { linear, linearSwiGlu, type LinearOptions } from './linear/linear.js';
+export { linear, linearSwiGlu, type InputNorm, type LinearOptions } from './linear/linear.js';

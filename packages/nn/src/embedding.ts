@@ -1,5 +1,5 @@
 /** nn.Embedding: `weight` [vocab, hidden] in the model's weight dtype, split into row blocks above the binding limit. */
-import { embedding, linear } from '@fastvlm/kernels';
+import { embedding, linear, type LinearOptions } from '@fastvlm/kernels';
 import type { Tensor } from '@fastvlm/tensor';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
@@ -18,7 +18,7 @@ export class Embedding extends Module {
   }
 
   /** The same table as a tied output head: hidden [R, hidden] -> logits [R, vocab] = x Wᵀ. */
-  asLinear(hidden: Tensor<'f32'>): Tensor<'f32'> {
-    return linear(hidden, this.weight.value);
+  asLinear(hidden: Tensor<'f32'>, options: Pick<LinearOptions, 'inputNorm'> = {}): Tensor<'f32'> {
+    return linear(hidden, this.weight.value, options);
   }
 }

@@ -102,6 +102,33 @@ describe('decode steps replayed from a recording', () => {
     }
   });
 
+  it('a decode step runs every RMSNorm inside the projection after it (no rms-norm dispatch)', async () => {
+    const model = await loadQwen2(device, variantFolder('tiny-f32'), { dtype: 'f32' });
+    const cache = model.createCache(16);
+    try {
+      await prefill(model, cache, [1, 2, 3]);
+      const labels: string[] = [];
+      const stop = device.observeDispatches(({ kernel }) => labels.push(kernel.label));
+      try {
+        const logits = model.forward({ ids: [5] }, cache, 3, 'last');
+        await logits.read();
+        logits.dispose();
+      } finally {
+        stop();
+      }
+      const layers = model.model.layers.length;
+      expect(
+        labels.filter((l) => l.startsWith('rms-norm')),
+        'separate norms',
+      ).toEqual([]);
+      // input_layernorm into q/k/v, post_attention_layernorm into gate/up, the final norm into the LM head
+      expect(labels.filter((l) => l.includes('-normed-')).length).toBe(2 * layers + 1);
+    } finally {
+      cache.dispose();
+      model.dispose();
+    }
+  });
+
   it('refuses a step out of order and a token outside the vocabulary', async () => {
     const model = await loadQwen2(device, variantFolder('tiny-f32'), { dtype: 'f32' });
     const cache = model.createCache(16);

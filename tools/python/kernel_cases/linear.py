@@ -9,7 +9,7 @@ N(0, 1/K) so outputs are O(1).
 import torch
 import torch.nn.functional as F
 
-from .common import Cases, generator, randn
+from .common import Cases, generator, randn, uniform
 
 NAME = "linear"
 
@@ -51,6 +51,18 @@ SWIGLU = {
     "prefill": (19, 96, 40, ["f32", "f16", "int8", "int8g32", "int4g32"]),
     "odd": (5, 37, 12, ["f32", "f16", "int8", "int4g37"]),
 }
+
+# RMSNorm folded into the linear (linear's inputNorm): y = rmsNorm(x; gamma, eps) W^T (+ bias), or
+# SwiGLU of it. name: (M, K, N, norm dtype, bias, swiglu, weight dtypes). Decode rows (M <= 4) run
+# the norm inside the register tiles; "prefill" (M 19) and "odd" (K 37) run rmsNorm first.
+NORMED = {
+    "qkv": (1, 896, 1152, "bf16", True, False, ["f32", "f16", "int8", "int4g32"]),  # 0.5B q/k/v stacked
+    "m3": (3, 896, 896, "f16", True, False, ["f16", "int8g64"]),
+    "gate_up": (1, 256, 320, "f32", False, True, ["f16", "int8", "int4g32"]),
+    "prefill": (19, 96, 40, "f32", True, False, ["f32"]),
+    "odd": (2, 37, 12, "f16", True, False, ["f16"]),
+}
+NORM_EPS = 1e-6
 
 
 def quantize_int8(w: torch.Tensor, group: int):
@@ -148,4 +160,33 @@ def make():
             tensors, w64 = stored_weight(gate_up, dtype)
             y = (F.silu(x.double() @ w64[:n].T) * (x.double() @ w64[n:].T)).float()
             c.add(f"swiglu.{name}.{dtype}", {"kind": "swiglu", "shape": f"swiglu.{name}", "dtype": dtype}, y=y, **tensors)
+    normed_cases(c, gen)
     return c.result()
+
+
+def normed_cases(c: Cases, gen) -> None:
+    """linear with inputNorm: the residual stream's scale (x ~ 4, one outlier channel, as Qwen2's),
+    gamma stored in the norm dtype; the reference normalises in float64 from the stored values."""
+    for name, (m, k, n, norm_dtype, has_bias, swiglu, dtypes) in NORMED.items():
+        x = randn((m, k), gen, 4.0)
+        x[:, 7] *= 50.0
+        # stored as f32 holding values of the norm dtype (the test uploads them as that dtype)
+        gamma = uniform((k,), gen, -0.5, 3.0)
+        if norm_dtype != "f32":
+            gamma = gamma.to(torch.float16 if norm_dtype == "f16" else torch.bfloat16).float()
+        rows = 2 * n if swiglu else n
+        w = randn((rows, k), gen, k**-0.5)
+        shape_tensors = {"x": x, "norm_weight": gamma, "weight": w}
+        if has_bias:
+            shape_tensors["bias"] = randn((n,), gen, 0.5)
+        params = {"kind": "normed_shape", "M": m, "K": k, "N": n, "eps": NORM_EPS, "swiglu": swiglu, "norm_dtype": norm_dtype}
+        c.add(f"normed.{name}", params, **shape_tensors)
+        x64 = x.double()
+        normed = x64 / torch.sqrt(x64.pow(2).mean(-1, keepdim=True) + NORM_EPS) * gamma.double()
+        for dtype in dtypes:
+            tensors, w64 = stored_weight(w, dtype)
+            if swiglu:
+                y = (F.silu(normed @ w64[:n].T) * (normed @ w64[n:].T)).float()
+            else:
+                y = reference(normed, w64, shape_tensors.get("bias"))
+            c.add(f"normed.{name}.{dtype}", {"kind": "normed", "shape": f"normed.{name}", "dtype": dtype}, y=y, **tensors)

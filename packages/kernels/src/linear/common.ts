@@ -6,6 +6,7 @@
  */
 import { activationExpr, swigluGateExpr, WGSL_GELU } from '../shared/math.js';
 import type { Activation } from '../shared/math.js';
+import type { FloatDType } from '../shared/loaders.js';
 import type { WeightDType } from '../weight.js';
 
 /** What a linear kernel is specialised on (everything else comes in `LinearParams`). */
@@ -24,6 +25,11 @@ export interface LinearKernelConfig {
    * columns. No bias, activation or residual with it.
    */
   swiglu: boolean;
+  /**
+   * x is RMS-normed inside the kernel (input-norm.ts) by a γ of this dtype, bound after y; its
+   * epsilon is `p.normEps`. Only the register tiles take it.
+   */
+  inputNorm?: FloatDType;
 }
 
 /**
@@ -55,9 +61,12 @@ export interface LinearParams {
   xRow0: number;
   yRow0: number;
   rRow0: number;
+  /** The fused input norm's epsilon (input-norm.ts' Params; other kernels' Params end before it). */
+  normEps?: number;
 }
 
 export function linearParams(v: LinearParams): { uniform: Uint32Array } {
+  const normEps = new Uint32Array(Float32Array.of(v.normEps ?? 0).buffer)[0];
   return {
     uniform: Uint32Array.of(
       v.mEnd,
@@ -74,6 +83,7 @@ export function linearParams(v: LinearParams): { uniform: Uint32Array } {
       v.xRow0,
       v.yRow0,
       v.rRow0,
+      normEps,
     ),
   };
 }
@@ -103,6 +113,11 @@ export function epilogueOperands(config: LinearKernelConfig): ('bias' | 'residua
   if (config.layerScale) names.push('layerScale');
   names.push('y');
   return names;
+}
+
+/** The binding of a fused input norm's γ: the one after y. */
+export function normBinding(config: LinearKernelConfig): number {
+  return (hasScales(config) ? 4 : 3) + epilogueOperands(config).length;
 }
 
 export function epilogueBindings(config: LinearKernelConfig): string {

@@ -33,6 +33,8 @@ import {
   type DispatchAccess,
   type DispatchWork,
 } from '@fastvlm/tensor';
+import { rmsNorm } from '../rms-norm.js';
+import { checkFloatDType, type FloatDType } from '../shared/loaders.js';
 import type { Activation } from '../shared/math.js';
 import { epilogueOperands, linearParams, outputTileN, type LinearKernelConfig } from './common.js';
 import {
@@ -64,6 +66,20 @@ export interface LinearOptions {
   residual?: Tensor<'f32'>;
   /** [N]: per-column scale of the branch before the residual add (a layer scale); needs `residual`. */
   scale?: Tensor<'f32'>;
+  /** x is RMS-normed first: y = rmsNorm(x; inputNorm) Wᵀ ... (see `InputNorm`). */
+  inputNorm?: InputNorm;
+}
+
+/**
+ * An RMSNorm applied to x before the product (Qwen2's pre-norms): rmsNorm(x, weight, eps) as
+ * `rmsNorm` computes it. On decode rows with the register tiles it runs inside the linear kernel
+ * (linear/input-norm.ts: one dispatch fewer, x not written normed and read back); elsewhere
+ * `rmsNorm` runs first.
+ */
+export interface InputNorm {
+  /** γ [K]: f32, f16 or bf16. */
+  weight: Tensor;
+  eps: number;
 }
 
 /** Up to this many rows, the decode tiles are used. */
@@ -82,11 +98,15 @@ export function linear(x: Tensor<'f32'>, weight: Weight, options: LinearOptions 
  * kernel reads x once for both and writes only the product (Qwen2's MLP up to down_proj).
  * `gateUp` must fit one buffer binding.
  */
-export function linearSwiGlu(x: Tensor<'f32'>, gateUp: Weight): Tensor<'f32'> {
+export function linearSwiGlu(
+  x: Tensor<'f32'>,
+  gateUp: Weight,
+  options: Pick<LinearOptions, 'inputNorm'> = {},
+): Tensor<'f32'> {
   const rows = gateUp.shape[0] ?? 0;
   if (gateUp.shape.length !== 2 || rows % 2 !== 0)
     throw new ShapeError(`linearSwiGlu: gateUp must be [2N, K] ([gate; up]), got ${formatShape(gateUp.shape)}`);
-  const dims = checkLinear('linearSwiGlu', x, gateUp, rows / 2, {});
+  const dims = checkLinear('linearSwiGlu', x, gateUp, rows / 2, options);
   const segments = weightSegments(gateUp);
   if (segments.length !== 1)
     throw new ShapeError(
@@ -94,7 +114,7 @@ export function linearSwiGlu(x: Tensor<'f32'>, gateUp: Weight): Tensor<'f32'> {
     );
   // one dispatch over the N output columns; the kernel finds each column's up row N rows further
   const outputs = { range: { nStart: 0, nEnd: dims.N, wRow0: 0, sRow0: 0 }, bindings: segments[0].bindings };
-  return recordLinear(x, gateUp, [outputs], {}, dims, true);
+  return recordLinear(x, gateUp, [outputs], options, dims, true);
 }
 
 interface LinearDims {
@@ -111,9 +131,10 @@ function recordLinear(
   weight: Weight,
   segments: readonly WeightSegment[],
   options: LinearOptions,
-  { M, N, K, groupSize, outShape }: LinearDims,
+  dims: LinearDims,
   swiglu: boolean,
 ): Tensor<'f32'> {
+  const { M, N, K, groupSize, outShape } = dims;
   const device = x.device;
   const config: LinearKernelConfig = {
     weight: weightDType(weight),
@@ -123,10 +144,18 @@ function recordLinear(
     residual: options.residual !== undefined,
     layerScale: options.scale !== undefined,
     swiglu,
+    inputNorm: options.inputNorm && (options.inputNorm.weight.dtype as FloatDType),
   };
+  const plan = planLinear(device, config, M, N, K, groupSize);
+  if (options.inputNorm && !plan.fusesNorm) {
+    // this kernel does not take the norm: normed x first, freed once the product is recorded
+    const normed = rmsNorm(x, options.inputNorm.weight, options.inputNorm.eps);
+    const y = recordLinear(normed, weight, segments, { ...options, inputNorm: undefined }, dims, swiglu);
+    normed.dispose();
+    return y;
+  }
   const y = Tensor.empty(device, outShape, 'f32');
   if (M === 0 || N === 0) return y;
-  const plan = planLinear(device, config, M, N, K, groupSize);
   const kernel = device.kernel(plan.source, plan.label);
   const { tileM } = plan;
   const maxGroups = device.limits.maxComputeWorkgroupsPerDimension;
@@ -147,6 +176,8 @@ function recordLinear(
     const rowBlocks = { xRow0: firstRows[0], yRow0: firstRows[1], rRow0: firstRows[2] ?? 0 };
     const operands = { bias: options.bias, residual: residualRef, layerScale: options.scale, y: yRef };
     const epilogue = epilogueOperands(config).map((name) => operands[name] as Binding);
+    if (config.inputNorm) epilogue.push(options.inputNorm!.weight); // bound after y (normBinding)
+    const normEps = options.inputNorm?.eps;
     for (const segment of segments) {
       const columns = segment.range.nEnd - segment.range.nStart;
       const bindings = [xRef, ...segment.bindings, ...epilogue];
@@ -158,14 +189,17 @@ function recordLinear(
         const workgroups = Math.ceil((nBlocks * Math.ceil(rows / tileM)) / tilesPerWorkgroup);
         const gridX = Math.min(workgroups, maxGroups);
         const grid: [number, number] = [gridX, Math.ceil(workgroups / gridX)];
-        const p = { mEnd: rowEnd, N, K, groupSize, mStart: rowStart, ...segment.range, nBlocks, gridX, ...rowBlocks };
+        const p = {
+          ...{ mEnd: rowEnd, N, K, groupSize, mStart: rowStart, ...segment.range },
+          ...{ nBlocks, gridX, ...rowBlocks, normEps },
+        };
         device.dispatch(kernel, [linearParams(p), ...bindings], grid, work(rows, columns));
         continue;
       }
       const columnGroups = Math.ceil(columns / plan.tileN / LINEAR_WORKGROUP);
       for (let mStart = rowStart; mStart < rowEnd; mStart += rowsPerDispatch) {
         const mEnd = Math.min(rowEnd, mStart + rowsPerDispatch);
-        const params = linearParams({ mEnd, N, K, groupSize, mStart, ...segment.range, ...rowBlocks });
+        const params = linearParams({ mEnd, N, K, groupSize, mStart, ...segment.range, ...rowBlocks, normEps });
         const grid: [number, number] = [columnGroups, Math.ceil((mEnd - mStart) / tileM)];
         device.dispatch(kernel, [params, ...bindings], grid, work(mEnd - mStart, columns));
       }
@@ -186,6 +220,8 @@ interface LinearPlan {
   numbered?: { blockColumns: number; tilesPerWorkgroup: number };
   /** How each invocation reads memory (for dispatch audits). */
   access: DispatchAccess;
+  /** Whether the kernel computes `config.inputNorm` itself (else x must come normed). */
+  fusesNorm?: boolean;
 }
 
 /**
@@ -204,6 +240,7 @@ function planLinear(
 ): LinearPlan {
   const swiglu = config.swiglu ? 'swiglu-' : '';
   const dtype = config.weight;
+  const plain = { ...config, inputNorm: undefined }; // for the kernels that take no norm
   const weightRows = config.swiglu ? 2 : 1;
   const gemvStep = gemvKStep(K, groupSize);
   if (device.kernelShape === 'gpu' && M <= DECODE_ROWS && gemvStep && dtype !== 'int4') {
@@ -211,7 +248,7 @@ function planLinear(
     const load = gemvLoad(dtype, gemvStep);
     const loads = Math.ceil(K / load.values / GEMV_LANES); // per lane and weight row
     return {
-      source: gemvSource(config, { tileM, kStep: gemvStep }),
+      source: gemvSource(plain, { tileM, kStep: gemvStep }),
       label: `linear-gemv-${swiglu}${dtype}-${tileM}x${gemvStep}`,
       tileM,
       tileN: 1,
@@ -226,7 +263,7 @@ function planLinear(
   if (device.kernelShape === 'gpu' && tiledGemmFits(config, K, groupSize)) {
     const quadBytes = weightLoadBytes(dtype, 4);
     return {
-      source: tiledGemmSource(config),
+      source: tiledGemmSource(plain),
       label: `linear-tiled-${swiglu}${dtype}`,
       tileM: TILED_GEMM_TILE,
       tileN: 4,
@@ -249,11 +286,15 @@ function planLinear(
     pattern: `each invocation reads ${weightRows * tileN} whole weight rows over K: neighbours ${weightRows * tileN} rows (${weightRows * tileN * rowBytes} bytes) apart`,
   };
   const label = `linear-${swiglu}${dtype}${tile ? `-${tile.tileM}x${tile.tileN}` : '-scalar'}`;
-  if (!tile) return { source: scalarSource(config), label, tileM, tileN, access };
+  if (!tile) return { source: scalarSource(plain), label, tileM, tileN, access };
   const subgroupTile = tile.subgroupTile;
+  // the norm is fused on decode rows, where the saved dispatch counts; a prefill's GEMM would pay
+  // γ loads and squares in every invocation of its tiles for one cheap dispatch
+  const fusesNorm = config.inputNorm !== undefined && M <= DECODE_ROWS;
   return {
-    source: gemmSource(config, tile),
-    label,
+    source: gemmSource(fusesNorm ? config : plain, tile),
+    label: fusesNorm ? `${label}-normed-${config.inputNorm}` : label,
+    fusesNorm,
     tileM,
     tileN,
     numbered: subgroupTile
@@ -340,5 +381,13 @@ function checkLinear(op: string, x: Tensor<'f32'>, weight: Weight, N: number, op
   if (scale && (scale.dtype !== 'f32' || scale.rank !== 1 || scale.size !== N))
     fail(`scale must be f32 [${N}], got ${scale.dtype} ${formatShape(scale.shape)}`);
   if (scale && !residual) fail('scale is the layer scale of a residual branch: give residual too');
+  const norm = options.inputNorm;
+  if (norm) {
+    checkFloatDType(op, 'inputNorm.weight', norm.weight.dtype);
+    if (norm.weight.rank !== 1 || norm.weight.size !== K)
+      fail(`inputNorm.weight must be [${K}] (the weight's inputs), got ${formatShape(norm.weight.shape)}`);
+    if (!(Number.isFinite(norm.eps) && norm.eps >= 0))
+      fail(`inputNorm.eps must be a finite number >= 0, got ${norm.eps}`);
+  }
   return { M, N, K, groupSize, outShape };
 }

@@ -17,9 +17,11 @@
  */
 import type { WeightDType } from '../weight.js';
 import { memoSource } from '../shared/memo-source.js';
+import { NORM_PARAMS, normDeclarations, normedLoad, normScale, normSetup } from './input-norm.js';
 import {
   epilogueBindings,
   LINEAR_PARAMS,
+  normBinding,
   scaleAt,
   outputTileN,
   range,
@@ -166,17 +168,27 @@ fn main(${builtins}) {
   ${origin}`;
 }
 
-/** The tiled kernel. Needs K and (per-group scales) the group size to be multiples of gemmKStep(tile, dtype). */
+/**
+ * The tiled kernel. Needs K and (per-group scales) the group size to be multiples of gemmKStep(tile, dtype).
+ * With `config.inputNorm`, x is RMS-normed on the way in (input-norm.ts).
+ */
 function gemmSourceUncached(config: LinearKernelConfig, tile: GemmTile): string {
   const { tileM, tileN, xShare } = tile;
   const dtype = config.weight;
   const scaled = groupScaled(config);
+  const norm = config.inputNorm;
   const kStep = gemmKStep(tile, dtype);
   const load = weightLoad(dtype, kStep);
   const xPerElement = xShare === 0 ? 4 : xShare;
   const quads = range(kStep / 4);
   const step: string[] = [];
-  if (xShare) for (const i of range(tileM)) step.push(`    let xl${i} = x[xb${i} + k0 / ${xPerElement}u];`);
+  if (xShare) {
+    if (norm) step.push(`    let gl = normAt(k0 + (lane % ${SHARE_LANES}u) * ${xShare}u);`);
+    for (const i of range(tileM)) {
+      const raw = `x[xb${i} + k0 / ${xPerElement}u]`;
+      step.push(...(norm ? normedLoad(`xl${i}`, i, raw, 'gl', xShare) : [`    let xl${i} = ${raw};`]));
+    }
+  }
   for (const j of range(tileN)) {
     for (const q of quads) {
       const l = Math.floor((4 * q) / load.k);
@@ -186,25 +198,32 @@ function gemmSourceUncached(config: LinearKernelConfig, tile: GemmTile): string 
       step.push(`    let d${j}_${q} = ${scaled ? `gs${j} * ` : ''}${quad};`);
     }
   }
+  if (norm && !xShare) for (const q of quads) step.push(`    let g_${q} = normAt(k0 + ${4 * q}u);`);
   for (const i of range(tileM)) {
-    for (const q of quads)
-      step.push(
-        `    let x${i}_${q} = ${xShare ? sharedQuad(i, q, xShare) : `x[xb${i} + k0 / 4u${q ? ` + ${q}u` : ''}]`};`,
-      );
+    for (const q of quads) {
+      if (xShare) step.push(`    let x${i}_${q} = ${sharedQuad(i, q, xShare)};`);
+      else {
+        const raw = `x[xb${i} + k0 / 4u${q ? ` + ${q}u` : ''}]`;
+        step.push(...(norm ? normedLoad(`x${i}_${q}`, i, raw, `g_${q}`, 4) : [`    let x${i}_${q} = ${raw};`]));
+      }
+    }
     // one update of each accumulator per step: inside the loop every update is a masked blend
     for (const j of range(tileN))
       step.push(`    a${i}_${j} += ${quads.map((q) => `dot(x${i}_${q}, d${j}_${q})`).join(' + ')};`);
   }
   return /* wgsl */ `${xShare ? 'enable subgroups;' : ''}
-${LINEAR_PARAMS}
+${norm ? NORM_PARAMS : LINEAR_PARAMS}
 @group(0) @binding(1) var<storage, read> x: array<${X_ELEMENT[xShare]}>;
 ${weightBindings(config, load.type)}
 ${epilogueBindings(config)}
+${norm ? normDeclarations(norm, xPerElement as 1 | 2 | 4, normBinding(config)) : ''}
 const TILE_M = ${tileM}u;
 const TILE_N = ${outputTileN(config, tileN)}u;
 ${entry(tile)}
 ${tileSetup(config, tile, xPerElement, load.k).join('\n')}
+${norm ? normSetup(tileM).join('\n') : ''}
 ${kLoop(config, tileN, kStep, step)}
+${norm ? normScale(tileM, tileN, xShare ? SHARE_LANES : 0).join('\n') : ''}
 ${tileStores(config, tileM, tileN)}
 }`;
 }

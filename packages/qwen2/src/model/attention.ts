@@ -4,7 +4,15 @@
  * then one GEMM makes q, k and v and one kernel rotates q and k and writes k and v into the cache
  * (ropeQkvIntoCache). Unfused (the stack would not fit one buffer binding), they run apart.
  */
-import { appendKv, causalAttention, rope, ropeQkvIntoCache, type KvCache } from '@fastvlm/kernels';
+import {
+  appendKv,
+  causalAttention,
+  rmsNorm,
+  rope,
+  ropeQkvIntoCache,
+  type InputNorm,
+  type KvCache,
+} from '@fastvlm/kernels';
 import { Linear, Module } from '@fastvlm/nn';
 import type { Tensor } from '@fastvlm/tensor';
 import type { Qwen2Config } from './config.js';
@@ -27,24 +35,29 @@ export class Attention extends Module {
   }
 
   /**
-   * x [T, hidden] (normed) of positions start .. start+T-1 -> residual + attention output [T, hidden].
+   * x [T, hidden] (the residual stream) of positions start .. start+T-1, normed by `norm` (the
+   * layer's input_layernorm, applied by the q/k/v projection) -> x + attention output [T, hidden].
    * Writes this layer's keys and values for those positions into the cache.
    */
-  forward(x: Tensor<'f32'>, residual: Tensor<'f32'>, cache: KvCache, layer: number, start: number): Tensor<'f32'> {
+  forward(x: Tensor<'f32'>, norm: InputNorm, cache: KvCache, layer: number, start: number): Tensor<'f32'> {
     const T = x.shape[0];
-    const q = this.queries(x, cache, layer, start); // [T, heads, hd], k and v in the cache
+    const q = this.queries(x, norm, cache, layer, start); // [T, heads, hd], k and v in the cache
     const attended = causalAttention(q, cache, layer, { start, kvLength: start + T }); // [T, heads * hd]
-    return this.o_proj.forward(attended, { residual });
+    return this.o_proj.forward(attended, { residual: x });
   }
 
   /** q after RoPE; the keys (after RoPE) and values of the same positions go into the cache. */
-  private queries(x: Tensor<'f32'>, cache: KvCache, layer: number, start: number): Tensor<'f32'> {
+  private queries(x: Tensor<'f32'>, norm: InputNorm, cache: KvCache, layer: number, start: number): Tensor<'f32'> {
     const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim, ropeTheta } = this.config;
-    if (this.qkv_proj) return ropeQkvIntoCache(this.qkv_proj.forward(x), heads, cache, layer, start, ropeTheta);
+    if (this.qkv_proj) {
+      const qkv = this.qkv_proj.forward(x, { inputNorm: norm });
+      return ropeQkvIntoCache(qkv, heads, cache, layer, start, ropeTheta);
+    }
+    const normed = rmsNorm(x, norm.weight, norm.eps); // once for the three projections
     const T = x.shape[0];
-    const q = rope(this.q_proj.forward(x).reshape([T, heads, headDim]), start, ropeTheta);
-    const k = rope(this.k_proj.forward(x).reshape([T, kvHeads, headDim]), start, ropeTheta);
-    appendKv(cache, layer, k, this.v_proj.forward(x).reshape([T, kvHeads, headDim]), start);
+    const q = rope(this.q_proj.forward(normed).reshape([T, heads, headDim]), start, ropeTheta);
+    const k = rope(this.k_proj.forward(normed).reshape([T, kvHeads, headDim]), start, ropeTheta);
+    appendKv(cache, layer, k, this.v_proj.forward(normed).reshape([T, kvHeads, headDim]), start);
     return q;
   }
 }

@@ -24,7 +24,9 @@ export class DecoderLayer extends Module {
 
   /** x [T, hidden] at positions start .. start+T-1 -> [T, hidden]. */
   forward(x: Tensor<'f32'>, cache: KvCache, layer: number, start: number): Tensor<'f32'> {
-    const h = this.self_attn.forward(this.input_layernorm.forward(x), x, cache, layer, start);
-    return this.mlp.forward(this.post_attention_layernorm.forward(h), h);
+    // h = x + self_attn(input_layernorm(x)); out = h + mlp(post_attention_layernorm(h)). Each norm is
+    // handed to the projection that reads it, which applies it on the way in (linear's inputNorm).
+    const h = this.self_attn.forward(x, this.input_layernorm.asInputNorm, cache, layer, start);
+    return this.mlp.forward(h, this.post_attention_layernorm.asInputNorm);
   }
 }

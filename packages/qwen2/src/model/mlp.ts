@@ -4,7 +4,7 @@
  * (linearSwiGlu) reads to write only the SwiGLU product, one dispatch instead of three. Unfused
  * (the stack would not fit one buffer binding), they are two linears and a silu_mul.
  */
-import { linearSwiGlu, siluMul } from '@fastvlm/kernels';
+import { linearSwiGlu, rmsNorm, siluMul, type InputNorm } from '@fastvlm/kernels';
 import { Linear, Module } from '@fastvlm/nn';
 import type { Tensor } from '@fastvlm/tensor';
 import type { Qwen2Config } from './config.js';
@@ -23,11 +23,17 @@ export class Mlp extends Module {
     this.down_proj = new Linear(intermediateSize, hiddenSize, { bias: false });
   }
 
-  /** x [T, hidden] (normed) -> residual + MLP output [T, hidden]. */
-  forward(x: Tensor<'f32'>, residual: Tensor<'f32'>): Tensor<'f32'> {
-    const hidden = this.gate_up_proj
-      ? linearSwiGlu(x, this.gate_up_proj.weight.value)
-      : siluMul(this.gate_proj.forward(x), this.up_proj.forward(x)); // [T, intermediate]
-    return this.down_proj.forward(hidden, { residual });
+  /**
+   * x [T, hidden] (the residual stream), normed by `norm` (the layer's post_attention_layernorm,
+   * applied by the gate/up projection) -> x + MLP output [T, hidden].
+   */
+  forward(x: Tensor<'f32'>, norm: InputNorm): Tensor<'f32'> {
+    let hidden: Tensor<'f32'>; // [T, intermediate]
+    if (this.gate_up_proj) hidden = linearSwiGlu(x, this.gate_up_proj.weight.value, { inputNorm: norm });
+    else {
+      const normed = rmsNorm(x, norm.weight, norm.eps); // once for the two projections
+      hidden = siluMul(this.gate_proj.forward(normed), this.up_proj.forward(normed));
+    }
+    return this.down_proj.forward(hidden, { residual: x });
   }
 }

@@ -121,9 +121,13 @@ export class Qwen2ForCausalLM extends Module {
           ? input.embeds
           : this.model.embed_tokens.forward(Tensor.fromArray(device, Int32Array.from(input.ids), [T], 'i32')); // [T, hidden]
       const h = this.model.forward(x, cache, start); // [T, hidden]
-      const normed = this.model.norm.forward(output === 'last' ? lastRow(h) : h); // [1 or T, hidden]
-      if (output === 'hidden') return normed;
-      return this.lm_head ? this.lm_head.forward(normed) : this.model.embed_tokens.asLinear(normed); // [1 or T, vocab]
+      const last = output === 'last' ? lastRow(h) : h; // [1 or T, hidden]
+      if (output === 'hidden') return this.model.norm.forward(last);
+      // the final norm is applied by the LM head on the way in (linear's inputNorm)
+      const inputNorm = this.model.norm.asInputNorm;
+      return this.lm_head
+        ? this.lm_head.forward(last, { inputNorm })
+        : this.model.embed_tokens.asLinear(last, { inputNorm }); // [1 or T, vocab]
     });
   }
 }

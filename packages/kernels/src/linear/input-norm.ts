@@ -1,0 +1,92 @@
+/**
+ * RMSNorm folded into the register-tiled linear kernel: y = rmsNorm(x; γ, eps) Wᵀ, i.e.
+ *
+ *   y[m, n] = rsqrt(mean_k x[m, k]² + eps) · Σ_k (x[m, k] γ[k]) W[n, k]
+ *
+ * Qwen2's pre-norms (input_layernorm before q/k/v, post_attention_layernorm before gate/up) feed a
+ * GEMV; folding the norm into it saves a dispatch, and the norm's write and re-read of x, per norm.
+ * Nothing is folded into the weights (γ W would round again in f16 and quantize differently): each
+ * invocation, which reads every k of its x rows anyway, multiplies them by γ on the way in and sums
+ * their squares in the same k loop; the row's scale multiplies the accumulators before the
+ * epilogue. With shared x loads (subgroups) each of the 8 sharing lanes loads its share of γ beside
+ * its share of x, so x γ is what is broadcast, and the row's sum of squares is the sum of the 8
+ * lanes' partial sums (8 broadcasts, once per invocation).
+ *
+ * The pieces below are spliced into register-tiled.ts's generator; linear.ts decides where a
+ * norm is fused (decode rows on the register tiles) and runs rmsNorm first everywhere else.
+ */
+import type { FloatDType } from '../shared/loaders.js';
+import { range } from './common.js';
+
+/** `p.normEps`, the norm's epsilon, is the f32 after LINEAR_PARAMS' last u32. */
+export const NORM_PARAMS = /* wgsl */ `
+struct Params { mEnd: u32, N: u32, K: u32, nStart: u32, nEnd: u32, wRow0: u32, sRow0: u32, groupSize: u32, mStart: u32, nBlocks: u32, gridX: u32, xRow0: u32, yRow0: u32, rRow0: u32, normEps: f32 }
+@group(0) @binding(0) var<uniform> p: Params;`;
+
+const VECTOR = { 1: 'f32', 2: 'vec2<f32>', 4: 'vec4<f32>' } as const;
+
+/**
+ * The γ binding (`normWeight`, at `binding`) and `fn normAt(e: u32)`, which returns γ[e .. e + width)
+ * as f32 / vec2<f32> / vec4<f32> (e a multiple of width). f16 / bf16 γ stays packed two a word.
+ */
+export function normDeclarations(dtype: FloatDType, width: 1 | 2 | 4, binding: number): string {
+  const type = VECTOR[width];
+  let element: string;
+  let body: string;
+  if (dtype === 'f32') {
+    element = type;
+    body = `return normWeight[e / ${width}u];`;
+  } else if (width === 4) {
+    element = 'vec2<u32>';
+    body =
+      dtype === 'f16'
+        ? 'let g = normWeight[e / 4u]; return vec4<f32>(unpack2x16float(g.x), unpack2x16float(g.y));'
+        : 'let g = normWeight[e / 4u]; return bitcast<vec4<f32>>(vec4<u32>(g.x << 16u, g.x & 0xffff0000u, g.y << 16u, g.y & 0xffff0000u));';
+  } else if (width === 2) {
+    element = 'u32';
+    body =
+      dtype === 'f16'
+        ? 'return unpack2x16float(normWeight[e / 2u]);'
+        : 'let g = normWeight[e / 2u]; return bitcast<vec2<f32>>(vec2<u32>(g << 16u, g & 0xffff0000u));';
+  } else {
+    element = 'u32';
+    body =
+      dtype === 'f16'
+        ? 'return unpack2x16float(normWeight[e >> 1u])[e & 1u];'
+        : 'return bitcast<f32>(((normWeight[e >> 1u] >> ((e & 1u) * 16u)) & 0xffffu) << 16u);';
+  }
+  return `@group(0) @binding(${binding}) var<storage, read> normWeight: array<${element}>;
+fn normAt(e: u32) -> ${type} { ${body} }`;
+}
+
+/** Per-row sums of squares, zeroed before the k loop. */
+export function normSetup(tileM: number): string[] {
+  return range(tileM).map((i) => `  var ss${i} = 0.0;`);
+}
+
+/**
+ * The statements that load x row i's value `raw` (an expression) into `name`, normed by γ at
+ * `gamma` (an expression of the same width), adding its squares to the row's sum.
+ */
+export function normedLoad(name: string, i: number, raw: string, gamma: string, width: 1 | 2 | 4): string[] {
+  const square = width === 1 ? `${name}_raw * ${name}_raw` : `dot(${name}_raw, ${name}_raw)`;
+  return [`    let ${name}_raw = ${raw};`, `    ss${i} += ${square};`, `    let ${name} = ${name}_raw * ${gamma};`];
+}
+
+/**
+ * After the k loop: each row's 1 / sqrt(mean(x²) + eps) scales its accumulators. `sharedLanes` > 0:
+ * the row's squares were summed by that many lanes (the subgroup's first ones), one share each.
+ */
+export function normScale(tileM: number, tileN: number, sharedLanes: number): string[] {
+  const lines: string[] = [];
+  for (const i of range(tileM)) {
+    const sum = sharedLanes
+      ? range(sharedLanes)
+          .map((l) => `subgroupBroadcast(ss${i}, ${l}u)`)
+          .join(' + ')
+      : `ss${i}`;
+    lines.push(`  let rs${i} = 1.0 / sqrt((${sum}) / f32(p.K) + p.normEps);`);
+    for (const j of range(tileN)) lines.push(`  a${i}_${j} *= rs${i};`);
+  }
+  return lines;
+}
