@@ -198,6 +198,36 @@ function causalAttentionCase(T: number, kvLength: number): KernelBenchCase {
   };
 }
 
+/**
+ * A decoder pre-norm and the projection after it (`norm+` cases): rmsNorm then the linear (two
+ * dispatches), or the norm fused into the linear as its inputNorm (one), on a decode row.
+ */
+function normedCase(label: string, N: number, kind: WeightKind, swiglu: boolean, fused: boolean): KernelBenchCase {
+  const K = 896;
+  return simple({
+    name: `norm+${label} [1x${K}]->${swiglu ? '2x' : ''}${N} ${kind} ${fused ? 'fused (inputNorm)' : 'rmsNorm, then linear'}`,
+    dtype: kind,
+    bytes: (swiglu ? 2 : 1) * N * K * WEIGHT_BYTES[kind],
+    make(device) {
+      const x = tensor(device, [1, K], 4);
+      const gamma = tensor(device, [K], 1, 2);
+      const w = weight(device, (swiglu ? 2 : 1) * N, K, kind);
+      const inputNorm = { weight: gamma, eps: 1e-6 };
+      const project = (input: Tensor<'f32'>, norm?: typeof inputNorm): Tensor<'f32'> =>
+        swiglu ? linearSwiGlu(input, w, { inputNorm: norm }) : linear(input, w, { inputNorm: norm });
+      const op = fused
+        ? () => project(x, inputNorm)
+        : () => {
+            const normed = rmsNorm(x, gamma, 1e-6);
+            const y = project(normed);
+            normed.dispose();
+            return y;
+          };
+      return { inputs: [x, gamma, w], op };
+    },
+  });
+}
+
 export const KERNEL_CASES: KernelBenchCase[] = [
   // Vision: 1x1 convolutions are GEMMs over H*W positions (95% of FastViTHD's FLOPs).
   linearCase('stage1 fc1', 16384, 192, 768, 'f16'),
@@ -218,6 +248,10 @@ export const KERNEL_CASES: KernelBenchCase[] = [
   swigluCase('decode gate+up', 1, 896, 4864, 'f16'),
   swigluCase('decode gate+up', 1, 896, 4864, 'int8'),
   swigluCase('decode gate+up', 1, 896, 4864, 'int4'),
+  normedCase('q/k/v', 1152, 'f16', false, false),
+  normedCase('q/k/v', 1152, 'f16', false, true),
+  normedCase('gate+up', 4864, 'int8', true, false),
+  normedCase('gate+up', 4864, 'int8', true, true),
   linearCase('decode down', 1, 4864, 896, 'f16'),
   linearCase('decode down', 1, 4864, 896, 'int8'),
   linearCase('decode down', 1, 4864, 896, 'int4'),
