@@ -169,8 +169,14 @@ describe('linear vs PyTorch', async () => {
         c.kind === 'epilogue' ? runEpilogueCase(gpu.device, c, label) : runShapeCase(gpu.device, c, label),
       );
       const [M, K] = (await fixture.get(c.kind === 'epilogue' ? c.name : (c.shape as string), 'x')).shape;
-      // int4 keeps its own tiles (no 'gpu' variant yet); K not a multiple of 4 keeps the scalar kernel
-      if (K % 4 === 0 && !(c.dtype as string).startsWith('int4')) {
+      // int4: the coalesced GEMV when K and its group are multiples of 16, its own tiles for more
+      // rows; K not a multiple of 4 keeps the scalar kernel
+      const { base, groupSize } = parseDType(c.dtype as string);
+      if (base === 'int4') {
+        if (M <= 4 && K % 16 === 0 && groupSize! % 16 === 0)
+          expect(labels, `${c.name} runs the coalesced GEMV`).toEqual([expect.stringMatching(/^linear-gemv-int4-/)]);
+        else expect(labels, `${c.name} keeps the int4 tiles`).toEqual([expect.not.stringMatching(/gemv|tiled/)]);
+      } else if (K % 4 === 0) {
         const expected = M <= 4 ? /^linear-gemv-/ : /^linear-tiled-/;
         expect(labels, `${c.name} runs the 'gpu' kernel`).toEqual([expect.stringMatching(expected)]);
       }
@@ -198,7 +204,7 @@ describe('linear vs PyTorch', async () => {
   }
 
   // the same on the 'gpu' kernel shape (a tied LM head on a GPU: split weight, coalesced GEMV)
-  for (const [name, maxBlockBytes] of SPLITS.filter(([name]) => !name.includes('int4'))) {
+  for (const [name, maxBlockBytes] of SPLITS) {
     it(`${name} with the weight split into row blocks of <= ${maxBlockBytes} bytes ('gpu' kernel shape)`, async () => {
       await runShapeCase(gpu.device, fixture.case(name), `${name} split gpu shape`, { maxBlockBytes });
     });

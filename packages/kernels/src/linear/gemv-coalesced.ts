@@ -9,7 +9,9 @@
  * invocations, enough to fill a large GPU.
  *
  * Loads are 16 bytes per lane (vec4<f32>, or vec4<u32> of 8 f16/bf16 or 16 int8) when K (and an
- * int8 group) is a multiple of 16 values; else one quad of 4 values (K a multiple of 4).
+ * int8 group) is a multiple of 16 values; else one quad of 4 values (K a multiple of 4). int4 weights
+ * load 16 values (8 bytes: two words of nibbles) and need K and their group a multiple of 16, so
+ * that a load never straddles two groups' f16 scales.
  */
 import type { WeightDType } from '../weight.js';
 import { memoSource } from '../shared/memo-source.js';
@@ -18,6 +20,7 @@ import {
   LINEAR_PARAMS,
   outputTileN,
   range,
+  scaleAt,
   tileColumn,
   tileStores,
   weightBindings,
@@ -54,7 +57,7 @@ function gemvSourceUncached(config: LinearKernelConfig, shape: GemvShape): strin
   const { tileM, kStep } = shape;
   const tileN = config.swiglu ? 2 : 1; // weight rows per column: gate and up for SwiGLU
   const dtype = config.weight;
-  const scaled = dtype === 'int8' && config.perGroupScales;
+  const scaled = (dtype === 'int8' && config.perGroupScales) || dtype === 'int4';
   const load = weightLoad(dtype, kStep);
   const quads = range(load.k / 4);
   const setup: string[] = [];
@@ -71,7 +74,7 @@ function gemvSourceUncached(config: LinearKernelConfig, shape: GemvShape): strin
     for (const q of quads) step.push(`    let x${i}_${q} = x[xb${i} + l * ${load.k / 4}u + ${q}u];`);
   for (const j of range(tileN)) {
     step.push(`    let w${j} = w[wb${j} + l];`);
-    const scale = scaled ? `scales[sb${j} + (l * ${load.k}u) / p.groupSize] * ` : '';
+    const scale = scaled ? `${scaleAt(config, `sb${j} + (l * ${load.k}u) / p.groupSize`)} * ` : '';
     for (const q of quads)
       step.push(`    let d${j}_${q} = ${scale}${decodeQuad(dtype, quadOf(dtype, `w${j}`, load.words, q), q)};`);
   }

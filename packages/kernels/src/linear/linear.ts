@@ -164,7 +164,10 @@ function recordLinear(
   const detail = `[${M}x${K}]->${N} ${config.weight}`;
   const work = (rows: number, columns: number): DispatchWork => ({
     flops: 2 * rows * weightRows * columns * K,
-    bytes: weightBytes(config.weight, weightRows * columns, K, groupSize) + 4 * (rows * K + rows * columns),
+    bytes:
+      weightBytes(config.weight, weightRows * columns, K, groupSize) +
+      4 * (rows * K + rows * columns) +
+      (plan.fusesNorm ? normBytes(config) * K : 0),
     detail,
     access: plan.access,
   });
@@ -226,9 +229,10 @@ interface LinearPlan {
 
 /**
  * The kernel for the device's kernel shape, this weight dtype and row count: on 'gpu', the
- * coalesced GEMV for decode rows and the workgroup-memory tiled GEMM for more rows (K a multiple
- * of 4; not int4, which keeps its own tiles); otherwise the register tiles tuned on
- * lavapipe, or the scalar kernel when K (or an int8 group) is not a multiple of any tile's k-step.
+ * coalesced GEMV for decode rows (K a multiple of 4; int4: K and its group a multiple of 16) and
+ * the workgroup-memory tiled GEMM for more rows (K a multiple of 4; not int4, which keeps its
+ * register tiles); otherwise the register tiles tuned on lavapipe, or the scalar kernel when K (or
+ * an int8 group) is not a multiple of any tile's k-step.
  */
 function planLinear(
   device: Device,
@@ -243,7 +247,7 @@ function planLinear(
   const plain = { ...config, inputNorm: undefined }; // for the kernels that take no norm
   const weightRows = config.swiglu ? 2 : 1;
   const gemvStep = gemvKStep(K, groupSize);
-  if (device.kernelShape === 'gpu' && M <= DECODE_ROWS && gemvStep && dtype !== 'int4') {
+  if (device.kernelShape === 'gpu' && M <= DECODE_ROWS && gemvStep && (dtype !== 'int4' || gemvStep === 16)) {
     const tileM = M === 1 ? 1 : DECODE_ROWS;
     const load = gemvLoad(dtype, gemvStep);
     const loads = Math.ceil(K / load.values / GEMV_LANES); // per lane and weight row
@@ -280,17 +284,18 @@ function planLinear(
   const tileN = outputTileN(config, (tile ?? SCALAR_TILE).tileN);
   const rowBytes = Math.ceil(K * { f32: 4, f16: 2, bf16: 2, int8: 1, int4: 0.5 }[dtype]); // a weight row's values
   const xPerInvocation = (4 * tileM * K) / (tile?.xShare ? SHARE_LANES : 1); // subgroups share x loads
+  // the norm is fused on decode rows, where the saved dispatch counts; a prefill's GEMM would pay
+  // γ loads and squares in every invocation of its tiles for one cheap dispatch
+  const fusesNorm = tile !== undefined && config.inputNorm !== undefined && M <= DECODE_ROWS;
+  const gammaPerInvocation = fusesNorm ? (normBytes(config) * K) / (tile.xShare ? SHARE_LANES : 1) : 0; // shared as x is
   const access: DispatchAccess = {
-    bytesPerInvocation: rowBytes * weightRows * tileN + xPerInvocation,
+    bytesPerInvocation: rowBytes * weightRows * tileN + xPerInvocation + gammaPerInvocation,
     coalesced: false,
     pattern: `each invocation reads ${weightRows * tileN} whole weight rows over K: neighbours ${weightRows * tileN} rows (${weightRows * tileN * rowBytes} bytes) apart`,
   };
   const label = `linear-${swiglu}${dtype}${tile ? `-${tile.tileM}x${tile.tileN}` : '-scalar'}`;
   if (!tile) return { source: scalarSource(plain), label, tileM, tileN, access };
   const subgroupTile = tile.subgroupTile;
-  // the norm is fused on decode rows, where the saved dispatch counts; a prefill's GEMM would pay
-  // γ loads and squares in every invocation of its tiles for one cheap dispatch
-  const fusesNorm = config.inputNorm !== undefined && M <= DECODE_ROWS;
   return {
     source: gemmSource(fusesNorm ? config : plain, tile),
     label: fusesNorm ? `${label}-normed-${config.inputNorm}` : label,
@@ -305,6 +310,11 @@ function planLinear(
       : undefined,
     access,
   };
+}
+
+/** Bytes per value of a fused input norm's γ. */
+function normBytes(config: LinearKernelConfig): number {
+  return config.inputNorm === 'f32' ? 4 : 2;
 }
 
 /**
