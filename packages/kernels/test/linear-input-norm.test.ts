@@ -10,9 +10,9 @@ import { TOLERANCE } from './tolerances.js';
 /**
  * linear / linearSwiGlu with `inputNorm`: y = rmsNorm(x; γ, eps) Wᵀ (+ b), against PyTorch (float64
  * from the stored weights and γ, x on the residual stream's scale with an outlier channel). Decode
- * rows on the register tiles ('cpu' kernel shape) compute the norm inside the linear kernel, one
- * dispatch; every other path (more rows, K no tile divides, the 'gpu' kernel shape) runs rmsNorm
- * first, two dispatches. Both must match PyTorch and free what they made.
+ * rows compute the norm inside the linear kernel, one dispatch (the register tiles on the 'cpu'
+ * kernel shape, the coalesced GEMV on 'gpu'); every other path (more rows, K no tile divides) runs
+ * rmsNorm first, two dispatches. Both must match PyTorch and free what they made.
  */
 describe('linear with the input RMSNorm fused, vs PyTorch', async () => {
   const suite = await paritySuite('linear', { title: 'linear with inputNorm (max abs / max rel)' });
@@ -71,8 +71,8 @@ describe('linear with the input RMSNorm fused, vs PyTorch', async () => {
 
   const tolerance = (c: FixtureCase) =>
     fixture.case(c.shape as string).swiglu ? TOLERANCE.f32DotActivation : TOLERANCE.f32;
-  /** Decode rows (M <= 4) with K a multiple of a tile's k-step: the register tiles take the norm. */
-  const fusedOnCpuShape = (c: FixtureCase): boolean => {
+  /** Decode rows (M <= 4) with K a multiple of 4 (16 here, as int4's GEMV needs): the norm is fused on both shapes. */
+  const fusedOnDecodeRows = (c: FixtureCase): boolean => {
     const shape = fixture.case(c.shape as string);
     return (shape.M as number) <= 4 && (shape.K as number) % 4 === 0;
   };
@@ -90,7 +90,7 @@ describe('linear with the input RMSNorm fused, vs PyTorch', async () => {
         'normed.odd.f16',
       ]),
     );
-    expect(cases.filter(fusedOnCpuShape).length).toBeGreaterThanOrEqual(8);
+    expect(cases.filter(fusedOnDecodeRows).length).toBeGreaterThanOrEqual(8);
   });
 
   for (const c of cases) {
@@ -98,7 +98,7 @@ describe('linear with the input RMSNorm fused, vs PyTorch', async () => {
       const { y, dispatched } = await run(suite.device, c);
       const result = expectClose(y, (await fixture.get(c.name, 'y')).data, tolerance(c), c.name);
       suite.report(`  ${c.name.padEnd(28)} ${result.maxAbs.toExponential(2)} / ${result.maxRel.toExponential(2)}`);
-      if (fusedOnCpuShape(c))
+      if (fusedOnDecodeRows(c))
         expect(dispatched, `${c.name}: one kernel, the norm inside`).toEqual([expect.stringMatching(/-normed-/)]);
       else
         expect(dispatched, `${c.name}: rmsNorm, then the linear`).toEqual([
@@ -111,7 +111,7 @@ describe('linear with the input RMSNorm fused, vs PyTorch', async () => {
   it('without subgroups (each lane loads x and γ itself) agrees with PyTorch', async () => {
     const plain = await testDevice({ disableFeatures: ['subgroups', 'shader-f16'] });
     try {
-      for (const c of cases.filter(fusedOnCpuShape)) {
+      for (const c of cases.filter(fusedOnDecodeRows)) {
         const { y, dispatched } = await run(plain, c);
         expectClose(y, (await fixture.get(c.name, 'y')).data, tolerance(c), `${c.name} no subgroups`);
         expect(dispatched, c.name).toEqual([expect.stringMatching(/-normed-/)]);
@@ -121,17 +121,17 @@ describe('linear with the input RMSNorm fused, vs PyTorch', async () => {
     }
   });
 
-  // the 'gpu' kernel shape has no fused variant: rmsNorm first, the same results
+  // the 'gpu' kernel shape: decode rows run the coalesced GEMV, which reduces each row's squares
+  // over a column's 32 lanes with the dot products; more rows run rmsNorm, then the tiled GEMM
   const gpu = deviceSuite({ kernelShape: 'gpu' });
-  it("on the 'gpu' kernel shape (rmsNorm, then the linear) agrees with PyTorch", async () => {
-    for (const c of cases.filter((c) =>
-      ['normed.qkv.f16', 'normed.gate_up.int8', 'normed.m3.int8g64'].includes(c.name),
-    )) {
+  for (const c of cases) {
+    it(`${c.name} ('gpu' kernel shape)`, async () => {
       const { y, dispatched } = await run(gpu.device, c);
       expectClose(y, (await fixture.get(c.name, 'y')).data, tolerance(c), `${c.name} gpu shape`);
-      expect(dispatched[0], c.name).toMatch(/^rms-norm/);
-    }
-  });
+      if (fusedOnDecodeRows(c)) expect(dispatched, c.name).toEqual([expect.stringMatching(/^linear-gemv-.*-normed-/)]);
+      else expect(dispatched[0], c.name).toMatch(/^rms-norm/);
+    });
+  }
 
   it('equals rmsNorm followed by the plain linear', async () => {
     const c = fixture.case('normed.qkv.int8');

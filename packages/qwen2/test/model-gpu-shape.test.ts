@@ -30,7 +30,7 @@ describe("Qwen2 tiny on the 'gpu' kernel shape vs transformers", () => {
       );
       expect(await greedyIds(model, reference.promptIds, 32)).toEqual(reference.greedyIds);
       const used = [...labels];
-      for (const kind of [/^rms-norm-.*-gpu$/, /^linear-gemv-/, /^linear-tiled-/])
+      for (const kind of [/^rms-norm-.*-gpu$/, /^linear-gemv-/, /^linear-gemv-.*-normed-/, /^linear-tiled-/])
         expect(
           used.some((label) => kind.test(label)),
           `a ${String(kind)} kernel ran`,

@@ -27,7 +27,7 @@ export interface LinearKernelConfig {
   swiglu: boolean;
   /**
    * x is RMS-normed inside the kernel (input-norm.ts) by a γ of this dtype, bound after y; its
-   * epsilon is `p.normEps`. Only the register tiles take it.
+   * epsilon is `p.normEps`. The register tiles and the coalesced GEMV take it.
    */
   inputNorm?: FloatDType;
 }

@@ -18,6 +18,7 @@ import { memoSource } from '../shared/memo-source.js';
 import {
   epilogueBindings,
   LINEAR_PARAMS,
+  normBinding,
   outputTileN,
   range,
   scaleAt,
@@ -26,6 +27,7 @@ import {
   weightBindings,
   type LinearKernelConfig,
 } from './common.js';
+import { NORM_PARAMS, normDeclarations, normedLoad, normScale, normSetup } from './input-norm.js';
 import { decodeQuad, quadOf, weightLoad, weightLoadBytes } from './register-tiled.js';
 
 export const GEMV_WORKGROUP = 256;
@@ -58,6 +60,7 @@ function gemvSourceUncached(config: LinearKernelConfig, shape: GemvShape): strin
   const tileN = config.swiglu ? 2 : 1; // weight rows per column: gate and up for SwiGLU
   const dtype = config.weight;
   const scaled = (dtype === 'int8' && config.perGroupScales) || dtype === 'int4';
+  const norm = config.inputNorm; // x normed on the way in (input-norm.ts): its squares reduced with the sums
   const load = weightLoad(dtype, kStep);
   const quads = range(load.k / 4);
   const setup: string[] = [];
@@ -69,9 +72,14 @@ function gemvSourceUncached(config: LinearKernelConfig, shape: GemvShape): strin
     if (scaled) setup.push(`  let sb${j} = (nc${j} - p.sRow0) * (p.K / p.groupSize);`);
   }
   for (const i of range(tileM)) for (const j of range(tileN)) setup.push(`  var s${i}_${j} = 0.0;`);
+  if (norm) setup.push(...normSetup(tileM));
   const step: string[] = [];
+  if (norm) for (const q of quads) step.push(`    let g_${q} = normAt(l * ${load.k}u + ${4 * q}u);`);
   for (const i of range(tileM))
-    for (const q of quads) step.push(`    let x${i}_${q} = x[xb${i} + l * ${load.k / 4}u + ${q}u];`);
+    for (const q of quads) {
+      const raw = `x[xb${i} + l * ${load.k / 4}u + ${q}u]`;
+      step.push(...(norm ? normedLoad(`x${i}_${q}`, i, raw, `g_${q}`, 4) : [`    let x${i}_${q} = ${raw};`]));
+    }
   for (const j of range(tileN)) {
     step.push(`    let w${j} = w[wb${j} + l];`);
     const scale = scaled ? `${scaleAt(config, `sb${j} + (l * ${load.k}u) / p.groupSize`)} * ` : '';
@@ -81,12 +89,16 @@ function gemvSourceUncached(config: LinearKernelConfig, shape: GemvShape): strin
   for (const i of range(tileM))
     for (const j of range(tileN))
       step.push(`    s${i}_${j} += ${quads.map((q) => `dot(x${i}_${q}, d${j}_${q})`).join(' + ')};`);
-  const sums = range(tileM).flatMap((i) => range(tileN).map((j) => ({ i, j, slot: i * tileN + j })));
+  const dots = range(tileM).flatMap((i) => range(tileN).map((j) => ({ value: `s${i}_${j}`, slot: i * tileN + j })));
+  const squares = norm ? range(tileM).map((i) => ({ value: `ss${i}`, slot: dots.length + i })) : [];
+  const sums = [...dots, ...squares]; // reduced over the column's lanes together
+  const at = (slot: number): string => `partial[${slot * GEMV_WORKGROUP}u + li]`;
   return /* wgsl */ `
-${LINEAR_PARAMS}
+${norm ? NORM_PARAMS : LINEAR_PARAMS}
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
 ${weightBindings(config, load.type)}
 ${epilogueBindings(config)}
+${norm ? normDeclarations(norm, 4, normBinding(config)) : ''}
 const TILE_M = ${tileM}u;
 const TILE_N = ${outputTileN(config, tileN)}u;
 var<workgroup> partial: array<f32, ${GEMV_WORKGROUP * sums.length}>;
@@ -101,16 +113,17 @@ ${setup.join('\n')}
   for (var l = lane; l < p.K / ${load.k}u; l += ${GEMV_LANES}u) {
 ${step.join('\n')}
   }
-${sums.map(({ i, j, slot }) => `  partial[${slot * GEMV_WORKGROUP}u + li] = s${i}_${j};`).join('\n')}
+${sums.map(({ value, slot }) => `  ${at(slot)} = ${value};`).join('\n')}
   workgroupBarrier();
   for (var stride = ${GEMV_LANES / 2}u; stride > 0u; stride >>= 1u) {
     if (lane < stride) {
-${sums.map(({ slot }) => `      partial[${slot * GEMV_WORKGROUP}u + li] += partial[${slot * GEMV_WORKGROUP}u + li + stride];`).join('\n')}
+${sums.map(({ slot }) => `      ${at(slot)} += partial[${slot * GEMV_WORKGROUP}u + li + stride];`).join('\n')}
     }
     workgroupBarrier();
   }
   if (lane != 0u) { return; }
-${sums.map(({ i, j, slot }) => `  let a${i}_${j} = partial[${slot * GEMV_WORKGROUP}u + li];`).join('\n')}
+${dots.map(({ value, slot }) => `  ${norm ? 'var' : 'let'} a${value.slice(1)} = ${at(slot)};`).join('\n')}
+${norm ? normScale(tileM, tileN, (i) => at(squares[i].slot)).join('\n') : ''}
 ${tileStores(config, tileM, tileN)}
 }`;
 }

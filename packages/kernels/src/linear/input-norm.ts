@@ -12,8 +12,11 @@
  * its share of x, so x γ is what is broadcast, and the row's sum of squares is the sum of the 8
  * lanes' partial sums (8 broadcasts, once per invocation).
  *
- * The pieces below are spliced into register-tiled.ts's generator; linear.ts decides where a
- * norm is fused (decode rows on the register tiles) and runs rmsNorm first everywhere else.
+ * The coalesced GEMV of the 'gpu' shape (gemv-coalesced.ts) does the same per lane over its
+ * share of K and reduces the squares in workgroup memory with the dot products.
+ *
+ * The pieces below are spliced into those generators; linear.ts decides where a norm is fused
+ * (decode rows) and runs rmsNorm first everywhere else.
  */
 import type { FloatDType } from '../shared/loaders.js';
 import { range } from './common.js';
@@ -59,6 +62,17 @@ export function normDeclarations(dtype: FloatDType, width: 1 | 2 | 4, binding: n
 fn normAt(e: u32) -> ${type} { ${body} }`;
 }
 
+/**
+ * With shared x loads, row i's sum of squares from the partial sums of the `lanes` lanes that
+ * loaded it (the subgroup's first ones, one share each).
+ */
+export function sharedRowSum(lanes: number): (i: number) => string {
+  return (i) =>
+    range(lanes)
+      .map((l) => `subgroupBroadcast(ss${i}, ${l}u)`)
+      .join(' + ');
+}
+
 /** Per-row sums of squares, zeroed before the k loop. */
 export function normSetup(tileM: number): string[] {
   return range(tileM).map((i) => `  var ss${i} = 0.0;`);
@@ -74,18 +88,13 @@ export function normedLoad(name: string, i: number, raw: string, gamma: string, 
 }
 
 /**
- * After the k loop: each row's 1 / sqrt(mean(x²) + eps) scales its accumulators. `sharedLanes` > 0:
- * the row's squares were summed by that many lanes (the subgroup's first ones), one share each.
+ * After the k loop: each row's 1 / sqrt(mean(x²) + eps) scales its accumulators (vars a{i}_{j}).
+ * `rowSum(i)`: the WGSL of row i's whole sum of squares.
  */
-export function normScale(tileM: number, tileN: number, sharedLanes: number): string[] {
+export function normScale(tileM: number, tileN: number, rowSum: (i: number) => string): string[] {
   const lines: string[] = [];
   for (const i of range(tileM)) {
-    const sum = sharedLanes
-      ? range(sharedLanes)
-          .map((l) => `subgroupBroadcast(ss${i}, ${l}u)`)
-          .join(' + ')
-      : `ss${i}`;
-    lines.push(`  let rs${i} = 1.0 / sqrt((${sum}) / f32(p.K) + p.normEps);`);
+    lines.push(`  let rs${i} = 1.0 / sqrt((${rowSum(i)}) / f32(p.K) + p.normEps);`);
     for (const j of range(tileN)) lines.push(`  a${i}_${j} *= rs${i};`);
   }
   return lines;

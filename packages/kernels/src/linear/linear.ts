@@ -72,9 +72,9 @@ export interface LinearOptions {
 
 /**
  * An RMSNorm applied to x before the product (Qwen2's pre-norms): rmsNorm(x, weight, eps) as
- * `rmsNorm` computes it. On decode rows with the register tiles it runs inside the linear kernel
- * (linear/input-norm.ts: one dispatch fewer, x not written normed and read back); elsewhere
- * `rmsNorm` runs first.
+ * `rmsNorm` computes it. On decode rows (the register tiles, or the 'gpu' shape's coalesced GEMV)
+ * it runs inside the linear kernel (linear/input-norm.ts: one dispatch fewer, x not written
+ * normed and read back); elsewhere `rmsNorm` runs first.
  */
 export interface InputNorm {
   /** γ [K]: f32, f16 or bf16. */
@@ -251,14 +251,18 @@ function planLinear(
     const tileM = M === 1 ? 1 : DECODE_ROWS;
     const load = gemvLoad(dtype, gemvStep);
     const loads = Math.ceil(K / load.values / GEMV_LANES); // per lane and weight row
+    const norm = config.inputNorm !== undefined; // fused: each lane norms its share of K
+    const label = `linear-gemv-${swiglu}${dtype}-${tileM}x${gemvStep}`;
     return {
-      source: gemvSource(plain, { tileM, kStep: gemvStep }),
-      label: `linear-gemv-${swiglu}${dtype}-${tileM}x${gemvStep}`,
+      source: gemvSource(norm ? config : plain, { tileM, kStep: gemvStep }),
+      label: norm ? `${label}-normed-${config.inputNorm}` : label,
+      fusesNorm: norm,
       tileM,
       tileN: 1,
       numbered: { blockColumns: GEMV_COLUMNS, tilesPerWorkgroup: 1 },
       access: {
-        bytesPerInvocation: loads * (load.bytes * weightRows + 4 * load.values * tileM),
+        bytesPerInvocation:
+          loads * (load.bytes * weightRows + 4 * load.values * tileM + (norm ? normBytes(config) * load.values : 0)),
         coalesced: true,
         pattern: `${GEMV_LANES} lanes split a column's K: lane l reads the row's ${load.bytes}-byte loads l, l+${GEMV_LANES}, ...`,
       },

@@ -17,7 +17,7 @@
  */
 import type { WeightDType } from '../weight.js';
 import { memoSource } from '../shared/memo-source.js';
-import { NORM_PARAMS, normDeclarations, normedLoad, normScale, normSetup } from './input-norm.js';
+import { NORM_PARAMS, normDeclarations, normedLoad, normScale, normSetup, sharedRowSum } from './input-norm.js';
 import {
   epilogueBindings,
   LINEAR_PARAMS,
@@ -223,7 +223,7 @@ ${entry(tile)}
 ${tileSetup(config, tile, xPerElement, load.k).join('\n')}
 ${norm ? normSetup(tileM).join('\n') : ''}
 ${kLoop(config, tileN, kStep, step)}
-${norm ? normScale(tileM, tileN, xShare ? SHARE_LANES : 0).join('\n') : ''}
+${norm ? normScale(tileM, tileN, xShare ? sharedRowSum(SHARE_LANES) : (i) => `ss${i}`).join('\n') : ''}
 ${tileStores(config, tileM, tileN)}
 }`;
 }
