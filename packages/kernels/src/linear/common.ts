@@ -65,8 +65,13 @@ export interface LinearParams {
   normEps?: number;
 }
 
+/** normEps's f32 bits go into the u32 uniform through this scratch word (no allocation per dispatch). */
+const epsScratch = new Float32Array(1);
+const epsBits = new Uint32Array(epsScratch.buffer);
+
 export function linearParams(v: LinearParams): { uniform: Uint32Array } {
-  const normEps = new Uint32Array(Float32Array.of(v.normEps ?? 0).buffer)[0];
+  epsScratch[0] = v.normEps ?? 0;
+  const normEps = epsBits[0];
   return {
     uniform: Uint32Array.of(
       v.mEnd,
@@ -115,13 +120,18 @@ export function epilogueOperands(config: LinearKernelConfig): ('bias' | 'residua
   return names;
 }
 
+/** The first epilogue binding: after the weight's words (2) and, int8 / int4, its scales (3). */
+function firstEpilogueBinding(config: LinearKernelConfig): number {
+  return hasScales(config) ? 4 : 3;
+}
+
 /** The binding of a fused input norm's γ: the one after y. */
 export function normBinding(config: LinearKernelConfig): number {
-  return (hasScales(config) ? 4 : 3) + epilogueOperands(config).length;
+  return firstEpilogueBinding(config) + epilogueOperands(config).length;
 }
 
 export function epilogueBindings(config: LinearKernelConfig): string {
-  const first = hasScales(config) ? 4 : 3;
+  const first = firstEpilogueBinding(config);
   const decls = epilogueOperands(config).map((name, i) => {
     const access = name === 'y' ? 'read_write' : 'read';
     return `@group(0) @binding(${first + i}) var<storage, ${access}> ${name}: array<f32>;`;

@@ -18,7 +18,7 @@
  * The pieces below are spliced into those generators; linear.ts decides where a norm is fused
  * (decode rows) and runs rmsNorm first everywhere else.
  */
-import type { FloatDType } from '../shared/loaders.js';
+import { loaderFn, vec4LoaderFn, vec4StorageType, wgslStorageType, type FloatDType } from '../shared/loaders.js';
 import { range } from './common.js';
 
 /** `p.normEps`, the norm's epsilon, is the f32 after LINEAR_PARAMS' last u32. */
@@ -26,40 +26,27 @@ export const NORM_PARAMS = /* wgsl */ `
 struct Params { mEnd: u32, N: u32, K: u32, nStart: u32, nEnd: u32, wRow0: u32, sRow0: u32, groupSize: u32, mStart: u32, nBlocks: u32, gridX: u32, xRow0: u32, yRow0: u32, rRow0: u32, normEps: f32 }
 @group(0) @binding(0) var<uniform> p: Params;`;
 
-const VECTOR = { 1: 'f32', 2: 'vec2<f32>', 4: 'vec4<f32>' } as const;
-
 /**
  * The γ binding (`normWeight`, at `binding`) and `fn normAt(e: u32)`, which returns γ[e .. e + width)
  * as f32 / vec2<f32> / vec4<f32> (e a multiple of width). f16 / bf16 γ stays packed two a word.
+ * Single values and quads are read by the shared loaders (shared/loaders.ts); pairs, which no other
+ * kernel reads, here: one word (f16 / bf16) or one vec2<f32> per pair.
  */
 export function normDeclarations(dtype: FloatDType, width: 1 | 2 | 4, binding: number): string {
-  const type = VECTOR[width];
-  let element: string;
-  let body: string;
-  if (dtype === 'f32') {
-    element = type;
-    body = `return normWeight[e / ${width}u];`;
-  } else if (width === 4) {
-    element = 'vec2<u32>';
-    body =
-      dtype === 'f16'
-        ? 'let g = normWeight[e / 4u]; return vec4<f32>(unpack2x16float(g.x), unpack2x16float(g.y));'
-        : 'let g = normWeight[e / 4u]; return bitcast<vec4<f32>>(vec4<u32>(g.x << 16u, g.x & 0xffff0000u, g.y << 16u, g.y & 0xffff0000u));';
-  } else if (width === 2) {
-    element = 'u32';
-    body =
-      dtype === 'f16'
-        ? 'return unpack2x16float(normWeight[e / 2u]);'
-        : 'let g = normWeight[e / 2u]; return bitcast<vec2<f32>>(vec2<u32>(g << 16u, g & 0xffff0000u));';
-  } else {
-    element = 'u32';
-    body =
-      dtype === 'f16'
-        ? 'return unpack2x16float(normWeight[e >> 1u])[e & 1u];'
-        : 'return bitcast<f32>(((normWeight[e >> 1u] >> ((e & 1u) * 16u)) & 0xffffu) << 16u);';
-  }
-  return `@group(0) @binding(${binding}) var<storage, read> normWeight: array<${element}>;
-fn normAt(e: u32) -> ${type} { ${body} }`;
+  const declare = (element: string): string =>
+    `@group(0) @binding(${binding}) var<storage, read> normWeight: array<${element}>;`;
+  if (width === 1) return `${declare(wgslStorageType(dtype))}\n${loaderFn('normAt', 'normWeight', dtype)}`;
+  if (width === 4)
+    return `${declare(vec4StorageType(dtype))}
+${vec4LoaderFn('normQuad', 'normWeight', dtype)}
+fn normAt(e: u32) -> vec4<f32> { return normQuad(e / 4u); }`;
+  const pair = {
+    f32: 'return normWeight[e / 2u];',
+    f16: 'return unpack2x16float(normWeight[e / 2u]);',
+    bf16: 'let g = normWeight[e / 2u]; return bitcast<vec2<f32>>(vec2<u32>(g << 16u, g & 0xffff0000u));',
+  }[dtype];
+  return `${declare(dtype === 'f32' ? 'vec2<f32>' : 'u32')}
+fn normAt(e: u32) -> vec2<f32> { ${pair} }`;
 }
 
 /**
