@@ -1,9 +1,14 @@
 """PyTorch CPU side of `npm run bench:llm`: transformers' Qwen2ForCausalLM on the LLM weights of the
 same FastVLM checkpoint folder, fp32, 2 threads (or $TORCH_THREADS).
 
-Usage: python tools/python/bench_llm_torch.py MODEL_DIR --prompt-tokens T --decode-tokens D --runs R
+Usage: python tools/python/bench_llm_torch.py MODEL_DIR --prompt-tokens T --decode-tokens D --runs R [--profile-steps S]
 Prints one JSON object: {"prefillMs": [...], "decodeMsPerToken": [...], "torch": ..., "threads": n}.
 The prompt is the same pseudo-random id sequence the TypeScript side uses.
+
+--profile-steps S: after the timed runs, S more decode steps under torch.profiler; the JSON gains
+"decodeProfile": {"steps": S, "ops": [{"name", "shapes", "calls", "ms"}]}, each aten::linear (by
+its input shapes) and aten::scaled_dot_product_attention with its inclusive CPU time over the S
+steps, for `bench:llm --profile` to put beside ours.
 """
 import argparse
 import json
@@ -30,6 +35,7 @@ def main() -> None:
     parser.add_argument("--prompt-tokens", type=int, default=281)
     parser.add_argument("--decode-tokens", type=int, default=32)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--profile-steps", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "2")))
     folder = pathlib.Path(args.model)
@@ -65,7 +71,35 @@ def main() -> None:
             if run > 0:
                 prefill.append(prefill_ms)
                 decode.append(decode_ms)
-    print(json.dumps({"prefillMs": prefill, "decodeMsPerToken": decode, "torch": torch.__version__, "threads": torch.get_num_threads()}))
+    report = {"prefillMs": prefill, "decodeMsPerToken": decode, "torch": torch.__version__, "threads": torch.get_num_threads()}
+    if args.profile_steps > 0:
+        report["decodeProfile"] = profile_decode(model, ids, args.profile_steps)
+    print(json.dumps(report))
+
+
+PROFILED_OPS = ("aten::linear", "aten::scaled_dot_product_attention")
+
+
+def profile_decode(model, ids, steps: int) -> dict:
+    """The matrix products and attention of `steps` decode steps after a prefill of `ids`, inclusive CPU ms."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with torch.inference_mode():
+        out = model(input_ids=ids, use_cache=True, logits_to_keep=1)
+        token = out.logits[:, -1].argmax(-1, keepdim=True)
+        past = out.past_key_values
+        with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+            for _ in range(steps):
+                out = model(input_ids=token, past_key_values=past, use_cache=True)
+                past = out.past_key_values
+                token = out.logits[:, -1].argmax(-1, keepdim=True)
+            int(token)
+    ops = [
+        {"name": e.key, "shapes": e.input_shapes, "calls": e.count, "ms": e.cpu_time_total / 1000}
+        for e in prof.key_averages(group_by_input_shape=True)
+        if e.key in PROFILED_OPS
+    ]
+    return {"steps": steps, "ops": ops}
 
 
 if __name__ == "__main__":

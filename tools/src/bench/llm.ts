@@ -3,10 +3,14 @@
  * on the current adapter — prefill time and decode ms/token — then transformers' Qwen2 on the same
  * weights on this machine's CPU (fp32, 2 threads), side by side in one run.
  *
- *   node tools/dist/bench/llm.js [--model DIR] [--dtype f16|int8|f32 ...] [--prompt-tokens 281] [--decode-tokens 32] [--runs 2] [--no-torch] [--replay-ab]
+ *   node tools/dist/bench/llm.js [--model DIR] [--dtype f16|int8|int4|f32 ...] [--prompt-tokens 281] [--decode-tokens 32] [--runs 2] [--no-torch] [--replay-ab] [--profile STEPS]
  *
  * --replay-ab: each run is done twice in turn, with decode steps replayed from a recording (the
  * default, qwen2 decode-steps.ts) and with every step run through the model, and both are reported.
+ *
+ * --profile STEPS: after the runs, STEPS more decode steps of each side profiled (ours: every dispatch
+ * timed alone on the GPU's clock; PyTorch: torch.profiler), shown per part of the layer
+ * (decode-parts.ts) with the weights each part streams and the rate.
  *
  * Without --model, a random 0.5b checkpoint is written once to .cache/bench-0.5b (~1.2 GB).
  */
@@ -15,9 +19,16 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeRandomCheckpoint } from '../checkpoint/random-checkpoint.js';
-import { generateTokens, loadQwen2, type ModelDType } from '@fastvlm/qwen2';
+import { generateTokens, loadQwen2, type ModelDType, type Qwen2Config } from '@fastvlm/qwen2';
 import { createDevice, type Device } from '@fastvlm/tensor';
-import { formatMs, formatTable } from './table.js';
+import {
+  DECODE_PARTS,
+  ourDecodeParts,
+  torchDecodeParts,
+  type DecodeBreakdown,
+  type TorchProfiledOp,
+} from './decode-parts.js';
+import { formatMs, formatRate, formatTable } from './table.js';
 import { summarise, type Timing } from './timing.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -37,6 +48,28 @@ interface LlmTiming {
   decode: Timing;
 }
 
+/** A decode step's parts from a profile of `steps` steps after the prompt (replay is off while profiling). */
+async function profileDecode(
+  model: Awaited<ReturnType<typeof loadQwen2>>,
+  ids: number[],
+  steps: number,
+): Promise<DecodeBreakdown> {
+  const device = model.device;
+  let count = 0;
+  const options = { maxNewTokens: steps + 1, stopTokenIds: [] };
+  for await (const _token of generateTokens(model, { ids }, options)) {
+    if (++count === 1) {
+      device.beginProfile();
+      device.markProfile('decode');
+    } else if (count === steps + 1) {
+      const profile = await device.endProfile();
+      const kernels = profile.kernels.filter((k) => k.section === 'decode');
+      return ourDecodeParts(model.config, kernels, steps);
+    }
+  }
+  throw new Error(`the profiled generation stopped after ${count} tokens`);
+}
+
 /** Timings of `dtype` for each decode mode (replayed steps or not), the modes alternating within each run. */
 async function timeOurs(
   device: Device,
@@ -46,7 +79,8 @@ async function timeOurs(
   decodeTokens: number,
   runs: number,
   replayModes: readonly boolean[],
-): Promise<LlmTiming[]> {
+  profileSteps: number,
+): Promise<{ timings: LlmTiming[]; parts?: DecodeBreakdown; config: Qwen2Config }> {
   const model = await loadQwen2(device, folder, { dtype });
   const ids = promptIds(promptTokens, model.config.vocabSize);
   const samples = replayModes.map(() => ({ prefill: [] as number[], decode: [] as number[] }));
@@ -68,8 +102,10 @@ async function timeOurs(
       );
     }
   }
+  const parts = profileSteps > 0 ? await profileDecode(model, ids, profileSteps) : undefined;
   model.dispose();
-  return samples.map((s) => ({ prefill: summarise(s.prefill), decode: summarise(s.decode) }));
+  const timings = samples.map((s) => ({ prefill: summarise(s.prefill), decode: summarise(s.decode) }));
+  return { timings, parts, config: model.config };
 }
 
 function timeTorch(
@@ -77,7 +113,8 @@ function timeTorch(
   promptTokens: number,
   decodeTokens: number,
   runs: number,
-): (LlmTiming & { version: string; threads: number }) | undefined {
+  profileSteps: number,
+): (LlmTiming & { version: string; threads: number; profile?: { steps: number; ops: TorchProfiledOp[] } }) | undefined {
   const python = process.env.FASTVLM_PYTHON ?? join(ROOT, '.venv/bin/python');
   if (!existsSync(python)) return undefined;
   const args = [
@@ -89,6 +126,7 @@ function timeTorch(
     String(decodeTokens),
     '--runs',
     String(runs),
+    ...(profileSteps > 0 ? ['--profile-steps', String(profileSteps)] : []),
   ];
   const result = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (result.status !== 0) {
@@ -100,12 +138,14 @@ function timeTorch(
     decodeMsPerToken: number[];
     torch: string;
     threads: number;
+    decodeProfile?: { steps: number; ops: TorchProfiledOp[] };
   };
   return {
     prefill: summarise(parsed.prefillMs),
     decode: summarise(parsed.decodeMsPerToken),
     version: parsed.torch,
     threads: parsed.threads,
+    profile: parsed.decodeProfile,
   };
 }
 
@@ -115,6 +155,7 @@ async function main(): Promise<void> {
   const promptTokens = Number(arg('--prompt-tokens', '281'));
   const decodeTokens = Number(arg('--decode-tokens', '32'));
   const runs = Number(arg('--runs', '2'));
+  const profileSteps = Number(arg('--profile', '0'));
   if (!existsSync(join(folder, 'model.safetensors'))) {
     process.stderr.write(`writing a random-weight FastVLM-0.5B checkpoint to ${folder} ...\n`);
     await writeRandomCheckpoint(folder, { preset: '0.5b' });
@@ -122,10 +163,15 @@ async function main(): Promise<void> {
   const device = await createDevice();
   const rows: string[][] = [];
   const ours: Record<string, LlmTiming> = {};
+  const parts: Record<string, DecodeBreakdown> = {};
+  let config: Qwen2Config | undefined;
   const replayModes = process.argv.includes('--replay-ab') ? [true, false] : [true];
   for (const dtype of dtypes) {
-    const timings = await timeOurs(device, folder, dtype, promptTokens, decodeTokens, runs, replayModes);
+    const measured = await timeOurs(device, folder, dtype, promptTokens, decodeTokens, runs, replayModes, profileSteps);
+    const timings = measured.timings;
     ours[dtype] = timings[0];
+    config = measured.config;
+    if (measured.parts) parts[dtype] = measured.parts;
     for (const [m, timing] of timings.entries()) {
       rows.push([
         `ours (WebGPU, ${dtype} weights${replayModes[m] ? '' : ', no decode replay'})`,
@@ -137,7 +183,9 @@ async function main(): Promise<void> {
   }
   const adapter = device.name;
   device.destroy();
-  const torch = process.argv.includes('--no-torch') ? undefined : timeTorch(folder, promptTokens, decodeTokens, runs);
+  const torch = process.argv.includes('--no-torch')
+    ? undefined
+    : timeTorch(folder, promptTokens, decodeTokens, runs, profileSteps);
   if (torch)
     rows.push([
       'PyTorch CPU (fp32)',
@@ -161,6 +209,41 @@ async function main(): Promise<void> {
       );
     }
   }
+  if (profileSteps > 0 && config) {
+    const columns: [string, DecodeBreakdown, number][] = dtypes.map((d) => [
+      `ours ${d}`,
+      parts[d],
+      ours[d].decode.minMs,
+    ]);
+    if (torch?.profile) {
+      const torchParts = torchDecodeParts(config, torch.profile.ops, torch.profile.steps, torch.decode.minMs);
+      columns.push(['PyTorch fp32', torchParts, torch.decode.minMs]);
+    }
+    console.log(`\n${formatDecodeParts(columns, profileSteps)}`);
+  }
+}
+
+/** Per part: ms per step and the rate at which its weights stream, one column pair per configuration. */
+function formatDecodeParts(columns: readonly [string, DecodeBreakdown, number][], steps: number): string {
+  const header = ['part of a decode step', ...columns.flatMap(([name]) => [`${name} ms`, `${name} weights`])];
+  const rows = DECODE_PARTS.map((part) => [
+    part,
+    ...columns.flatMap(([, breakdown]) => {
+      const { ms, weightBytes } = breakdown[part];
+      return [
+        formatMs(ms),
+        weightBytes > 0 ? `${(weightBytes / 1e6).toFixed(0)} MB, ${formatRate(weightBytes / ms / 1e6, 'GB/s')}` : '-',
+      ];
+    }),
+  ]);
+  const sum = (b: DecodeBreakdown) => DECODE_PARTS.reduce((s, p) => s + b[p].ms, 0);
+  rows.push(['sum of the parts', ...columns.flatMap(([, b]) => [formatMs(sum(b)), ''])]);
+  rows.push(['decode ms/token (timed runs, min)', ...columns.flatMap(([, , wall]) => [formatMs(wall), ''])]);
+  return [
+    `A decode step by part, ${steps} profiled steps after the prompt: ours each dispatch alone on the GPU's clock, PyTorch torch.profiler's inclusive CPU time (its 'the rest' is the timed step minus the profiled ops)`,
+    '',
+    formatTable(header, rows),
+  ].join('\n');
 }
 
 main().catch((error: unknown) => {
