@@ -35,13 +35,16 @@ export function f32ToF16Bits(value: number): number {
 }
 
 /** IEEE binary16 bits -> f32. */
+/** 2^(e - 15) for each 5-bit exponent e of an f16 (quantizers call f16BitsToF32 per group: no Math.pow there). */
+const F16_EXPONENT_SCALE = Float64Array.from({ length: 32 }, (_, e) => 2 ** (e - 15));
+
 export function f16BitsToF32(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >>> 10) & 0x1f;
   const mantissa = bits & 0x3ff;
   if (exponent === 0) return sign * mantissa * 2 ** -24;
   if (exponent === 0x1f) return mantissa === 0 ? sign * Infinity : NaN;
-  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+  return sign * (1 + mantissa / 1024) * F16_EXPONENT_SCALE[exponent];
 }
 
 /** f32 -> bfloat16 bits (the top half of the f32, rounded to nearest even). */

@@ -184,7 +184,11 @@ export function quantizeInt4(
       let maxIndex = start;
       for (let i = 0; i < groupSize; i++) {
         const a = Math.abs(weights[start + i]);
-        if (a > max || Number.isNaN(a)) [max, maxIndex] = [a, start + i]; // a NaN stays, and stops below
+        if (a > max || a !== a) {
+          // a NaN stays, and stops below
+          max = a;
+          maxIndex = start + i;
+        }
       }
       if (max - max !== 0) {
         let index = start;
@@ -196,11 +200,13 @@ export function quantizeInt4(
         return { values, scales, bad: { index: maxIndex, value: weights[maxIndex], overflow: 'int4 (f16 scales)' } };
       scales[r * groups + g] = bits;
       const scale = f16BitsToF32(bits);
+      if (scale === 0) continue; // the nibbles stay 0
+      const rowStart = r * rowBytes;
       for (let i = 0; i < groupSize; i++) {
-        const q = scale === 0 ? 0 : roundHalfEven(Math.fround(weights[start + i] / scale));
-        const nibble = Math.max(-INT4_MAX, Math.min(INT4_MAX, q)) & 0xf;
+        const q = roundHalfEven(Math.fround(weights[start + i] / scale));
+        const nibble = (q > INT4_MAX ? INT4_MAX : q < -INT4_MAX ? -INT4_MAX : q) & 0xf;
         const k = g * groupSize + i;
-        values[r * rowBytes + (k >> 1)] |= k & 1 ? nibble << 4 : nibble;
+        values[rowStart + (k >> 1)] |= k & 1 ? nibble << 4 : nibble;
       }
     }
   }
