@@ -1,10 +1,11 @@
-import { Int4Weight, Int8Weight, ShapeError, Tensor, type Device } from '@fastvlm/tensor';
+import { ShapeError, Tensor, type Device } from '@fastvlm/tensor';
 import { describe, expect, it } from 'vitest';
 import { linear, linearSwiGlu } from '../src/linear/linear.js';
 import { rmsNorm } from '../src/rms-norm.js';
 import type { FloatDType } from '../src/shared/loaders.js';
 import type { Weight } from '../src/weight.js';
-import { deviceSuite, expectClose, expectIdentical, paritySuite, testDevice, type FixtureCase } from './fixtures.js';
+import { deviceSuite, expectClose, paritySuite, testDevice, type FixtureCase } from './fixtures.js';
+import { parseWeightDType, quantizeLikePyTorch } from './quantized-weights.js';
 import { TOLERANCE } from './tolerances.js';
 
 /**
@@ -20,21 +21,14 @@ describe('linear with the input RMSNorm fused, vs PyTorch', async () => {
   const cases = fixture.cases((c) => c.kind === 'normed');
 
   async function uploadWeight(on: Device, c: FixtureCase): Promise<Weight> {
-    const dtype = c.dtype as string;
+    const { base, groupSize } = parseWeightDType(c.dtype as string);
     const { data, shape } = await fixture.get(c.shape as string, 'weight');
-    const [rows, K] = shape;
-    if (dtype === 'f32') return Tensor.fromArray(on, data, shape, 'f32');
-    if (dtype === 'f16')
-      return Tensor.fromArray(on, new Uint16Array((await fixture.raw(c.name, 'weight')).slice().buffer), shape, 'f16');
-    const groupSize = dtype.length > 4 ? Number(dtype.slice(5)) : undefined;
-    const weight = dtype.startsWith('int4')
-      ? Int4Weight.quantize(on, data, [rows, K], { groupSize })
-      : Int8Weight.quantize(on, data, [rows, K], { groupSize });
-    // quantized again here: must be PyTorch's values, which the reference used
-    const stored = await fixture.raw(c.name, 'values');
-    const values = weight instanceof Int8Weight ? new Int8Array(stored.slice().buffer) : stored;
-    expectIdentical(await weight.values.read(), values, `${c.name}: quantized values`);
-    return weight;
+    if (base === 'f32') return Tensor.fromArray(on, data, shape, 'f32');
+    if (base === 'f16' || base === 'bf16') {
+      const bits = new Uint16Array((await fixture.raw(c.name, 'weight')).slice().buffer);
+      return base === 'f16' ? Tensor.fromArray(on, bits, shape, 'f16') : Tensor.fromArray(on, bits, shape, 'bf16');
+    }
+    return quantizeLikePyTorch(on, fixture, c.name, { data, shape }, base, groupSize);
   }
 
   /** Runs the case on `on`; returns y and the labels of the kernels it dispatched, in order. */

@@ -6,13 +6,13 @@ import type { Weight } from '../src/weight.js';
 import {
   expectClose,
   deviceSuite,
-  expectIdentical,
   paritySuite,
   testDevice,
   withKernelLabels,
   type Comparison,
   type FixtureCase,
 } from './fixtures.js';
+import { parseWeightDType, quantizeLikePyTorch } from './quantized-weights.js';
 import { INT4_RMS_ERROR, TOLERANCE, type Tolerance } from './tolerances.js';
 
 const VS_F32: Record<string, Tolerance> = {
@@ -21,15 +21,6 @@ const VS_F32: Record<string, Tolerance> = {
   int8: TOLERANCE.int8VsF32,
   int4: TOLERANCE.int4VsF32,
 };
-
-/** 'int8g64' -> int8 with 64 inputs per scale; 'int8' -> one scale per row; 'int4g32' -> int4, 32 inputs per scale. */
-function parseDType(dtype: string): { base: 'f32' | 'f16' | 'bf16' | 'int8' | 'int4'; groupSize?: number } {
-  if (!dtype.startsWith('int')) return { base: dtype as 'f32' | 'f16' | 'bf16' };
-  return {
-    base: dtype.startsWith('int4') ? 'int4' : 'int8',
-    groupSize: dtype.length > 4 ? Number(dtype.slice(5)) : undefined,
-  };
-}
 
 function rms(values: Float32Array): number {
   let sum = 0;
@@ -53,7 +44,7 @@ describe('linear vs PyTorch', async () => {
     f32Source: string,
     options: TensorOptions = {},
   ): Promise<Weight> {
-    const { base, groupSize } = parseDType(c.dtype as string);
+    const { base, groupSize } = parseWeightDType(c.dtype as string);
     const { data, shape } = await fixture
       .get(f32Source, f32Source.startsWith('epilogue') ? 'f32_weight' : 'weight')
       .catch(() => ({ data: undefined, shape: undefined }));
@@ -66,24 +57,25 @@ describe('linear vs PyTorch', async () => {
         ? Tensor.fromArray(on, half, wShape, 'f16', options)
         : Tensor.fromArray(on, half, wShape, 'bf16', options);
     }
-    if (base === 'int4') {
-      const int4 = Int4Weight.quantize(on, data!, [shape![0], shape![1]], { groupSize, ...options });
-      expectIdentical(await int4.values.read(), await fixture.raw(c.name, 'values'), `${c.name}: int4 values`);
-      const scales = new Uint16Array((await fixture.raw(c.name, 'scales')).slice().buffer);
-      expectIdentical(await int4.scales.read(), scales, `${c.name}: int4 scales (f16 bits)`);
+    const quantized = await quantizeLikePyTorch(
+      on,
+      fixture,
+      c.name,
+      { data: data!, shape: shape! },
+      base,
+      groupSize,
+      options,
+    );
+    const [rows, cols] = shape!;
+    if (quantized instanceof Int4Weight) {
       // half a byte per weight (rows padded to whole bytes) and 2 bytes per group: 4.5 bits at group 32
-      const [rows, cols] = shape!;
-      expect(int4.byteLength).toBe(rows * Math.ceil(cols / 2) + rows * (cols / groupSize!) * 2);
-      return int4;
+      expect(quantized.byteLength).toBe(rows * Math.ceil(cols / 2) + rows * (cols / groupSize!) * 2);
+    } else {
+      const f32Bytes = rows * cols * 4;
+      expect(quantized.byteLength).toBeGreaterThanOrEqual(f32Bytes / 4);
+      expect(quantized.byteLength).toBeLessThanOrEqual(f32Bytes / 4 + quantized.scales.byteLength);
     }
-    const int8 = Int8Weight.quantize(on, data!, [shape![0], shape![1]], { groupSize, ...options });
-    const values = new Int8Array((await fixture.raw(c.name, 'values')).slice().buffer);
-    expectIdentical(await int8.values.read(), values, `${c.name}: int8 values`);
-    expectIdentical(await int8.scales.read(), await f32(c.name, 'scales'), `${c.name}: int8 scales`);
-    const f32Bytes = shape![0] * shape![1] * 4;
-    expect(int8.byteLength).toBeGreaterThanOrEqual(f32Bytes / 4);
-    expect(int8.byteLength).toBeLessThanOrEqual(f32Bytes / 4 + int8.scales.byteLength);
-    return int8;
+    return quantized;
   }
 
   async function check(
@@ -101,7 +93,7 @@ describe('linear vs PyTorch', async () => {
   async function runShapeCase(on: Device, c: FixtureCase, label: string, options: TensorOptions = {}): Promise<void> {
     const shape = c.shape as string;
     const { data: xData, shape: xShape } = await fixture.get(shape, 'x');
-    const { base } = parseDType(c.dtype as string);
+    const { base } = parseWeightDType(c.dtype as string);
     const out = await on.scopeAsync(async () => {
       const weight = await uploadWeight(on, c, shape, options);
       if (options.maxBlockBytes) {
@@ -171,7 +163,7 @@ describe('linear vs PyTorch', async () => {
       const [M, K] = (await fixture.get(c.kind === 'epilogue' ? c.name : (c.shape as string), 'x')).shape;
       // int4: the coalesced GEMV when K and its group are multiples of 16, its own tiles for more
       // rows; K not a multiple of 4 keeps the scalar kernel
-      const { base, groupSize } = parseDType(c.dtype as string);
+      const { base, groupSize } = parseWeightDType(c.dtype as string);
       if (base === 'int4') {
         if (M <= 4 && K % 16 === 0 && groupSize! % 16 === 0)
           expect(labels, `${c.name} runs the coalesced GEMV`).toEqual([expect.stringMatching(/^linear-gemv-int4-/)]);
