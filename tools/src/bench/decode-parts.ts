@@ -35,20 +35,26 @@ function emptyBreakdown(): DecodeBreakdown {
   return Object.fromEntries(DECODE_PARTS.map((p) => [p, { ms: 0, weightBytes: 0 }])) as DecodeBreakdown;
 }
 
-/** The part a matrix product [.. x inputs] -> outputs belongs to, by the model's widths. */
+/**
+ * The part a matrix product [.. x inputs] -> outputs belongs to, by the model's widths. q_proj and
+ * o_proj are both hidden -> hidden where PyTorch runs q, k and v apart: q is the one with a bias.
+ */
 function linearPart(
   config: Qwen2Config,
   inputs: number,
   outputs: number,
-  fused: 'swiglu' | 'qkv' | 'plain',
+  kind: { swiglu?: boolean; bias?: boolean },
 ): DecodePart {
   const { hiddenSize, intermediateSize, vocabSize, headDim, numAttentionHeads, numKeyValueHeads } = config;
   if (inputs === intermediateSize && outputs === hiddenSize) return 'down';
   if (inputs !== hiddenSize) return 'the rest';
-  if (fused === 'swiglu' || outputs === intermediateSize) return 'gate + up (+ norm, SwiGLU)';
+  if (kind.swiglu === true || outputs === intermediateSize) return 'gate + up (+ norm, SwiGLU)';
   if (outputs === vocabSize) return 'LM head (+ final norm)';
-  if (fused === 'qkv' || outputs === numKeyValueHeads * headDim) return 'q, k, v (+ input norm)';
-  if (outputs === (numAttentionHeads + 2 * numKeyValueHeads) * headDim) return 'q, k, v (+ input norm)';
+  const stackedQkv = (numAttentionHeads + 2 * numKeyValueHeads) * headDim;
+  const kOrV = numKeyValueHeads * headDim;
+  const q = numAttentionHeads * headDim;
+  if (outputs === stackedQkv || outputs === kOrV || (outputs === q && kind.bias === true))
+    return 'q, k, v (+ input norm)';
   if (outputs === hiddenSize) return 'o_proj';
   return 'the rest';
 }
@@ -61,7 +67,7 @@ export function ourDecodeParts(config: Qwen2Config, kernels: readonly KernelProf
     let part: DecodePart = 'the rest';
     if (k.label.startsWith('causal-attention')) part = 'attention';
     else if (k.label.startsWith('linear') && shape) {
-      part = linearPart(config, Number(shape[2]), Number(shape[3]), k.label.includes('swiglu') ? 'swiglu' : 'plain');
+      part = linearPart(config, Number(shape[2]), Number(shape[3]), { swiglu: k.label.includes('swiglu') });
     }
     parts[part].ms += k.ms / steps;
     if (part !== 'the rest' && part !== 'attention') parts[part].weightBytes += k.bytes / steps;
@@ -86,8 +92,7 @@ export function torchDecodeParts(
     if (op.name === 'aten::scaled_dot_product_attention') part = 'attention';
     else if (op.name === 'aten::linear') {
       const [outputs, inputs] = op.shapes[1];
-      const hasBias = (op.shapes[2] ?? []).length > 0;
-      part = linearPart(config, inputs, outputs, hasBias && inputs === config.hiddenSize ? 'qkv' : 'plain');
+      part = linearPart(config, inputs, outputs, { bias: (op.shapes[2] ?? []).length > 0 });
       weightBytes = (4 * outputs * inputs * op.calls) / steps;
     }
     if (part === 'the rest') continue;
