@@ -50,8 +50,9 @@ describe('fastvlm bench', () => {
     expect(runs.median.ttftMs).toBe(report.ttftMs); // one run: median = min
     expect(runs.newTokens).toHaveLength(1);
     // A long-lived process compiles each pipeline once: the measured run, the warm-up's twin, none.
-    const pipelines = report.pipelines as { warmUp: number; runs: number };
-    expect(pipelines.warmUp).toBeGreaterThan(10);
+    const pipelines = report.pipelines as { load: number; warmUp: number; runs: number };
+    expect(pipelines.load).toBeGreaterThan(10); // the vision tower's, warmed at load
+    expect(pipelines.warmUp).toBeGreaterThan(5); // the decoder's
     expect(pipelines.runs).toBe(0);
     expect(['ours', 'environment', 'disabled', 'default']).toContain((report.shaderCache as { source: string }).source);
     expect(err).toContain('RANDOM weights');

@@ -72,6 +72,9 @@ describe('FastVLM: bad inputs are typed errors, and the model keeps working (f16
     await expect(FastVLM.load(MODEL_FOLDER, { visionDtype: 'bf16' as 'f16', device })).rejects.toThrow(
       LoadOptionsError,
     );
+    await expect(FastVLM.load(MODEL_FOLDER, { warmPipelines: 'yes' as unknown as boolean, device })).rejects.toThrow(
+      /warmPipelines must be true or false, got "yes"/,
+    );
     await expectStillWorks();
   });
 

@@ -190,6 +190,8 @@ export class Device {
   private dryRuns = 0;
   /** Open while work is being recorded for replay (see `beginRecording`). */
   private recording: RecordedCommand[] | undefined;
+  /** Open inside `warmPipelines`: every dispatch runs one workgroup. */
+  private warmingPipelines = false;
 
   constructor(
     /** The WebGPU entry point; held so that Dawn's object outlives the device. */
@@ -291,7 +293,8 @@ export class Device {
     const pass = this.computePass();
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, group);
-    pass.dispatchWorkgroups(x, y, z);
+    if (this.warmingPipelines) pass.dispatchWorkgroups(1);
+    else pass.dispatchWorkgroups(x, y, z);
     this.pendingCommands++;
     this.stats.dispatches++;
     for (const observe of this.dispatchObservers) observe({ kernel, workgroups: [x, y, z], work: work ?? {} });
@@ -343,6 +346,29 @@ export class Device {
       this.dispatchObservers.delete(wrapped);
       if (options.dryRun) this.dryRuns--;
     };
+  }
+
+  /**
+   * Records `work` with every dispatch shrunk to one workgroup, submits it and frees the buffers it
+   * left in the pool; returns without waiting. Every pipeline the work uses is created, and where the
+   * adapter compiles a pipeline at its first dispatch (lavapipe: LLVM, on its queue thread) compiled
+   * by the GPU while the caller goes on: `FastVLM.load` warms the vision tower this way while it reads
+   * the decoder's weights. What the work writes means nothing; tensors it makes are disposed at its
+   * end, as in `scope`.
+   */
+  warmPipelines(work: () => void): void {
+    this.checkUsable();
+    if (!this.replayAllowed || this.warmingPipelines)
+      throw new DeviceError('warmPipelines() while a recording, a profile, a dry run or a warm-up is open');
+    this.submit(); // what was recorded before runs at its real size
+    this.warmingPipelines = true;
+    try {
+      this.scope(work);
+      this.submit();
+    } finally {
+      this.warmingPipelines = false;
+    }
+    this.releaseFreeBuffers();
   }
 
   // ---- recording and replay ----

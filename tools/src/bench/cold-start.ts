@@ -59,7 +59,7 @@ try {
       `${r.ttftMs === null ? '-' : formatMs(r.ttftMs)} / ${r.runs.median.ttftMs === null ? '-' : formatMs(r.runs.median.ttftMs)}`,
       ratio(r.coldMs, r.ttftMs),
       ratio(r.coldMs, r.runs.median.ttftMs),
-      `${r.pipelines.warmUp} / ${r.pipelines.runs}`,
+      `${r.pipelines.load} / ${r.pipelines.warmUp} / ${r.pipelines.runs}`,
     ]);
     const first = reports[0][1];
     process.stdout.write(
@@ -72,7 +72,7 @@ try {
             'warm TTFT min / median',
             'cold / warm min',
             'cold / warm median',
-            'pipelines: warm-up / runs',
+            'pipelines: load / warm-up / runs',
           ],
           rows,
         ) +

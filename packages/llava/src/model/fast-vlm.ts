@@ -53,6 +53,12 @@ export interface LoadFastVlmOptions {
   /** A device to share; by default the model creates one and destroys it in dispose(). */
   device?: Device;
   onProgress?: (progress: LoadProgress) => void;
+  /**
+   * Warm the vision tower's GPU pipelines while the decoder's weights load (default true): the tower
+   * runs once on a blank image with one workgroup per dispatch, so the first image compiles nothing
+   * for it; on an adapter that compiles at first dispatch (lavapipe) the compiles overlap the load.
+   */
+  warmPipelines?: boolean;
 }
 
 /** The prompt's embeddings with the image rows spliced in, and how long each stage took when profiled. */
@@ -105,6 +111,10 @@ export class FastVLM {
           `FastVLM.load: ${name} must be ${allowed.map((d) => `'${d}'`).join(', ')}, got ${JSON.stringify(value)}`,
         );
     }
+    if (options.warmPipelines !== undefined && typeof options.warmPipelines !== 'boolean')
+      throw new LoadOptionsError(
+        `FastVLM.load: warmPipelines must be true or false, got ${JSON.stringify(options.warmPipelines)}`,
+      );
     const folder = await openFastVlmFolder(input);
     progress('config');
     const config = await readFastVlmConfig(folder);
@@ -114,7 +124,9 @@ export class FastVLM {
     let device: Device | undefined;
     try {
       device = options.device ?? (await createDevice());
-      const parts = await loadParts(device, checkpoint, config, { llm: dtype, vision: visionDtype }, progress);
+      const parts = await loadParts(device, checkpoint, config, { llm: dtype, vision: visionDtype }, progress, {
+        warmPipelines: options.warmPipelines ?? true,
+      });
       progress('ready');
       return new FastVLM(
         folder.location,

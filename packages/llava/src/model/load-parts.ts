@@ -12,7 +12,7 @@ import {
 } from '@fastvlm/fastvithd';
 import { loadWeights } from '@fastvlm/nn';
 import { fuseForInference as fuseQwen2ForInference, lmHeadSource, type ModelDType } from '@fastvlm/qwen2';
-import type { Device, SafetensorsCheckpoint } from '@fastvlm/tensor';
+import { Tensor, type Device, type SafetensorsCheckpoint } from '@fastvlm/tensor';
 import { buildParts, PART_PREFIXES, type ModelParts, type PartName } from '../checkpoint-layout.js';
 import type { FastVlmConfig } from '../config.js';
 
@@ -37,12 +37,24 @@ export function defaultVisionDtype(dtype: ModelDType): VisionDType {
 
 const STAGES: Readonly<Record<PartName, LoadStage>> = { vision: 'vision tower', projector: 'projector', llm: 'llm' };
 
+/**
+ * Runs the tower once on a blank image with every dispatch one workgroup (`Device.warmPipelines`):
+ * its pipelines are created, and where the adapter compiles at first dispatch (lavapipe) compiled
+ * on the GPU's queue while the decoder's weights are read; the first image then compiles none.
+ */
+function warmVisionPipelines(device: Device, vision: ModelParts['vision'], imageSize: number): void {
+  device.warmPipelines(() => {
+    vision.encode(Tensor.zeros(device, [imageSize, imageSize, 3], 'f32'));
+  });
+}
+
 export async function loadParts(
   device: Device,
   checkpoint: SafetensorsCheckpoint,
   config: FastVlmConfig,
   dtypes: PartDTypes,
   progress: (stage: LoadStage) => void,
+  options: { warmPipelines: boolean },
 ): Promise<ModelParts> {
   checkInferenceForm(checkpoint, PART_PREFIXES.vision);
   const parts = buildParts(config, await lmHeadSource(checkpoint, config.llm, PART_PREFIXES.llm));
@@ -51,8 +63,11 @@ export async function loadParts(
       progress(STAGES[part]);
       const dtype = part === 'vision' ? dtypes.vision : dtypes.llm;
       await loadWeights(parts[part], device, checkpoint, { dtype, prefix: PART_PREFIXES[part] });
+      if (part === 'vision') {
+        fuseFastVitHdForInference(parts.vision);
+        if (options.warmPipelines) warmVisionPipelines(device, parts.vision, config.imageSize);
+      }
     }
-    fuseFastVitHdForInference(parts.vision);
     fuseQwen2ForInference(parts.llm);
     return parts;
   } catch (error) {

@@ -69,10 +69,11 @@ export interface BenchReport extends Record<FigureName, number | null> {
   /** Where Mesa's on-disk shader cache lives for this process (see @fastvlm/tensor/node shader-cache.ts). */
   shaderCache: ShaderCacheSetting;
   /**
-   * Pipelines created by the model's load and warm-up, and by all the measured runs after it: a
-   * long-lived process compiles each pipeline once, so `runs` is 0 (the profiled run is not counted).
+   * Pipelines created by the model's load (the vision tower's, warmed while the decoder loads), by
+   * the warm-up run after it, and by all the measured runs: a long-lived process compiles each
+   * pipeline once, so `runs` is 0 (the profiled run is not counted).
    */
-  pipelines: { warmUp: number; runs: number };
+  pipelines: { load: number; warmUp: number; runs: number };
   adapter: string;
   dtype: string;
   visionDtype: string;
@@ -140,6 +141,7 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
   const source = await loadImage(imagePath);
   const model = await FastVLM.load(folder, weights);
   const coldLoadMs = performance.now(); // since the process started
+  const compiledByLoad = model.device.kernels.compiled;
   try {
     const stopTokenIds = flags.ignoreEos === true ? [] : undefined;
     const request = {
@@ -176,7 +178,11 @@ export async function runBench(flags: BenchFlags, output: CliOutput): Promise<Be
       coldMs,
       coldLoadMs,
       shaderCache: shaderCacheForProcess(),
-      pipelines: { warmUp: compiledByWarmUp, runs: model.device.kernels.compiled - compiledByWarmUp },
+      pipelines: {
+        load: compiledByLoad,
+        warmUp: compiledByWarmUp - compiledByLoad,
+        runs: model.device.kernels.compiled - compiledByWarmUp,
+      },
       adapter: model.device.name,
       dtype,
       visionDtype: model.visionDtype,
@@ -259,7 +265,7 @@ function formatReport(report: BenchReport): string {
     `adapter ${report.adapter}, dtype ${report.dtype} (vision ${report.visionDtype}), image ${report.imageWidth}x${report.imageHeight} -> ${report.inputSize}x${report.inputSize}, ` +
       `prompt ${report.promptTokens} tokens, ${report.runs.count} run(s) after a warm-up, new tokens per run: ${tokens} (of ${report.maxNewTokens}); ` +
       `a run: ${report.gpuWork.dispatches} dispatches, ${report.gpuWork.submits} submits, ${report.gpuWork.readbacks} readbacks; ` +
-      `pipelines created: ${pipelines.warmUp} by the warm-up, ${pipelines.runs} by the runs; Mesa shader cache: ${cacheWords}`,
+      `pipelines created: ${pipelines.load} by the load, ${pipelines.warmUp} by the warm-up, ${pipelines.runs} by the runs; Mesa shader cache: ${cacheWords}`,
     '',
     formatTable(['figure', 'min', 'median'], rows),
     ...(report.profile ? ['', formatProfile(report.profile)] : []),
