@@ -11,17 +11,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import type { BenchReport } from '../cli/commands/bench.js';
 import { formatMs, formatTable } from './table.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
+import { ROOT, arg } from './command-line.js';
 
 function benchProcess(model: string, dtype: string, runs: string, cacheDir: string): BenchReport {
   const args = [join(ROOT, 'tools/bin/fastvlm.js'), 'bench', '--model', model, '--dtype', dtype, '--runs', runs];

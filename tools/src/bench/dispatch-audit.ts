@@ -17,11 +17,7 @@
 import { basename } from 'node:path';
 import { FastVLM } from '@fastvlm/llava';
 import { createDevice, KERNEL_SHAPES, Tensor, type KernelShape, type ObservedDispatch } from '@fastvlm/tensor';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
+import { arg } from './command-line.js';
 
 /** One row of the audit: the dispatches of one kernel on one shape. */
 interface AuditRow {
