@@ -34,10 +34,10 @@ export function f32ToF16Bits(value: number): number {
   return sign | (half + (roundUp ? 1 : 0));
 }
 
+/** IEEE binary16 bits -> f32. */
 /** 2^(e - 15) for each 5-bit exponent e of an f16 (quantizers call f16BitsToF32 per group: no Math.pow there). */
 const F16_EXPONENT_SCALE = Float64Array.from({ length: 32 }, (_, e) => 2 ** (e - 15));
 
-/** IEEE binary16 bits -> f32. */
 export function f16BitsToF32(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >>> 10) & 0x1f;

@@ -176,7 +176,7 @@ const ROUND_TO_EVEN = 6755399441055744;
 /**
  * Rounds half to even, as `torch.round` (a zero's sign is not kept). Below 2^51 the sum x + 1.5 * 2^52
  * lies in [2^52, 2^53), where doubles are the integers: the FPU rounds x to one, ties to even (1.5 * 2^52
- * is even), and subtracting gives it back exactly. This is the quantizers' inner loop: no `%` there.
+ * is even), and subtracting gives it back exactly. This is the quantizers' inner loop: no `%`, no branch.
  */
 export function roundHalfEven(x: number): number {
   if (Math.abs(x) < 2 ** 51) return x + ROUND_TO_EVEN - ROUND_TO_EVEN;

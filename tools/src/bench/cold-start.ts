@@ -11,10 +11,17 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BenchReport } from '../cli/commands/bench.js';
 import { formatMs, formatTable } from './table.js';
-import { ROOT, arg } from './command-line.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
 
 function benchProcess(model: string, dtype: string, runs: string, cacheDir: string): BenchReport {
   const args = [join(ROOT, 'tools/bin/fastvlm.js'), 'bench', '--model', model, '--dtype', dtype, '--runs', runs];

@@ -17,7 +17,11 @@
 import { basename } from 'node:path';
 import { FastVLM } from '@fastvlm/llava';
 import { createDevice, KERNEL_SHAPES, Tensor, type KernelShape, type ObservedDispatch } from '@fastvlm/tensor';
-import { arg } from './command-line.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
 
 /** One row of the audit: the dispatches of one kernel on one shape. */
 interface AuditRow {

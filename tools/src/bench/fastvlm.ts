@@ -16,15 +16,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeRandomCheckpoint } from '../checkpoint/random-checkpoint.js';
 import type { BenchReport } from '../cli/commands/bench.js';
 import { formatBytes } from '../cli/progress.js';
 import { sampleImagePath } from '../demo/demo-assets.js';
 import { formatProfile } from './profile-report.js';
 import { formatMs, formatTable } from './table.js';
-import { ROOT, arg } from './command-line.js';
 
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const FIGURES = [
   'preprocessMs',
   'visionMs',
@@ -57,6 +58,11 @@ interface TorchReport {
 interface TorchOptions {
   device: string;
   dtype: string;
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
 }
 
 const min = (values: readonly number[]): number => Math.min(...values);

@@ -19,7 +19,8 @@
  * Without --model: the random FastVLM-0.5B checkpoint of `npm run bench` (.cache/bench-0.5b).
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FastVLM } from '@fastvlm/llava';
 import { writeRandomCheckpoint } from '../checkpoint/random-checkpoint.js';
 import type { VisionDType } from '@fastvlm/fastvithd';
@@ -29,7 +30,13 @@ import { DEFAULT_PROMPT } from '../cli/commands/describe.js';
 import { sampleImagePath } from '../demo/demo-assets.js';
 import { formatTable } from './table.js';
 import { RELEASES, weightMemory, type Release } from './weight-memory.js';
-import { ROOT, arg } from './command-line.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
 
 interface Scores {
   /** Logits at the last prompt position [vocab]. */

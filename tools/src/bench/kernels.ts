@@ -6,12 +6,19 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createDevice } from '@fastvlm/tensor';
 import { KERNEL_CASES } from './kernel-cases.js';
 import { formatMs, formatRate, formatTable } from './table.js';
 import { timeGpu, type Timing } from './timing.js';
-import { ROOT, arg } from './command-line.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
 
 function runTorch(
   cases: typeof KERNEL_CASES,
@@ -42,7 +49,7 @@ function rate(c: (typeof KERNEL_CASES)[number], ms: number | undefined): string 
 }
 
 async function main(): Promise<void> {
-  const filter = arg('--filter', ''); // '' : every case
+  const filter = argValue('--filter');
   const cases = KERNEL_CASES.filter((c) => !filter || c.name.includes(filter));
   const names = new Set(cases.map((c) => c.name));
   if (names.size !== cases.length) throw new Error('benchmark case names must be unique');

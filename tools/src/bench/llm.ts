@@ -16,7 +16,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeRandomCheckpoint } from '../checkpoint/random-checkpoint.js';
 import { generateTokens, loadQwen2, type ModelDType, type Qwen2Config } from '@fastvlm/qwen2';
 import { createDevice, type Device } from '@fastvlm/tensor';
@@ -29,7 +30,13 @@ import {
 } from './decode-parts.js';
 import { formatMs, formatRate, formatTable } from './table.js';
 import { summarise, type Timing } from './timing.js';
-import { ROOT, arg } from './command-line.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
 
 /** The same pseudo-random prompt as tools/python/bench_llm_torch.py. */
 function promptIds(count: number, vocab: number): number[] {

@@ -16,10 +16,10 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { ROOT } from './command-line.js';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const ORT_DIST = join(ROOT, 'tools/peer/node_modules/onnxruntime-web/dist');
 
 export type OrtBuild = 'webgpu' | 'jsep';

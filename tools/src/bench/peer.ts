@@ -22,19 +22,25 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fastVitHdConfig, loadFastVitHd } from '@fastvlm/fastvithd';
 import { writeRandomCheckpoint } from '../checkpoint/random-checkpoint.js';
 import { loadQwen2, type ModelDType } from '@fastvlm/qwen2';
 import { createDevice, SafetensorsCheckpoint, Tensor, type Device } from '@fastvlm/tensor';
 import { keepingAlive, loadOrt, type OrtBuild, type OrtProvider, type OrtTensor } from './peer-ort.js';
 import { formatMs, formatTable } from './table.js';
-import { ROOT, arg } from './command-line.js';
 
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const PARTS = ['tower', 'prefill', 'decode'] as const;
 type Part = (typeof PARTS)[number];
 /** The token fed to the decode step. */
 const DECODE_TOKEN = 17;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
 
 function positiveInteger(name: string, fallback: string): number {
   const value = Number(arg(name, fallback));

@@ -9,12 +9,19 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fastVitHdConfig, loadFastVitHd } from '@fastvlm/fastvithd';
 import { createDevice, SafetensorsCheckpoint, Tensor } from '@fastvlm/tensor';
 import { formatMs, formatTable } from './table.js';
 import { summarise, type Timing } from './timing.js';
-import { ROOT, arg } from './command-line.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
 
 function torchTiming(
   checkpoint: string,

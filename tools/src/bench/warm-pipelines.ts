@@ -11,13 +11,19 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FastVLM } from '@fastvlm/llava';
 import type { ModelDType } from '@fastvlm/qwen2';
 import { Tensor } from '@fastvlm/tensor';
 import { formatMs, formatTable } from './table.js';
-import { ROOT, arg } from './command-line.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
 
 interface Timing {
   loadMs: number;

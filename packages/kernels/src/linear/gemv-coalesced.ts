@@ -89,9 +89,7 @@ function gemvSourceUncached(config: LinearKernelConfig, shape: GemvShape): strin
   for (const i of range(tileM))
     for (const j of range(tileN))
       step.push(`    s${i}_${j} += ${quads.map((q) => `dot(x${i}_${q}, d${j}_${q})`).join(' + ')};`);
-  const dots = range(tileM).flatMap((i) =>
-    range(tileN).map((j) => ({ value: `s${i}_${j}`, sum: `a${i}_${j}`, slot: i * tileN + j })),
-  );
+  const dots = range(tileM).flatMap((i) => range(tileN).map((j) => ({ value: `s${i}_${j}`, slot: i * tileN + j })));
   const squares = norm ? range(tileM).map((i) => ({ value: `ss${i}`, slot: dots.length + i })) : [];
   const sums = [...dots, ...squares]; // reduced over the column's lanes together
   const at = (slot: number): string => `partial[${slot * GEMV_WORKGROUP}u + li]`;
@@ -124,7 +122,7 @@ ${sums.map(({ slot }) => `      ${at(slot)} += partial[${slot * GEMV_WORKGROUP}u
     workgroupBarrier();
   }
   if (lane != 0u) { return; }
-${dots.map(({ sum, slot }) => `  ${norm ? 'var' : 'let'} ${sum} = ${at(slot)};`).join('\n')}
+${dots.map(({ value, slot }) => `  ${norm ? 'var' : 'let'} a${value.slice(1)} = ${at(slot)};`).join('\n')}
 ${norm ? normScale(tileM, tileN, (i) => at(squares[i].slot)).join('\n') : ''}
 ${tileStores(config, tileM, tileN)}
 }`;
